@@ -1,0 +1,90 @@
+"""``neuralc compile FILE.py [-o OUT.asm]``: print or write the assembly of a Python file (SPEC §5).
+
+The machine-size options are written as directives at the top of the output. With
+``--width K > 1`` the program goes through the parallelizing scheduler. An ``.asm`` file is
+accepted too: it is checked and printed back (parallelized with ``--width``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..lang.asm import assemble, read_source
+from ..lang.errors import UsageError
+from ..lang.printer import format_program
+from ..lang.program import Program, Sizes
+from .options import add_size_options, size_overrides
+
+__all__ = ["add_parser", "main", "compile_py", "parallelize"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "compile", help="compile a .py file to assembly",
+        description="Compile a Python-subset file to assembly (printed, or written with -o).")
+    p.add_argument("file", metavar="FILE", help="a .py file (an .asm file is checked and printed)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the assembly here")
+    add_size_options(p)
+    p.add_argument("--function", metavar="NAME",
+                   help="the entry function (default main, else the only function)")
+    return p
+
+
+def _sizes(overrides: dict) -> Sizes:
+    return Sizes().override(**overrides).check()
+
+
+def parallelize(program: Program, width: int) -> Program:
+    """The width-``width`` schedule of a width-1 program (``neuralc.passes``, helper "compiler")."""
+    if width <= 1:
+        return program
+    try:
+        from ..passes import parallelize as schedule
+    except ImportError as e:
+        raise UsageError(f"--width {width}: the parallelizing scheduler is not available ({e})") \
+            from None
+    return schedule(program, width)
+
+
+def compile_py(source: str, filename: str, overrides: dict, function: str | None):
+    """Compile a Python-subset source (``neuralc.lang.pysub``, helper "compiler").
+
+    Returns the compiled object: ``.program``, ``.inputs(values)`` → ``(registers, memory)`` and
+    ``.result(registers, memory)``.
+    """
+    try:
+        from ..lang.pysub import compile_python
+    except ImportError as e:
+        raise UsageError(f"the Python subset compiler is not available ({e})") from None
+    sizes = _sizes(overrides)
+    return compile_python(source, filename, sizes, function=function)
+
+
+def main(args) -> int:
+    overrides = size_overrides(args)
+    source = read_source(args.file)
+    if args.file.endswith(".py"):
+        program = compile_py(source, args.file, overrides, args.function).program
+    else:
+        if args.function is not None:
+            raise UsageError("--function applies only to .py files")
+        width = overrides.pop("width", None)
+        program = assemble(source, args.file, overrides)
+        if width is not None:
+            program = parallelize(program, width)
+    # every size given on the command line is written as a directive, default or not
+    forced = Sizes(
+        n=-1 if "n" in overrides else Sizes.n,
+        registers=-1 if "registers" in overrides else Sizes.registers,
+    )
+    text = format_program(program, default_sizes=forced)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    else:
+        print(text, end="")
+    return 0
+

@@ -1,0 +1,5 @@
+"""The assembler: SPEC §2 source text → checked :class:`~neuralc.lang.program.Program`."""
+
+from .assembler import DIRECTIVES, assemble, assemble_file, read_source
+
+__all__ = ["assemble", "assemble_file", "read_source", "DIRECTIVES"]
