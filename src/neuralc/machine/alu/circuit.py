@@ -1,0 +1,159 @@
+"""The circuit ALU: values as bits, ops as circuits of differentiable gates (PAPER §1.8, §3, §6.5).
+
+``n`` must be a power of two, ``n = 2^K``. One lookup:
+
+1. ``a = unit_to_binary(u)``, ``b = unit_to_binary(v)`` (B, K): each bit's probability.
+2. Every op is a circuit of the gates of :mod:`.gates` on those bits (bit 0 = least significant):
+
+   ==============  ==========================================================================
+   add, sub        adder: ``s_k = XOR(p_k, c_k)``, ``c_{k+1} = EITHER(g_k, AND(p_k, c_k))``
+   inc, dec        with ``g = AND(a, b)``, ``p = XOR(a, b)``; sub = a + NOT(b) + 1 (two's
+                   complement), inc = a + 0 + 1, dec = a + 11…1; the last carry is dropped
+                   (mod 2^K). The carry recurrence is evaluated as a parallel prefix
+                   (Kogge–Stone) — the same polynomial as the ripple-carry chain, in log K steps
+   lt, le, gt, ge  comparator from the LSB up: ``r_{k+1} = EITHER(AND(NOT a_k, b_k),
+                   AND(XNOR(a_k, b_k), r_k))`` with ``r_0 = 0`` (lt) or 1 (le); gt, ge swap
+   eq, ne, not     ``eq = Π_k XNOR(a_k, b_k)``, ``ne = NOT eq``, ``not = Π_k NOT a_k``
+   min, max        ``MUX(lt(a, b), a, b)`` bit by bit
+   and, or, xor    the gate on each bit pair
+   mul             shift-and-add: K − 1 adders of the partial products ``AND(a_j, b_i)``
+   div, mod        restoring division (K steps of shift, compare, subtract, MUX); the result
+                   is forced to 0 where ``b == 0`` by ``AND(NOT eq(b, 0), ·)``
+   ==============  ==========================================================================
+
+3. Each op's output bits go back with ``binary_to_unit`` (B, A_t, N), mixed by ``f``.
+
+**Sharp inputs** (one-hot ``u``, ``v``): every bit is 0 or 1, every gate is the Boolean gate, and
+the result is exactly ``onehot(fn(a, b) mod n)`` for every op and pair (tested exhaustively).
+
+**Soft inputs**: this is the *independent-bit relaxation*, not the table's result.
+``unit_to_binary`` keeps only each operand's bit marginals (the bits of a soft ``u`` are treated as
+independent), and ``binary_to_unit`` returns the product of the output bits' marginals. When the
+inputs *are* products of independent bits, the output bit marginals are exact — equal to the
+bit marginals of the dense table's output — for add, sub, inc, dec (the two carry terms are
+exclusive and the carry into bit k depends only on bits below k, so it is independent of
+``a_k, b_k``), for eq, ne, not (products over distinct, independent bit pairs), for lt, le, gt,
+ge (the same argument as the carry), and for and, or, xor (one gate per independent pair).
+They are *not* exact for min, max (the select bit lt(a, b) is correlated with the bits it
+selects), mul, div and mod (partial products and remainders reuse the same bits). Even for the
+exact ops, the output *distribution* is only the product of its marginals (e.g. a + b of two
+uniform bits has correlated sum bits). ``u`` and ``v`` are taken to be distributions (sum 1, as
+in the machine): unlike the dense table, the result is not scaled by their mass; it sums to
+``Σ_i f_i``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neuralc.lang.errors import UsageError
+
+from .base import ALU
+from .binary import binary_to_unit, num_bits, unit_to_binary
+from .gates import AND, EITHER, MUX, NOT, OR, XNOR, XOR
+
+__all__ = ["CircuitALU", "adder", "compare", "divmod_bits", "multiply"]
+
+
+def carries(g: torch.Tensor, p: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
+    """``c_{k+1} = EITHER(g_k, AND(p_k, c_k))`` for k = 0..K−1 given ``c_0``: (..., K).
+
+    Parallel prefix over the pairs (g, p): composing step k after the block ending at k − d gives
+    ``(g_k + p_k·G, p_k·P)``; after ⌈log2 K⌉ rounds ``c_{k+1} = G_k + P_k·c_0``.
+    """
+    K = g.shape[-1]
+    d = 1
+    while d < K:
+        g = torch.cat([g[..., :d], EITHER(g[..., d:], AND(p[..., d:], g[..., :-d]))], -1)
+        p = torch.cat([p[..., :d], AND(p[..., d:], p[..., :-d])], -1)
+        d *= 2
+    return EITHER(g, AND(p, c0))
+
+
+def adder(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
+    """``a + b + c0 mod 2^K`` on bits (..., K); ``c0`` (..., 1) is the carry in."""
+    p = XOR(a, b)
+    c = carries(AND(a, b), p, c0)
+    return XOR(p, torch.cat([c0.expand_as(c[..., :1]), c[..., :-1]], -1))
+
+
+def compare(a: torch.Tensor, b: torch.Tensor, r0: torch.Tensor) -> torch.Tensor:
+    """``P(a < b)`` (``r0 = 0``) or ``P(a ≤ b)`` (``r0 = 1``) from the LSB up: (...,)."""
+    return carries(AND(NOT(a), b), XNOR(a, b), r0)[..., -1]
+
+
+def multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a · b mod 2^K`` by shift-and-add of the partial products ``AND(a_j, b_i)``."""
+    K = a.shape[-1]
+    zero = torch.zeros_like(a[..., :1])
+    acc = AND(a, b[..., :1])
+    for i in range(1, K):
+        partial = torch.cat([zero.expand(*a.shape[:-1], i), AND(a[..., : K - i], b[..., i : i + 1])], -1)
+        acc = adder(acc, partial, zero)
+    return acc
+
+
+def divmod_bits(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(a // b, a % b)`` by restoring division, both 0 where ``b == 0``.
+
+    The remainder keeps K + 1 bits: before each shift it is < b < 2^K, so after
+    ``R = 2R + a_i`` it is < 2^(K+1). Then ``q_i = (R ≥ b)`` and ``R = MUX(q_i, R − b, R)``.
+    """
+    K = a.shape[-1]
+    zero = torch.zeros_like(a[..., :1])
+    one = torch.ones_like(zero)
+    b1 = torch.cat([b, zero], -1)  # b with K + 1 bits
+    not_b1 = NOT(b1)
+    r = torch.zeros_like(b1)
+    q = []
+    for i in reversed(range(K)):
+        r = torch.cat([a[..., i : i + 1], r[..., :K]], -1)  # 2R + a_i (top bit was 0)
+        ge = compare(b1, r, one).unsqueeze(-1)  # b ≤ R
+        r = MUX(ge, adder(r, not_b1, one), r)  # R − b = R + NOT b + 1
+        q.append(ge)
+    quotient = torch.cat(q[::-1], -1)
+    nonzero = NOT(torch.prod(NOT(b), -1, keepdim=True))  # NOT eq(b, 0)
+    return AND(nonzero, quotient), AND(nonzero, r[..., :K])
+
+
+class CircuitALU(ALU):
+    """Every op of ``TABLE_OPS`` as a circuit on bits; see the module docstring."""
+
+    name = "circuit"
+
+    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None):
+        super().__init__(n)
+        if n < 2 or n & (n - 1):
+            raise UsageError(
+                f"the circuit ALU needs n to be a power of two (2, 4, ..., 1024), got n={n}; "
+                "use --alu sparse"
+            )
+        if trainable:
+            raise UsageError("the circuit ALU has no table to train; use --alu dense")
+        self.bits = num_bits(n)
+
+    def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        a, b = unit_to_binary(u), unit_to_binary(v)  # (B, K)
+        zero, one = torch.zeros_like(a), torch.ones_like(a)
+        c = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=a.dtype, device=a.device).view(4, 1, 1)
+        inc, dec, add, sub = adder(torch.stack([a, a, a, a]), torch.stack([zero, one, b, NOT(b)]),
+                                   c)
+        c = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=a.dtype, device=a.device).view(4, 1, 1)
+        lt, le, gt, ge = compare(torch.stack([a, a, b, b]), torch.stack([b, b, a, a]), c)
+        eq = torch.prod(XNOR(a, b), -1)
+        is_zero = torch.prod(NOT(a), -1)
+        div, mod = divmod_bits(a, b)
+        s = lt.unsqueeze(-1)
+
+        def flag(p: torch.Tensor) -> torch.Tensor:  # the bits of the value p ∈ {0, 1}
+            return torch.cat([p.unsqueeze(-1), zero[:, 1:]], -1)
+
+        bits = {
+            "inc": inc, "dec": dec, "not": flag(is_zero), "add": add, "sub": sub,
+            "mul": multiply(a, b), "div": div, "mod": mod,
+            "min": MUX(s, a, b), "max": MUX(s, b, a),
+            "and": AND(a, b), "or": OR(a, b), "xor": XOR(a, b),
+            "eq": flag(eq), "ne": flag(NOT(eq)), "lt": flag(lt), "le": flag(le),
+            "gt": flag(gt), "ge": flag(ge),
+        }  # fmt: skip
+        return binary_to_unit(torch.stack([bits[op] for op in self.ops], 1))  # (B, A_t, N)
