@@ -1,0 +1,58 @@
+"""Configuration of the language model with a compiled library (and of its baseline)."""
+
+from __future__ import annotations
+
+from transformers import PreTrainedConfig
+
+__all__ = ["NeuralCompilerConfig", "NeuralCompilerBaselineConfig"]
+
+
+class NeuralCompilerConfig(PreTrainedConfig):
+    """A backbone (nested config), interface heads and the compiled library.
+
+    Args:
+        backbone: where the backbone came from (``llama-tiny``, ``minilm`` or a path); provenance.
+        backbone_config: the backbone's own config as a dict (``model_type`` included).
+        task: the task name (:mod:`neuralc.lm.tasks`), for reports.
+        programs: library entry points, in the order of the selection head.
+        input_names: what the parsing heads fill, in order (registers r0, r1, ...).
+        outputs: answer slots (registers read at the end).
+        n: values per register (the machine's ``n``).
+        max_depth: the largest Fibonacci depth (sets the step budget 2·d + 1).
+        alu: ``sparse`` | ``dense`` | ``circuit``.
+        readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
+        pooling: ``last`` (last real token, decoders) or ``cls`` (first token, encoders).
+        parse_head: ``pointer`` (attention from a learned query per input over the token states,
+            then a shared per-token value head) or ``pooled`` (a linear head on the pooled state).
+        eps: the answer log-probabilities are ``log(max(p, eps))``.
+    """
+
+    model_type = "neuralc"
+
+    def __init__(self, backbone: str = "llama-tiny", backbone_config: dict | None = None,
+                 task: str = "arithmetic", programs: list[str] | None = None,
+                 input_names: list[str] | None = None, outputs: int = 1, n: int = 128,
+                 max_depth: int = 0, alu: str = "sparse", readout: str = "final",
+                 pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
+                 initializer_range: float = 0.02, **kwargs):
+        self.backbone = backbone
+        self.backbone_config = dict(backbone_config or {})
+        self.task = task
+        self.programs = list(programs or ["add"])
+        self.input_names = list(input_names or ["a", "b"])
+        self.outputs = outputs
+        self.n = n
+        self.max_depth = max_depth
+        self.alu = alu
+        self.readout = readout
+        self.pooling = pooling
+        self.parse_head = parse_head
+        self.eps = eps
+        self.initializer_range = initializer_range
+        super().__init__(**kwargs)
+
+
+class NeuralCompilerBaselineConfig(NeuralCompilerConfig):
+    """The same backbone without the computer: the answer is a 128-way class per output slot."""
+
+    model_type = "neuralc-baseline"

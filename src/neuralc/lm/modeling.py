@@ -1,0 +1,194 @@
+"""A Hugging Face model that reads a request, calls the compiled library and answers (PAPER §7.4).
+
+Shapes: B batch, T tokens, D hidden size, E library entries, S parsed inputs, O answer slots,
+N values.
+
+    H = backbone(tokens)                                   (B,T,D)
+    z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
+    s = softmax(W_s z)                                      (B,E)   selection over entry points
+    α_i = softmax_t(q_i · W_k H_t / √D)                     (B,S,T) pointer of input i
+    x_i = Σ_t α_i,t softmax(W_v H_t)                        (B,S,N) parsed input i
+    y, h = computer(s, x)                                   (B,O,N) answer, (B,) halted
+    loss = − mean_slots log max(y[answer], ε)               answers only: no supervision of s, x
+
+The compiled library lives in ``computer`` as frozen parameters and buffers. ``_init_weights``
+initialises only the heads (and rebuilds the computer's derived, non-saved tables), so
+``from_pretrained`` never re-initialises a compiled tensor (ANCHORS.md §3.6).
+
+:class:`NeuralCompilerBaseline` is the same backbone without the computer: a linear head from
+``z`` to O × N logits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .computer import LibraryComputer
+from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
+from .tasks import IGNORE
+
+__all__ = [
+    "NeuralCompilerOutput",
+    "NeuralCompilerModel",
+    "NeuralCompilerBaseline",
+    "PointerParser",
+    "build_backbone",
+]
+
+
+@dataclass
+class NeuralCompilerOutput(ModelOutput):
+    """``loss`` (answers only), ``answer_log_probs`` (B,O,N), ``selection`` (B,E) (None for the
+    baseline), ``parsed_inputs`` (B,S,N) (None for the baseline), ``halted`` (B,)."""
+
+    loss: torch.Tensor | None = None
+    answer_log_probs: torch.Tensor | None = None
+    selection: torch.Tensor | None = None
+    parsed_inputs: torch.Tensor | None = None
+    halted: torch.Tensor | None = None
+    pointer: torch.Tensor | None = None
+
+
+def build_backbone(backbone_config: dict) -> nn.Module:
+    """The backbone (a ``transformers`` base model without its LM head) from its config dict."""
+    cfg = dict(backbone_config)
+    cfg = AutoConfig.for_model(cfg.pop("model_type"), **cfg)
+    return AutoModel.from_config(cfg)
+
+
+class PointerParser(nn.Module):
+    """One learned query per input attends over the token states; a shared value head reads the
+    number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v H_t)``."""
+
+    def __init__(self, inputs: int, hidden: int, n: int):
+        super().__init__()
+        self.query = nn.Parameter(torch.zeros(inputs, hidden))
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, n)
+
+    def forward(self, H: torch.Tensor, mask: torch.Tensor):
+        scores = torch.einsum("sd,btd->bst", self.query, self.key(H)) / math.sqrt(H.shape[-1])
+        scores = scores.masked_fill(~mask[:, None, :].bool(), torch.finfo(scores.dtype).min)
+        alpha = scores.softmax(-1)  # (B,S,T)
+        values = self.value(H).softmax(-1)  # (B,T,N)
+        return alpha @ values, alpha
+
+
+def _answer_loss(logp: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-probability of the answer over the slots that count (≠ IGNORE)."""
+    return F.nll_loss(logp.reshape(-1, logp.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
+
+
+class _Base(PreTrainedModel):
+    base_model_prefix = "neuralc"
+    main_input_name = "input_ids"
+    _supports_sdpa = True
+
+    def _backbone_and_pool(self, config):
+        self.backbone = build_backbone(config.backbone_config)
+        self.hidden = self.backbone.config.hidden_size
+
+    def _pool(self, H: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.config.pooling == "cls":
+            return H[:, 0]
+        last = attention_mask.long().sum(1) - 1  # right padding: the last real token
+        return H[torch.arange(H.shape[0], device=H.device), last]
+
+    def _encode(self, input_ids, attention_mask):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        H = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return H, attention_mask
+
+    def _init_weights(self, module):
+        # Only our own heads; the backbone (a PreTrainedModel) initialises itself, and compiled
+        # tensors are never touched (they are loaded, or built exactly in __init__).
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, PointerParser):
+            init.normal_(module.query, mean=0.0, std=1.0)
+        elif isinstance(module, LibraryComputer):
+            module.restore_derived()
+
+
+class NeuralCompilerModel(_Base):
+    """Backbone + selection and parsing heads + the compiled library (module docstring)."""
+
+    config_class = NeuralCompilerConfig
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        # transformers 5 loads on the meta device and leaves non-persistent buffers (the ALU's
+        # index tables) as empty placeholders; it calls _init_weights only for modules it does
+        # not consider initialised. Rebuild them here so a loaded model never runs on garbage.
+        model = super().from_pretrained(*args, **kwargs)
+        model.computer.restore_derived()
+        return model
+
+    def __init__(self, config: NeuralCompilerConfig):
+        super().__init__(config)
+        self._backbone_and_pool(config)
+        D, n = self.hidden, config.n
+        self.selection_head = nn.Linear(D, len(config.programs))
+        S = len(config.input_names)
+        if config.parse_head == "pointer":
+            self.parser = PointerParser(S, D, n)
+        elif config.parse_head == "pooled":
+            self.parser = nn.Linear(D, S * n)
+        else:
+            raise ValueError(f"parse_head must be pointer or pooled, not {config.parse_head!r}")
+        # Built for real even under from_pretrained's meta-device init: exact, then overwritten
+        # by the saved tensors.
+        with torch.device("cpu"):
+            self.computer = LibraryComputer(
+                config.programs, n=n, inputs=S, outputs=config.outputs,
+                max_depth=config.max_depth, alu=config.alu, readout=config.readout)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
+                return_dict=True, **kwargs) -> NeuralCompilerOutput:
+        H, mask = self._encode(input_ids, attention_mask)
+        z = self._pool(H, mask)
+        selection = self.selection_head(z).softmax(-1)
+        pointer = None
+        if isinstance(self.parser, PointerParser):
+            parsed, pointer = self.parser(H, mask)
+        else:
+            parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
+        out = self.computer(selection, parsed, steps)
+        # ε-clipped log of the output probabilities (PAPER §10.2 item 11)
+        logp = out.outputs.clamp_min(self.config.eps).log()
+        loss = None if labels is None else _answer_loss(logp, labels)
+        return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
+                                    parsed_inputs=parsed, halted=out.halted, pointer=pointer)
+
+
+class NeuralCompilerBaseline(_Base):
+    """The same backbone without the computer: O answer slots, each a 128-way class."""
+
+    config_class = NeuralCompilerBaselineConfig
+
+    def __init__(self, config: NeuralCompilerBaselineConfig):
+        super().__init__(config)
+        self._backbone_and_pool(config)
+        self.answer_head = nn.Linear(self.hidden, config.outputs * config.n)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels=None, return_dict=True,
+                **kwargs) -> NeuralCompilerOutput:
+        H, mask = self._encode(input_ids, attention_mask)
+        z = self._pool(H, mask)
+        logp = self.answer_head(z).view(z.shape[0], -1, self.config.n).log_softmax(-1)
+        loss = None if labels is None else _answer_loss(logp, labels)
+        return NeuralCompilerOutput(loss=loss, answer_log_probs=logp)

@@ -1,0 +1,285 @@
+"""Natural-language tasks for a language model that calls the compiled library (PAPER §8, §10.2).
+
+Every task is deterministic given its seed. An :class:`Example` carries the request text, the
+answer (one value in ``0..n-1`` per output slot) and, for reporting only, the program that solves
+it and the values it should parse — the model is never supervised on those, only on ``answer``.
+
+Splits (``make_split``) hold out **operand combinations** (a combination is in the test set iff a
+seeded hash puts it there, so no test combination is ever seen in training) **and** one phrasing
+template per family, which appears in the test split only.
+
+Templates (``{a}``, ``{b}`` operands, ``{d}`` depth, ``{xs}`` a comma-separated list; the op words
+come from :data:`OP_WORDS`; ``*`` marks the held-out template)::
+
+    arithmetic, binary ops          arithmetic, unary ops (inc, dec, not)
+      0  {Verb} {a} and {b}           0  {Verb} {a}
+      1  What is {a} {sym} {b}?       1  What is {a} {sym}?
+      2  Compute the {noun} of {a} and {b}.   2  Compute the {noun} of {a}.
+      3  {a} {sym} {b} = ?            3  {a} {sym} = ?
+      4* What is the {noun} of {a} and {b}?   4* What is the {noun} of {a}?
+
+    fibonacci
+      0  Calculate the fibonacci function, starting from inputs {a} and {b}, to a recursion depth of {d}
+      1  Run fibonacci from {a} and {b} for {d} steps.
+      2  Fibonacci with inputs {a} and {b} and depth {d}?
+      3* Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.
+
+    sorting
+      0  Sort the list {xs}
+      1  Sort these numbers: {xs}.
+      2  Put {xs} in increasing order.
+      3* Sort the numbers {xs} in increasing order.
+
+Answers: arithmetic ``op(a, b) mod n`` (the ISA registry's exact semantics); Fibonacci the second
+element after ``d`` steps of ``(a, b) → (b, a + b) mod n`` (PAPER §10.2 item 13); sorting the
+ascending list, padded with ``-100`` (ignored by the loss) up to ``max_len`` slots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+
+from ..isa import BY_NAME, TABLE_OPS
+
+__all__ = [
+    "Example",
+    "Task",
+    "OP_WORDS",
+    "UNARY_OPS",
+    "IGNORE",
+    "TASKS",
+    "get_task",
+    "fibonacci_answer",
+]
+
+IGNORE = -100  # label of an output slot that does not count (short sorting lists)
+
+# op → (verb, noun, symbol); every table op of the registry has words.
+OP_WORDS: dict[str, tuple[str, str, str]] = {
+    "inc": ("Increment", "successor", "plus one"),
+    "dec": ("Decrement", "predecessor", "minus one"),
+    "not": ("Negate", "logical negation", "negated"),
+    "add": ("Add", "sum", "plus"),
+    "sub": ("Subtract", "difference", "minus"),
+    "mul": ("Multiply", "product", "times"),
+    "div": ("Divide", "quotient", "divided by"),
+    "mod": ("Reduce", "remainder", "modulo"),
+    "min": ("Minimize", "minimum", "min"),
+    "max": ("Maximize", "maximum", "max"),
+    "and": ("Mask", "bitwise and", "AND"),
+    "or": ("Combine", "bitwise or", "OR"),
+    "xor": ("Toggle", "bitwise xor", "XOR"),
+    "eq": ("Match", "equality test", "=="),
+    "ne": ("Contrast", "inequality test", "!="),
+    "lt": ("Order", "less-than test", "<"),
+    "le": ("Bound", "at-most test", "<="),
+    "gt": ("Outrank", "greater-than test", ">"),
+    "ge": ("Cover", "at-least test", ">="),
+}
+assert set(OP_WORDS) == set(TABLE_OPS), "every calculator op needs words"
+UNARY_OPS = tuple(op for op in TABLE_OPS if BY_NAME[op].arity == 1)
+
+BINARY_TEMPLATES = (
+    "{Verb} {a} and {b}",
+    "What is {a} {sym} {b}?",
+    "Compute the {noun} of {a} and {b}.",
+    "{a} {sym} {b} = ?",
+    "What is the {noun} of {a} and {b}?",
+)
+UNARY_TEMPLATES = (
+    "{Verb} {a}",
+    "What is {a} {sym}?",
+    "Compute the {noun} of {a}.",
+    "{a} {sym} = ?",
+    "What is the {noun} of {a}?",
+)
+FIB_TEMPLATES = (
+    "Calculate the fibonacci function, starting from inputs {a} and {b}, "
+    "to a recursion depth of {d}",
+    "Run fibonacci from {a} and {b} for {d} steps.",
+    "Fibonacci with inputs {a} and {b} and depth {d}?",
+    "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.",
+)
+SORT_TEMPLATES = (
+    "Sort the list {xs}",
+    "Sort these numbers: {xs}.",
+    "Put {xs} in increasing order.",
+    "Sort the numbers {xs} in increasing order.",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One request. ``program``/``inputs`` are for reports only (never supervised)."""
+
+    text: str
+    answer: tuple[int, ...]
+    program: str
+    inputs: tuple[int, ...]
+    template: int
+    held_out_template: bool = False
+    group: str = ""  # reporting key: the op, "depth=3", "len=8", ...
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "answer": list(self.answer),
+            "program": self.program,
+            "inputs": list(self.inputs),
+            "template": self.template,
+            "held_out_template": self.held_out_template,
+            "group": self.group,
+        }
+
+
+def fibonacci_answer(a: int, b: int, depth: int, n: int = 128) -> int:
+    """Second element after ``depth`` steps of ``(a, b) → (b, a + b) mod n``."""
+    for _ in range(depth):
+        a, b = b, (a + b) % n
+    return b
+
+
+def _in_test(seed: int, key: tuple, test_fraction: float) -> bool:
+    """Seeded hash split of operand combinations (stable across runs and Python versions)."""
+    h = hashlib.sha256(repr((seed, key)).encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64 < test_fraction
+
+
+@dataclass(frozen=True)
+class Task:
+    """A family of requests and how they meet the library.
+
+    ``programs``: library entry points the model selects among. ``inputs``: what the parsing heads
+    fill, in order (each a value in ``0..n-1``). ``outputs``: how many answer slots.
+    """
+
+    name: str
+    kind: str  # "arithmetic" | "fibonacci" | "sorting" | "mixed"
+    ops: tuple[str, ...] = ()
+    depths: tuple[int, ...] = ()
+    lengths: tuple[int, ...] = ()
+    n: int = 128
+    test_fraction: float = 0.2
+    train_size: int = 4000
+    test_size: int = 1000
+    extra: dict = field(default_factory=dict)
+
+    # -- the interface the library must offer ---------------------------------------------
+    @property
+    def programs(self) -> tuple[str, ...]:
+        progs: list[str] = []
+        if self.kind in ("arithmetic", "mixed"):
+            progs += list(self.ops)
+        if self.kind in ("fibonacci", "mixed"):
+            progs.append("fibonacci")
+        if self.kind == "sorting":
+            progs.append("sort")
+        return tuple(progs)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        if self.kind == "arithmetic":
+            return ("a", "b")
+        if self.kind in ("fibonacci", "mixed"):
+            return ("a", "b", "d")
+        return tuple(f"x{i}" for i in range(max(self.lengths)))
+
+    @property
+    def outputs(self) -> int:
+        return max(self.lengths) if self.kind == "sorting" else 1
+
+    @property
+    def max_depth(self) -> int:
+        return max(self.depths) if self.depths else 0
+
+    # -- generation -------------------------------------------------------------------------
+    def _arith(self, op: str, a: int, b: int, t: int) -> Example:
+        verb, noun, sym = OP_WORDS[op]
+        unary = op in UNARY_OPS
+        text = (UNARY_TEMPLATES if unary else BINARY_TEMPLATES)[t].format(
+            Verb=verb, noun=noun, sym=sym, a=a, b=b)
+        ans = BY_NAME[op].fn(a, b, self.n) % self.n
+        return Example(text, (ans,), op, (a,) if unary else (a, b), t,
+                       t == len(BINARY_TEMPLATES) - 1, op)
+
+    def _fib(self, a: int, b: int, d: int, t: int) -> Example:
+        text = FIB_TEMPLATES[t].format(a=a, b=b, d=d)
+        return Example(text, (fibonacci_answer(a, b, d, self.n),), "fibonacci", (a, b, d), t,
+                       t == len(FIB_TEMPLATES) - 1, f"depth={d}")
+
+    def _sort(self, xs: tuple[int, ...], t: int) -> Example:
+        text = SORT_TEMPLATES[t].format(xs=", ".join(map(str, xs)))
+        out = sorted(xs) + [IGNORE] * (self.outputs - len(xs))
+        return Example(text, tuple(out), "sort", xs, t, t == len(SORT_TEMPLATES) - 1,
+                       f"len={len(xs)}")
+
+    def _draw(self, rng: random.Random, split: str, seed: int) -> Example:
+        """One example of ``split`` whose operand combination belongs to that split."""
+        n = self.n
+        want_test = split == "test"
+        kind = self.kind
+        if kind == "mixed":
+            kind = "fibonacci" if rng.random() < 1 / (len(self.ops) + 1) else "arithmetic"
+        while True:
+            if kind == "arithmetic":
+                op = rng.choice(self.ops)
+                a = rng.randrange(n)
+                b = 0 if op in UNARY_OPS else rng.randrange(n)
+                key: tuple = (op, a, b)
+                nt = len(BINARY_TEMPLATES)
+            elif kind == "fibonacci":
+                a, b, d = rng.randrange(n), rng.randrange(n), rng.choice(self.depths)
+                key = ("fib", a, b, d)
+                nt = len(FIB_TEMPLATES)
+            else:
+                length = rng.choice(self.lengths)
+                xs = tuple(rng.randrange(n) for _ in range(length))
+                key = ("sort",) + xs
+                nt = len(SORT_TEMPLATES)
+            if _in_test(seed, key, self.test_fraction) != want_test:
+                continue
+            # training never sees the last template; the test split uses all of them
+            t = rng.randrange(nt) if want_test else rng.randrange(nt - 1)
+            if kind == "arithmetic":
+                return self._arith(op, a, b, t)
+            if kind == "fibonacci":
+                return self._fib(a, b, d, t)
+            return self._sort(xs, t)
+
+    def make_split(self, split: str, seed: int = 0, size: int | None = None) -> list[Example]:
+        """``size`` examples of ``"train"`` or ``"test"``, deterministic in ``seed``."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        size = size if size is not None else (self.train_size if split == "train" else
+                                              self.test_size)
+        rng = random.Random(f"{self.name}:{split}:{seed}")
+        return [self._draw(rng, split, seed) for _ in range(size)]
+
+    def corpus(self, seed: int = 0, size: int = 3000) -> list[str]:
+        """Texts for training a tokenizer: every template, operands from both ranges."""
+        rng = random.Random(f"{self.name}:corpus:{seed}")
+        texts = []
+        for _ in range(size):
+            split = "test" if rng.random() < 0.5 else "train"
+            texts.append(self._draw(rng, split, seed).text)
+        return texts
+
+
+TASKS: dict[str, Task] = {
+    "arithmetic": Task("arithmetic", "arithmetic", ops=TABLE_OPS, train_size=8000),
+    "arithmetic-basic": Task("arithmetic-basic", "arithmetic", ops=("add", "sub", "mul")),
+    "fibonacci": Task("fibonacci", "fibonacci", depths=tuple(range(1, 9))),
+    "sorting": Task("sorting", "sorting", lengths=tuple(range(4, 9))),
+    "sorting8": Task("sorting8", "sorting", lengths=(8,)),
+    "mixed": Task("mixed", "mixed", ops=("add", "sub", "mul", "min", "max"),
+                  depths=(1, 2, 3, 4)),
+}
+
+
+def get_task(name: str) -> Task:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r} (choose from {', '.join(TASKS)})") from None
