@@ -1,0 +1,245 @@
+"""The Python-subset pipeline (SPEC §3) and the compiled function's interface.
+
+    source ─check─▶ CheckedModule ─lower─▶ IR per function ─allocate─▶ physical registers
+           ─emit─▶ width-1 Program ─schedule (width > 1)─▶ Program
+
+Each pass is one module of this package; :func:`compile_python` calls each once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
+from ..interp import DEFAULT_MAX_STEPS, run_reference
+from ..program import Program, Sizes
+from .emit import FunctionPlan, emit_program, function_label, scc_order
+from .layout import ERROR_LABELS, Layout, error_message
+from .lower import lower_function
+from .regalloc import allocate
+from .validate import INT, LIST, CheckedModule, check
+
+__all__ = ["CompiledPython", "PyRunResult", "compile_python", "run_python"]
+
+
+@dataclass
+class CompiledPython:
+    """A compiled entry function and how to feed it and read its result.
+
+    ``inputs(args)`` → ``(registers, memory)`` for a run; ``result(run)`` (or
+    ``result(registers, memory)``) → the return value: an int, a list of ints, or None when the
+    run did not halt. A run that stopped at an error stub raises :class:`RuntimeProgramError`.
+    """
+
+    program: Program
+    function: str
+    params: list[str]
+    param_kinds: list[str]  # "int" | "list"
+    returns: str  # "int" | "list"
+    layout: Layout
+    checks_errors: bool  # the program has error stubs (the error cell can be set)
+    reserve: int = 0  # cells a run must leave free below the error cell (fixed spill cells)
+
+    @property
+    def sizes(self) -> Sizes:
+        return self.program.sizes
+
+    def inputs(self, args: list) -> tuple[dict[int, int], dict[int, int]]:
+        """Registers and memory that pass ``args`` to the entry function.
+
+        Integers go to ``r0, r1, ...`` (mod n); a list goes to memory (a header cell with its
+        length, then the elements, from cell 0 on) and its register gets the header's address.
+        Raises :class:`UsageError` when the arguments do not match the parameters and
+        :class:`RuntimeProgramError` when the lists do not fit in memory.
+        """
+        n, m = self.sizes.n, self.sizes.m
+        args = list(args)
+        sig = f"{self.function}({', '.join(self.params)})"
+        if len(args) != len(self.params):
+            raise UsageError(f"{sig} takes {len(self.params)} argument"
+                             f"{'' if len(self.params) == 1 else 's'}, got {len(args)}")
+        registers: dict[int, int] = {}
+        memory: dict[int, int] = {}
+        cell = 0
+        for i, (name, kind, value) in enumerate(zip(self.params, self.param_kinds, args)):
+            if kind == LIST:
+                if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
+                    raise UsageError(f"argument '{name}' of {sig} must be a list of integers, "
+                                     f"got {value!r}")
+                registers[i] = cell
+                memory[cell] = len(value) % n
+                for j, v in enumerate(value):
+                    memory[cell + 1 + j] = int(v) % n
+                cell += 1 + len(value)
+            else:
+                if not _is_int(value):
+                    raise UsageError(f"argument '{name}' of {sig} must be an integer, "
+                                     f"got {value!r}")
+                registers[i] = int(value) % n
+        if self.layout.heap:
+            registers[self.layout.hp] = cell % n
+        if memory and cell > m - 1 - self.reserve:
+            raise RuntimeProgramError(
+                f"out of memory: the argument lists need {cell} cells, the machine has {m} "
+                f"(and keeps {1 + self.reserve} for the program)")
+        return registers, memory
+
+    def result(self, run, memory=None):
+        """The return value of a finished run (None when it did not halt).
+
+        ``run`` is a run result (``.halted``, ``.registers``, ``.memory``) or, with ``memory``
+        given, the final registers.
+        """
+        if memory is None:
+            if not run.halted:
+                return None
+            registers, memory = run.registers, run.memory
+        else:
+            registers = run
+        registers = [int(v) for v in registers]
+        memory = [int(v) for v in memory]
+        if self.checks_errors:
+            code = memory[self.layout.error_cell]
+            if code:
+                raise RuntimeProgramError(error_message(code, self.sizes.m))
+        value = registers[0]
+        if self.returns == INT:
+            return value
+        m = len(memory)
+        length = memory[value % m]
+        return [memory[(value + 1 + j) % m] for j in range(length)]
+
+
+@dataclass
+class PyRunResult:
+    halted: bool
+    steps: int
+    result: int | list[int] | None
+    confidence: float | None = None
+
+    def to_json(self) -> dict:
+        out = {"halted": self.halted, "steps": self.steps, "result": self.result}
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
+        return out
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int)
+
+
+def _entry(mod: CheckedModule, function: str | None) -> str:
+    names = list(mod.functions)
+    if function is not None:
+        if function not in mod.functions:
+            have = ", ".join(names) or "none"
+            raise UsageError(f"{mod.filename} has no function '{function}' (functions: {have})")
+        return function
+    if "main" in mod.functions:
+        return "main"
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise CompileError([Diagnostic(1, 1, "the file defines no function to run")],
+                           mod.filename)
+    raise UsageError(f"{mod.filename} has no function 'main' and several functions "
+                     f"({', '.join(names)}): choose one with --function")
+
+
+def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None = None,
+                   function: str | None = None) -> CompiledPython:
+    """Compile the Python-subset ``source``; its entry is ``function`` (default ``main``, else
+    the file's only function). Raises :class:`CompileError` with every error of the file."""
+    sizes = (sizes or Sizes()).check()
+    mod = check(source, filename)
+    entry = _entry(mod, function)
+    names = mod.reachable(entry)
+    infos = {f: mod.functions[f] for f in names}
+    graph = {f: set(infos[f].calls) for f in names}
+    uses_lists = any(LIST in (*i.kinds.values(), i.returns) for i in infos.values()) or any(
+        isinstance(x, ast.List) for i in infos.values() for x in ast.walk(i.node))
+    layout = Layout(sizes, stack=any(graph.values()), heap=uses_lists)
+    colors = layout.allocatable
+    _check_registers(mod, infos, colors, sizes)
+    labels = {f: function_label(f) for f in names}
+    errors: set[str] = set()
+    irs = {f: lower_function(mod, f, layout, labels, errors) for f in names}
+    called = set().union(*graph.values())
+    plans: dict[str, FunctionPlan] = {}
+    for comp in scc_order(graph):
+        cyclic = len(comp) > 1 or comp[0] in graph[comp[0]]
+        known = {g: plans[g].clobber for g in plans}
+        for f in comp:
+            alloc = allocate(irs[f], colors, known)
+            p = FunctionPlan(f, len(infos[f].params), alloc, graph[f], infos[f].node.lineno,
+                             cyclic=cyclic, halts=(f == entry and f not in called))
+            p.saves_ra = bool(graph[f]) and not p.halts
+            p.scratch = _scratch(p, colors)
+            plans[f] = p
+        clobber = {0}.union(*(plans[f].alloc.used | set(plans[f].scratch) for f in comp))
+        clobber |= set().union(*(plans[g].clobber for f in comp for g in graph[f] if g not in comp))
+        for f in comp:
+            plans[f].clobber = clobber & set(colors)
+    program = emit_program({f: plans[f] for f in names}, entry, layout, errors, source)
+    if sizes.width > 1:
+        from ...passes.schedule import schedule
+
+        program = schedule(program, sizes.width)
+    if program.L > sizes.n:
+        node = mod.functions[entry].node
+        raise CompileError([Diagnostic(node.lineno, node.col_offset + 1,
+                                       f"the compiled program needs {program.L} lines, more "
+                                       f"than the machine's n={sizes.n} (use a larger n)")],
+                           filename)
+    info = infos[entry]
+    reserve = 0 if layout.stack else plans[entry].alloc.slots
+    return CompiledPython(program, entry, list(info.params),
+                          [info.kinds.get(p, INT) for p in info.params], info.returns, layout,
+                          checks_errors=bool(errors & set(ERROR_LABELS)), reserve=reserve)
+
+
+def _scratch(p: FunctionPlan, colors: list[int]) -> list[int]:
+    """Two registers a prologue/epilogue may use: not an argument, not r0 (the result)."""
+    free = [c for c in colors if c >= max(p.params, 1)]
+    return (sorted(set(free) & p.alloc.used) + [c for c in free if c not in p.alloc.used])[:2]
+
+
+def _check_registers(mod, infos, colors, sizes) -> None:
+    diags = []
+    if len(colors) < 3:
+        node = next(iter(infos.values())).node
+        diags.append(Diagnostic(node.lineno, node.col_offset + 1,
+                                f"the program needs more registers than the machine's "
+                                f"{sizes.registers} (use --registers)"))
+    for info in infos.values():
+        if len(info.params) > len(colors) - 2:
+            node = info.node
+            diags.append(Diagnostic(node.lineno, node.col_offset + 1,
+                                    f"'{info.name}' has {len(info.params)} parameters; with "
+                                    f"{sizes.registers} registers at most {len(colors) - 2} fit"))
+    if diags:
+        raise CompileError(diags, mod.filename)
+
+
+def run_python(source: str, args: list, sizes: Sizes | None = None, function: str | None = None,
+               backend: str = "reference", max_steps: int = DEFAULT_MAX_STEPS,
+               filename: str = "<input>", **machine_kw) -> PyRunResult:
+    """Compile and run ``source`` on ``args``; the Python form of ``neuralc run FILE.py``."""
+    compiled = compile_python(source, filename, sizes, function)
+    registers, memory = compiled.inputs(args)
+    if backend == "reference":
+        out = run_reference(compiled.program, registers, memory, max_steps)
+        confidence = None
+    elif backend == "machine":
+        from ...machine import run_machine
+
+        out = run_machine(compiled.program, registers, memory, max_steps=max_steps, **machine_kw)
+        confidence = getattr(out, "confidence", None)
+        confidence = None if confidence is None else float(confidence)
+    else:
+        raise UsageError(f"unknown backend '{backend}' (reference or machine)")
+    halted = bool(out.halted)
+    return PyRunResult(halted, int(out.steps), compiled.result(out) if halted else None,
+                       confidence)
+
