@@ -49,7 +49,8 @@ class CompiledPython:
         """Registers and memory that pass ``args`` to the entry function.
 
         Integers go to ``r0, r1, ...`` (mod n); a list goes to memory (a header cell with its
-        length, then the elements, from cell 0 on) and its register gets the header's address.
+        length, then the elements, from cell 0 on) and its register gets the address of its
+        first element (the header is the cell before).
         Raises :class:`UsageError` when the arguments do not match the parameters and
         :class:`RuntimeProgramError` when the lists do not fit in memory.
         """
@@ -67,7 +68,7 @@ class CompiledPython:
                 if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
                     raise UsageError(f"argument '{name}' of {sig} must be a list of integers, "
                                      f"got {value!r}")
-                registers[i] = cell
+                registers[i] = cell + 1
                 memory[cell] = len(value) % n
                 for j, v in enumerate(value):
                     memory[cell + 1 + j] = int(v) % n
@@ -107,8 +108,8 @@ class CompiledPython:
         if self.returns == INT:
             return value
         m = len(memory)
-        length = memory[value % m]
-        return [memory[(value + 1 + j) % m] for j in range(length)]
+        length = memory[(value - 1) % m]
+        return [memory[(value + j) % m] for j in range(length)]
 
 
 @dataclass

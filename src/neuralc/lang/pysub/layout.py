@@ -15,7 +15,8 @@ others           allocated to values; *caller-saved*: a caller pushes the regist
 ==============  ============================================================================
 
 Memory (m cells): argument lists first, from cell 0 (each list is a header cell holding its
-length, then its elements; a list value is the address of its header), then lists made at run
+length, then its elements; a list value is the address of its first element, so the header is
+at ``x - 1`` and ``x[i]`` at ``x + i``), then lists made at run
 time (upward from hp); the call stack grows downward from ``m-2``; cell ``m-1`` is the
 **error cell**: 0 while the program runs normally, set to an error code by the error stub
 just before it halts.

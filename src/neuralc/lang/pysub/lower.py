@@ -4,7 +4,12 @@ registers).
 What this pass adds: control flow as labels and jumps (conditions compile to jumps, not to
 values), the calling convention's fixed registers at calls and at the function's entry, the
 run-time checks (``//`` and ``%`` by zero, list indices, memory for new lists) as jumps to the
-error stubs, and list memory (a header cell with the length, then the elements).
+error stubs, and list memory (a header cell with the length, then the elements; a list value
+is the address of its first element, so ``x[i]`` is at ``x + i`` and ``len(x)`` at ``x - 1``).
+
+Lists never change length, so lengths and checked element addresses are reused: a list name
+assigned once in its function has its length read once, right after the assignment; other
+lengths and addresses are remembered until the next label (the end of the straight-line code).
 
 Every name of a function is one virtual register; every intermediate value a fresh one. The
 allocator removes the copies between them.
@@ -42,17 +47,50 @@ class _Lowering:
         self.fn = FunctionIR(info.name, labels[info.name], list(info.params), [],
                              info.node.lineno, set(info.calls))
         self.vars = {name: self.fn.new_vreg() for name in sorted(info.kinds)}
+        self.vars_set = set(self.vars.values())
         self.boolean: set[int] = set()  # registers known to hold 0 or 1
         self.line = info.node.lineno
         self.depth = 0
         self.loops: list[tuple[str, str]] = []  # (continue label, break label)
+        defs: dict[str, int] = {p: 1 for p in info.params}
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defs[node.id] = defs.get(node.id, 0) + 1
+        # list names assigned once: their length register lives through the function
+        self.fixed_lists = {self.vars[x] for x, k in defs.items()
+                            if k == 1 and info.kinds.get(x) == LIST}
+        self.length_of: dict[int, int] = {}  # list register → its length register
+        self.known: dict[tuple[int, int], int] = {}  # (list, index) → checked address
         self._nlabels = 0
 
     # ------------------------------------------------------------------ emission helpers
 
     def emit(self, op: str, dst: int | None = None, srcs: tuple[int, ...] = (), **kw) -> int | None:
         self.fn.code.append(Ins(op, dst, tuple(srcs), line=self.line, depth=self.depth, **kw))
+        if op == "label":  # control may arrive from elsewhere: forget what this path knew
+            self.length_of = {p: v for p, v in self.length_of.items() if p in self.fixed_lists}
+            self.known = {}
+        elif dst is not None and dst in self.vars_set:
+            known = self.length_of.get(srcs[0]) if op == "copy" else None
+            self.length_of.pop(dst, None)
+            self.known = {k: v for k, v in self.known.items() if dst not in k}
+            if known is not None:
+                self.length_of[dst] = known
+            elif dst in self.fixed_lists:
+                self.length_of[dst] = self.load_length(dst)
         return dst
+
+    def load_length(self, lst: int) -> int:
+        r = self.new()
+        self.emit("dec", r, (lst,))
+        self.emit("read", r, (r,))
+        return r
+
+    def length(self, lst: int) -> int:
+        """A register holding ``len(lst)``."""
+        if lst not in self.length_of:
+            self.length_of[lst] = self.load_length(lst)
+        return self.length_of[lst]
 
     def new(self) -> int:
         return self.fn.new_vreg()
@@ -252,9 +290,9 @@ class _Lowering:
     def list_loop(self, s: ast.For) -> None:
         """``for v in xs``: a hidden pointer walks the elements (re-read every iteration)."""
         lst = self.expr(s.iter)
-        length = self.op("read", lst)
-        ptr = self.op("inc", lst)
-        last = self.op("add", ptr, length)
+        ptr = self.new()
+        self.emit("copy", ptr, (lst,))
+        last = self.op("add", ptr, self.length(lst))
         body, cont, entry, end = (self.new_label(x) for x in ("for", "next", "test", "endfor"))
         self.emit("goto", label=entry)
         self.place(body)
@@ -291,6 +329,14 @@ class _Lowering:
                     self.cjump(v, skip, not when)
                 self.cjump(e.values[-1], label, when)
                 self.place(skip)
+        elif isinstance(e, ast.Compare) and self.zero_compare(e) is not None:
+            how, x = self.zero_compare(e)
+            v = self.expr(x)
+            if isinstance(how, bool):
+                if how == when:
+                    self.emit("goto", label=label)
+            else:
+                self.truth_jump(v, "int", label, when if how == "truth" else not when)
         elif isinstance(e, ast.Compare):
             skip = self.new_label("skip") if when and len(e.ops) > 1 else None
             left = self.expr(e.left)
@@ -311,14 +357,29 @@ class _Lowering:
             self.truth_jump(self.expr(e), self.kind(e), label, when)
 
     def jump_if(self, name: str, a: int, b: int, label: str, right: ast.expr) -> None:
-        if name == "eq" and _const(right, self.n) == 0:
-            self.emit("jump", srcs=(self.op("not", a),), label=label)
+        self.emit("jump", srcs=(self.op(name, a, b),), label=label)
+
+    def zero_compare(self, e: ast.Compare):
+        """A single comparison with the literal 0 as ``(how, operand)``: ``how`` is ``"not"``,
+        ``"truth"`` or the constant result (values are unsigned: ``x >= 0`` always holds)."""
+        if len(e.ops) != 1:
+            return None
+        name = _CMP[type(e.ops[0])]
+        left, right = e.left, e.comparators[0]
+        if _const(right, self.n) == 0:
+            x = left
+        elif _const(left, self.n) == 0:
+            x = right
+            name = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}.get(name, name)
         else:
-            self.emit("jump", srcs=(self.op(name, a, b),), label=label)
+            return None
+        how = {"eq": "not", "le": "not", "ne": "truth", "gt": "truth", "ge": True,
+               "lt": False}[name]
+        return how, x
 
     def truth_jump(self, v: int, kind: str, label: str, when: bool) -> None:
         if kind == LIST:  # a list is true when it is not empty
-            v = self.op("read", v)
+            v = self.length(v)
         if not when:
             self.emit("jump", srcs=(self.op("not", v),), label=label)
         elif v in self.boolean:
@@ -338,7 +399,7 @@ class _Lowering:
             v = self.expr(e.operand)
             if isinstance(e.op, ast.Not):
                 if self.kind(e.operand) == LIST:
-                    v = self.op("read", v)
+                    v = self.length(v)
                 return self.op("not", v)
             return self.op("sub", self.const(0), v)
         if isinstance(e, ast.BinOp):
@@ -395,13 +456,15 @@ class _Lowering:
         return r
 
     def compare_value(self, e: ast.Compare) -> int:
+        z = self.zero_compare(e)
+        if z is not None:
+            v = self.expr(z[1])
+            if isinstance(z[0], bool):
+                return self.const(int(z[0]))
+            return self.op("not", v if z[0] == "not" else self.op("not", v))
         left = self.expr(e.left)
         if len(e.ops) == 1:
-            right = e.comparators[0]
-            name = _CMP[type(e.ops[0])]
-            if name == "eq" and _const(right, self.n) == 0:
-                return self.op("not", left)
-            return self.op(name, left, self.expr(right))
+            return self.op(_CMP[type(e.ops[0])], left, self.expr(e.comparators[0]))
         r = self.new()
         self.boolean.add(r)
         end = self.new_label("cmp")
@@ -417,7 +480,7 @@ class _Lowering:
     def call(self, e: ast.Call) -> int:
         name = e.func.id
         if name == "len":
-            return self.op("read", self.expr(e.args[0]))
+            return self.length(self.expr(e.args[0]))
         if name in ("min", "max"):
             a = self.expr(e.args[0])
             return self.op(name, a, self.expr(e.args[1]))
@@ -433,18 +496,25 @@ class _Lowering:
 
     def element_address(self, lst: int, index: ast.expr) -> int:
         """The address of ``lst[index]`` after checking ``index < len(lst)`` (unsigned)."""
-        length = self.op("read", lst)
         c = _const(index, self.n)
+        i = ("const", c) if c is not None else self.expr(index)
+        if (lst, i) in self.known:
+            return self.known[(lst, i)]
+        length = self.length(lst)
         if c == 0:
             self.error_jump(self.op("not", length), ERR_INDEX)
-            return self.op("inc", lst)
-        i = self.expr(index)
-        self.error_jump(self.op("ge", i, length), ERR_INDEX)
-        return self.op("inc", self.op("add", lst, i))
+            addr = lst
+        else:
+            r = self.const(c) if c is not None else i
+            self.error_jump(self.op("ge", r, length), ERR_INDEX)
+            addr = self.op("add", lst, r)
+        self.known[(lst, i)] = addr
+        return addr
 
     def new_list(self, values: list[int] | None = None,
                  repeat: tuple[int, int] | None = None) -> int:
-        """Allocate a list at hp: a header cell (the length), then the elements."""
+        """Allocate a list at hp: a header cell (the length), then the elements; the list's
+        value is the address of its first element."""
         hp = self.layout.hp
         k = len(values) if values is not None else repeat[1]
         cells = k + 1
@@ -461,11 +531,11 @@ class _Lowering:
             limit = self.new()
             self.emit("set", limit, imm=Sym(self.m - 1 - cells, -1, ERR_HEAP))
             self.error_jump(self.op("gt", hp, limit), ERR_HEAP)
-        p = self.new()
-        self.emit("copy", p, (hp,))
         length = self.const(k)
         self.emit("write", srcs=(hp, length))
         self.emit("inc", hp, (hp,))
+        p = self.new()
+        self.emit("copy", p, (hp,))
         if values is not None:
             for v in values:
                 self.emit("write", srcs=(hp, v))
@@ -481,6 +551,7 @@ class _Lowering:
             self.emit("write", srcs=(hp, repeat[0]))
             self.emit("inc", hp, (hp,))
             self.emit("jump", srcs=(self.op("lt", hp, end),), label=fill)
+        self.length_of[p] = length
         return p
 
 

@@ -114,6 +114,7 @@ def _color(code, colors, allowed, clobbers, no_spill):
     moves: dict[int, set[int]] = {}
     avoid: dict[int, set[int]] = {}
     cost: dict[int, float] = {}
+    copies: list[tuple[int, int, int, int]] = []
 
     for ins in code:
         w = 10.0 ** min(ins.depth, 6)
@@ -134,6 +135,7 @@ def _color(code, colors, allowed, clobbers, no_spill):
                     adj[live].add(d)
         if ins.op == "copy" and tracked(ins.dst) and tracked(ins.srcs[0]):
             a, b = ins.dst, ins.srcs[0]
+            copies.append((-ins.depth, i, a, b))
             if is_virtual(a):
                 moves.setdefault(a, set()).add(b)
             if is_virtual(b):
@@ -145,6 +147,7 @@ def _color(code, colors, allowed, clobbers, no_spill):
                     avoid.setdefault(live, set()).update(hit)
 
     k = len(colors)
+    alias = _coalesce(sorted(copies), adj, moves, avoid, cost, k, allowed, no_spill)
     work = set(adj)
     stack: list[int] = []
     while work:
@@ -177,7 +180,65 @@ def _color(code, colors, allowed, clobbers, no_spill):
             if choice:
                 coloring[v] = choice[0]
                 break
+    members: dict[int, list[int]] = {}
+    for v in alias:
+        members.setdefault(_find(alias, v), []).append(v)
+    for v in list(alias):
+        rep = _find(alias, v)
+        if not is_virtual(rep):
+            coloring[v] = rep
+        elif rep in coloring:
+            coloring[v] = coloring[rep]
+    spilled = [x for v in spilled for x in (v, *members.get(v, ()))]
     return coloring, spilled
+
+
+def _find(alias: dict[int, int], x: int) -> int:
+    while x in alias:
+        x = alias[x]
+    return x
+
+
+def _coalesce(copies, adj, moves, avoid, cost, k, allowed, no_spill) -> dict[int, int]:
+    """Merge copy-related registers that do not interfere, conservatively (Briggs for two
+    virtual registers, George for a physical one), so that their copies disappear."""
+    alias: dict[int, int] = {}
+    for _, _, a, b in copies:
+        a, b = _find(alias, a), _find(alias, b)
+        if a == b or (not is_virtual(a) and not is_virtual(b)):
+            continue
+        if not is_virtual(a):
+            a, b = b, a
+        if b in adj[a] or a in no_spill or b in no_spill:
+            continue
+        if not is_virtual(b):
+            if b not in allowed or b in avoid.get(a, ()):
+                continue
+            if all(not is_virtual(t) or b in adj[t] or len(adj[t]) < k for t in adj[a]):
+                for t in adj.pop(a):
+                    if is_virtual(t):
+                        adj[t].discard(a)
+                        adj[t].add(b)
+                alias[a] = b
+            continue
+        both = adj[a] | adj[b]
+        if sum(1 for t in both if not is_virtual(t) or len(adj[t]) >= k) >= k:
+            continue
+        for t in adj.pop(b):
+            if is_virtual(t):
+                adj[t].discard(b)
+                adj[t].add(a)
+            adj[a].add(t)
+        cost[a] = cost.get(a, 0.0) + cost.pop(b, 0.0)
+        avoid.setdefault(a, set()).update(avoid.pop(b, set()))
+        moves.setdefault(a, set()).update(moves.pop(b, set()))
+        alias[b] = a
+    for v in list(moves):
+        if v in alias:
+            moves.pop(v)
+        else:
+            moves[v] = {_find(alias, u) for u in moves[v]} - {v}
+    return alias
 
 
 def _rewrite_spills(fn: FunctionIR, code: list[Ins], slots: dict[int, int], spilled,
