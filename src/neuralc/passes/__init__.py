@@ -1,0 +1,12 @@
+"""Passes over checked programs: linking a library into one image, parallel scheduling.
+
+``schedule(program, width)`` (also exported as ``parallelize``) packs a width-1 program into
+width-k lines (SPEC §4); ``link(parts)`` builds an :class:`Image` with entry labels.
+"""
+
+from .link import Image, link
+from .schedule import basic_blocks, schedule
+
+parallelize = schedule
+
+__all__ = ["schedule", "parallelize", "basic_blocks", "link", "Image"]

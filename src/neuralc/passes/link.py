@@ -1,0 +1,3 @@
+from __future__ import annotations
+class Image: pass
+def link(*a, **k): raise NotImplementedError

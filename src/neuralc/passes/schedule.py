@@ -1,0 +1,202 @@
+"""The parallelizing compiler (SPEC §4): a width-1 program → a width-k program, same results.
+
+What this pass adds: every basic block's instructions packed into lines of up to ``k`` slots.
+
+1. **Basic blocks** start at the entry, at every labelled line, at every direct target, and
+   after every control instruction (``jump goto call ret halt``); a block's control instruction
+   is its last.
+2. **Dependences** inside a block, for an earlier op ``i`` and a later op ``j`` (registers, and
+   memory with a conservative alias test: two accesses are independent only when their
+   addresses are provably different — the same base register with different constant offsets,
+   or different constants):
+
+   =========================  =====================================================
+   ``j`` reads what ``i``     ``j`` on a *later* line (slots read the state at the start
+   writes (RAW)               of a step)
+   ``j`` writes what ``i``    ``j`` on the same line or later (a later slot wins, and the
+   reads or writes (WAR/WAW)  slots of a line keep program order)
+   =========================  =====================================================
+
+   The control instruction goes on the block's last line, in its last slot.
+3. **List scheduling**: line by line, the ready op with the longest chain of RAW edges below
+   it goes first, until the line is full.
+4. **Relocation**: targets, labels, the entry and the comments move to the new line numbers.
+
+Line numbers as values: a ``call``'s return address is the line after its own, which is still
+the start of the next block, so calls, returns and register-indirect jumps to return addresses
+stay correct. A program that uses ``store`` (its own line number as a value, e.g. for computed
+returns) cannot be relocated safely and is returned unchanged (a width-1 program is a valid
+width-k program). Register-indirect targets must hold return addresses written by ``call``.
+"""
+
+from __future__ import annotations
+
+from ..lang.program import Op, Program, Target
+
+__all__ = ["schedule", "basic_blocks"]
+
+
+def basic_blocks(program: Program) -> list[tuple[int, int]]:
+    """``[start, end)`` line ranges of the basic blocks of a width-1 program."""
+    L = program.L
+    leaders = {0, program.entry, *program.labels.values()}
+    for i, line in enumerate(program.lines):
+        for op in line:
+            t = op.operand("T")
+            if t is not None and not t.indirect:
+                leaders.add(t.line)
+            if op.instruction.is_control:
+                leaders.add(i + 1)
+    starts = sorted(x for x in leaders if 0 <= x < L)
+    return [(s, e) for s, e in zip(starts, starts[1:] + [L])]
+
+
+def _address_values(ops: list[Op], n: int):
+    """Symbolic value of each memory op's address: ``(base, offset)`` (base None = constant)."""
+    fresh = iter(range(1 << 30))
+    val: dict[int, tuple] = {}
+
+    def get(r):
+        return val.get(r, (("in", r), 0))
+
+    out = []
+    for op in ops:
+        name, d = op.name, op.dest
+        if name in ("read", "write"):
+            out.append(get(op.args[0]))
+        else:
+            out.append(None)
+        if d is None:
+            continue
+        if name == "set":
+            v = (None, op.args[0] % n)
+        elif name == "zero":
+            v = (None, 0)
+        elif name == "copy":
+            v = get(op.args[0])
+        elif name in ("inc", "dec"):
+            b, o = get(op.args[0])
+            v = (b, (o + (1 if name == "inc" else -1)) % n)
+        elif name in ("add", "sub"):
+            (ba, oa), (bb, ob) = get(op.args[0]), get(op.args[1])
+            if bb is None:
+                v = (ba, (oa + ob if name == "add" else oa - ob) % n)
+            elif ba is None and name == "add":
+                v = (bb, (oa + ob) % n)
+            else:
+                v = (("v", next(fresh)), 0)
+        else:
+            v = (("v", next(fresh)), 0)
+        val[d] = v
+    return out
+
+
+def _may_alias(x, y, n: int, m: int) -> bool:
+    (bx, ox), (by, oy) = x, y
+    if bx is None and by is None:
+        return ox % m == oy % m
+    if bx == by and m == n:
+        return ox == oy
+    return True
+
+
+def _schedule_block(ops: list[Op], width: int, n: int, m: int) -> list[list[int]]:
+    k = len(ops)
+    addr = _address_values(ops, n)
+    reads = [set(op.reads) for op in ops]
+    writes = [{op.dest} - {None} for op in ops]
+    preds: list[list[tuple[int, bool]]] = [[] for _ in ops]
+    for j in range(k):
+        for i in range(j):
+            strict = bool(writes[i] & reads[j])
+            weak = bool(reads[i] & writes[j] or writes[i] & writes[j])
+            if addr[i] is not None and addr[j] is not None and \
+                    "write" in (ops[i].name, ops[j].name) and _may_alias(addr[i], addr[j], n, m):
+                if ops[i].name == "write" and ops[j].name == "read":
+                    strict = True
+                else:
+                    weak = True
+            if strict or weak:
+                preds[j].append((i, strict))
+    height = [0] * k
+    for j in range(k - 1, -1, -1):
+        for i, strict in preds[j]:
+            height[i] = max(height[i], height[j] + (1 if strict else 0))
+    control = k - 1 if ops[-1].instruction.is_control else None
+    placed: dict[int, int] = {}
+    remaining = set(range(k))
+    order = sorted(range(k), key=lambda j: (-height[j], j))
+    lines: list[list[int]] = []
+    cur = 0
+    while remaining:
+        slots: list[int] = []
+        progress = True
+        while progress and len(slots) < width:
+            progress = False
+            for j in order:
+                if j not in remaining or (j == control and len(remaining) > 1):
+                    continue
+                if all(i in placed and (placed[i] < cur if strict else placed[i] <= cur)
+                       for i, strict in preds[j]):
+                    placed[j] = cur
+                    slots.append(j)
+                    remaining.discard(j)
+                    progress = True
+                    break
+        lines.append(sorted(slots))
+        cur += 1
+    return lines
+
+
+def schedule(program: Program, width: int) -> Program:
+    """The program packed into lines of up to ``width`` slots, with the same results.
+
+    ``program`` must be width 1. Programs that use ``store`` come back unchanged.
+    """
+    if width < 1:
+        raise ValueError(f"width must be at least 1 (got {width})")
+    if program.width > 1:
+        raise ValueError("schedule() takes a width-1 program")
+    sizes = program.sizes
+    if width == 1 or any(op.name == "store" for _, _, op in program.ops()):
+        return program
+    n, m, L = sizes.n, sizes.m, program.L
+    ops = [line[0] for line in program.lines]
+    new_start: dict[int, int] = {}
+    where: dict[int, int] = {}  # old line → new line
+    packed: list[list[int]] = []
+    for start, end in basic_blocks(program):
+        new_start[start] = len(packed)
+        for slots in _schedule_block(ops[start:end], width, n, m):
+            for j in slots:
+                where[start + j] = len(packed)
+            packed.append([start + j for j in slots])
+    new_L = len(packed)
+
+    def move(line: int) -> int:
+        return new_L if line >= L else new_start[line]
+
+    lines = []
+    for slots in packed:
+        new_ops = []
+        for i in slots:
+            op = ops[i]
+            if "T" in op.instruction.operands:
+                args = tuple(Target(line=move(a.line)) if isinstance(a, Target) and not a.indirect
+                             else a for a in op.args)
+                op = Op(op.name, args)
+            new_ops.append(op)
+        lines.append(tuple(new_ops))
+    comments: dict[int, str] = {}
+    for old, text in sorted(program.comments.items()):
+        if old in where:
+            new = where[old]
+            comments[new] = f"{comments[new]}\n{text}" if new in comments else text
+    return Program(
+        lines,
+        sizes.override(width=max(width, sizes.width)),
+        move(program.entry),
+        {name: move(line) for name, line in program.labels.items()},
+        comments,
+        program.entry_label,
+    )
