@@ -1,0 +1,10 @@
+"""The standard library of compiled programs (PAPER §4.1); see docs/LIBRARY.md.
+
+``library.names()``, ``library.get(name)`` → :class:`LibraryProgram` (``.doc``,
+``.inputs_ports``/``.output_port``, ``.program(sizes, width)``, ``.inputs(args)``,
+``.output(run)``, ``.run(args)``).
+"""
+
+from .registry import CALCULATOR_OPS, LibraryProgram, Port, entries, get, names, sample_args
+
+__all__ = ["get", "names", "entries", "sample_args", "LibraryProgram", "Port", "CALCULATOR_OPS"]

@@ -1,0 +1,11 @@
+def reverse(xs):
+    """The list reversed in place (and returned)."""
+    i = 0
+    j = len(xs) - 1
+    while i < j and j < len(xs):
+        t = xs[i]
+        xs[i] = xs[j]
+        xs[j] = t
+        i += 1
+        j -= 1
+    return xs
