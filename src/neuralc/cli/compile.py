@@ -15,12 +15,14 @@ from ..lang.printer import format_program
 from ..lang.program import Program, Sizes
 from .options import add_size_options, size_overrides
 
+HELP = "compile a .py file to assembly"
+
 __all__ = ["add_parser", "main", "compile_py", "parallelize"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "compile", help="compile a .py file to assembly",
+        "compile", help=HELP,
         description="Compile a Python-subset file to assembly (printed, or written with -o).")
     p.add_argument("file", metavar="FILE", help="a .py file (an .asm file is checked and printed)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the assembly here")

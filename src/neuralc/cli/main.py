@@ -4,13 +4,14 @@ Each subcommand lives in its own module ``neuralc.cli.<name>`` with this protoco
 
 * ``add_parser(subparsers)`` — add ``subparsers.add_parser("<name>", help=...)`` and its options;
 * ``main(args) -> int`` — run it and return the exit status;
+* optionally ``HELP`` — the one-line summary in ``neuralc --help`` (else the docstring's first line);
 * optionally ``preprocess_argv(argv) -> argv`` — rewrite the subcommand's own arguments before
   argparse sees them (``run`` uses it so that ``--args -1`` is a value, not an option).
 
 Modules import heavy dependencies (torch) inside ``main``, so ``neuralc run`` on the reference
-backend starts fast. Only the module of the chosen subcommand is imported (all of them for
-``--help``); a module that does not exist yet is simply absent, one that fails to import becomes
-a subcommand that reports why.
+backend starts fast. Only the chosen subcommand's ``add_parser`` is called (the others are
+listed with their ``HELP`` string or the first line of their docstring); a module that does not
+exist yet is simply absent, one that fails to import becomes a subcommand that reports why.
 
 Errors never show a traceback (set ``NEURALC_DEBUG=1`` to see one):
 
@@ -71,8 +72,21 @@ def _chosen(argv: list[str]) -> str | None:
     return None
 
 
+def _summary(mod) -> str:
+    """One line of help for a subcommand that is listed but not loaded: ``HELP`` or the first
+    line of the module docstring (without a leading "``neuralc x``:")."""
+    text = getattr(mod, "HELP", None) or (mod.__doc__ or "").strip().split("\n")[0]
+    if text.startswith("``") and ":" in text:
+        text = text.split(":", 1)[1].strip()
+    return text.rstrip(".")
+
+
 def build_parser(argv: list[str] | None = None) -> tuple[ArgumentParser, dict]:
-    """The parser and the loaded subcommand modules (only the chosen one when ``argv`` names one)."""
+    """The parser and the subcommand modules.
+
+    Only the chosen subcommand's ``add_parser`` is called (it may import heavy things, e.g. the
+    list of tasks); the others are listed with a one-line summary for ``--help``.
+    """
     from .. import __version__
 
     parser = ArgumentParser(
@@ -83,11 +97,9 @@ def build_parser(argv: list[str] | None = None) -> tuple[ArgumentParser, dict]:
     parser.add_argument("--version", action="version", version=f"neuralc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv or [])
-    loaded = {chosen: _load(chosen)} if chosen else {}
-    if not loaded or loaded[chosen] is None:  # --help, or a command that is not there (yet)
-        loaded = {name: _load(name) for name in SUBCOMMANDS}
     modules = {}
-    for name, mod in loaded.items():
+    for name in SUBCOMMANDS:
+        mod = _load(name)
         if mod is None:
             continue
         modules[name] = mod
@@ -95,9 +107,11 @@ def build_parser(argv: list[str] | None = None) -> tuple[ArgumentParser, dict]:
             p = sub.add_parser(name, help=f"(unavailable: {mod})")
             p.add_argument("rest", nargs=argparse.REMAINDER)
             p.set_defaults(_main=_unavailable(name, mod))
-            continue
-        mod.add_parser(sub)
-        sub.choices[name].set_defaults(_main=mod.main)
+        elif name == chosen:
+            mod.add_parser(sub)
+            sub.choices[name].set_defaults(_main=mod.main)
+        else:
+            sub.add_parser(name, help=_summary(mod), add_help=False)
     return parser, modules
 
 

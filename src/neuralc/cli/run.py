@@ -24,6 +24,8 @@ from ..lang.interp import DEFAULT_MAX_STEPS, run_reference
 from ..lang.program import Program, Sizes
 from .options import add_size_options, nonnegative_int, size_overrides
 
+HELP = "run an .asm or .py file"
+
 __all__ = ["add_parser", "main", "preprocess_argv", "parse_reg", "parse_mem", "parse_arg"]
 
 _ARG_ITEM = "--args-item"  # hidden option that carries one --args value (see preprocess_argv)
@@ -31,7 +33,7 @@ _ARG_ITEM = "--args-item"  # hidden option that carries one --args value (see pr
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "run", help="run an .asm or .py file",
+        "run", help=HELP,
         description="Run an .asm or .py file on the reference interpreter or the machine.")
     p.add_argument("file", metavar="FILE", help="an .asm or .py file")
     p.add_argument("--backend", choices=("reference", "machine"), default="reference",

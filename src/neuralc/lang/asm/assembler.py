@@ -173,13 +173,12 @@ class _Assembler:
             if m < 1:
                 bad("memory", f"memory must be at least 1 (got {m})")
             elif n >= 2 and m > n:
-                # blame the memory size, unless only n came from the file
-                blame = "n" if (src["memory"] == "option" and src["n"] == "directive") else "memory"
-                msg = (f"n={n} is smaller than memory={m}" if blame == "n"
-                       else f"memory must be between 1 and n={n} (got {m})")
-                if src["memory"] == "option" and blame == "memory":
-                    msg = f"--memory {m} is larger than n={n}"
-                bad(blame, msg)
+                if src["memory"] == "option":
+                    where = (f" (set by .n on line {self.directives['n'].lineno})"
+                             if src["n"] == "directive" else "")
+                    bad("memory", f"--memory {m} is larger than n={n}{where}")
+                else:
+                    bad("memory", f"memory must be between 1 and n={n} (got {m})")
         return Sizes(n, K, m, W) if ok else None
 
     # -- pass 3: operands ----------------------------------------------------------------------
