@@ -26,8 +26,6 @@ keeps outputs non-negative without cutting the gradient of the values that are c
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
 from neuralc.isa.registry import TABLE_OPS
@@ -42,6 +40,9 @@ _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _BITWISE = ("xor", "and", "or")
 #: elements of one chunk of the outer product u⊗v in the index-table path
 _CHUNK_ELEMENTS = 1 << 23
+#: from this n on, add and sub go by FFT (below it the index tables are as fast, and need no
+#: MKL call, whose threads stall when the machine is oversubscribed)
+_FFT_MIN_N = 64
 
 
 def _nonneg(x: torch.Tensor) -> torch.Tensor:
@@ -84,45 +85,60 @@ def _bitwise(op: str, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 class _TableReduce(torch.autograd.Function):
-    """``o[b, r, l] = Σ_{jk: L_r[j,k] = l} u[b,j] v[b,k]`` for R index tables at once.
+    """``o[b, r, l] = Σ_{jk: L_r[j,k] = l} u[b,j] v[b,k]`` for R index tables ``L`` (R, N·N).
 
-    ``fwd`` is the CSR matrix (R·N, N²) with a 1 at (r·N + L_r[j,k], j·N + k); ``bwd`` its
-    transpose. Forward: ``o = fwd @ (u⊗v)``; backward: ``G = bwd @ g`` (B, N, N), then
-    ``∂u = G v`` and ``∂v = Gᵀ u``. The outer product is never kept for backward.
+    Forward: the outer product ``w = u⊗v`` (B, N²), scatter-added into each op's N values;
+    backward: ``G[j, k] = Σ_r g[r, L_r[j, k]]`` (a gather), then ``∂u = G v``, ``∂v = Gᵀ u``.
+    Batch chunks bound the (chunk, N²) temporaries, and the outer product is never kept for
+    backward. Only native torch ops (no MKL sparse, whose threads stall on a busy machine).
     """
 
     @staticmethod
-    def forward(ctx, u, v, fwd, bwd):
+    def forward(ctx, u, v, L):
         B, N = u.shape
-        out = u.new_empty(B, fwd.shape[0])
+        R = L.shape[0]
+        out = u.new_zeros(B, R, N)
         step = max(1, _CHUNK_ELEMENTS // (N * N))
         for s in range(0, B, step):
             w = (u[s : s + step, :, None] * v[s : s + step, None, :]).reshape(-1, N * N)
-            out[s : s + step] = (fwd @ w.T).T
-        ctx.save_for_backward(u, v)
-        ctx.bwd = bwd
+            for r in range(R):
+                out[s : s + step, r].scatter_add_(1, L[r].expand_as(w), w)
+        ctx.save_for_backward(u, v, L)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        u, v = ctx.saved_tensors
+        u, v, L = ctx.saved_tensors
         B, N = u.shape
         need_u, need_v = ctx.needs_input_grad[:2]
         gu = torch.empty_like(u) if need_u else None
         gv = torch.empty_like(v) if need_v else None
         step = max(1, _CHUNK_ELEMENTS // (N * N))
         for s in range(0, B, step):
-            G = (ctx.bwd @ g[s : s + step].T.contiguous()).T.reshape(-1, N, N)
+            gs = g[s : s + step]
+            G = sum(gs[:, r].index_select(1, L[r]) for r in range(L.shape[0]))
+            G = G.view(-1, N, N)
             if need_u:
                 gu[s : s + step] = torch.bmm(G, v[s : s + step, :, None]).squeeze(-1)
             if need_v:
                 gv[s : s + step] = torch.bmm(u[s : s + step, None, :], G).squeeze(1)
-        return gu, gv, None, None
+        return gu, gv, None
+
+
+def _division_pairs(n: int) -> tuple[torch.Tensor, ...]:
+    """For ``a // k = l`` (k ≥ 1): every pair (k, l) with l·k < n and the slice of ``a`` that
+    maps there, ``lo = l·k ≤ a < hi = min(l·k + k, n)``. About n·ln n pairs."""
+    k = torch.arange(1, n)
+    count = (n - 1) // k + 1  # l = 0 .. (n-1)//k
+    pk = k.repeat_interleave(count)
+    start = torch.cumsum(count, 0) - count
+    pl = torch.arange(pk.numel()) - start.repeat_interleave(count)
+    lo = pl * pk
+    return pk, pl, lo, torch.clamp(lo + pk, max=n)
 
 
 class SparseALU(ALU):
-    """Same result as :class:`~.dense.DenseALU`, in O(B·N log N) for most ops and O(B·N²) for
-    the index-table ops (mul, div, mod). See the module docstring."""
+    """Same result as :class:`~.dense.DenseALU` without its table; see the module docstring."""
 
     name = "sparse"
 
@@ -131,57 +147,52 @@ class SparseALU(ALU):
         if trainable:
             raise UsageError("the sparse ALU has fixed tables; use --alu dense for a trainable table")
         pow2 = n & (n - 1) == 0
-        self.table_ops = tuple(
-            op
-            for op in TABLE_OPS
-            if op not in UNARY
-            and op not in ("add", "sub", "min", "max", *_COMPARE)
-            and not (pow2 and op in _BITWISE)
+        self.use_fft = n >= _FFT_MIN_N
+        self.bitwise_by_transform = pow2
+        direct = {"mul", "mod"}  # no sub-quadratic exact route: index tables
+        if not self.use_fft:
+            direct |= {"add", "sub"}
+        if not pow2:
+            direct |= set(_BITWISE)
+        self.table_ops = tuple(op for op in TABLE_OPS if op in direct)
+        self.register_buffer(
+            "unary_index", torch.stack([op_table(op, n)[:, 0] for op in UNARY]), persistent=False
         )
-        self.register_buffer("unary_index", torch.stack([op_table(op, n)[:, 0] for op in UNARY]),
-                             persistent=False)
-        tables = torch.stack([op_table(op, n) for op in self.table_ops])  # (R, N, N)
-        self.register_buffer("table_index", tables, persistent=False)
-        self._csr: dict = {}
+        self.register_buffer(
+            "table_index",
+            torch.stack([op_table(op, n).reshape(-1) for op in self.table_ops]),
+            persistent=False,
+        )  # (R, N²): column j·N + k holds fn(j, k)
+        for name, t in zip(("div_k", "div_l", "div_lo", "div_hi"), _division_pairs(n)):
+            self.register_buffer(name, t, persistent=False)
         if device is not None:
             self.to(device)
 
-    def _matrices(self, dtype: torch.dtype, device: torch.device):
-        """The CSR pair of :class:`_TableReduce` for this dtype and device (built once)."""
-        key = (dtype, device)
-        if key not in self._csr:
-            R, N = len(self.table_ops), self.n
-            L = self.table_index.to(device)
-            rows = (torch.arange(R, device=device).view(R, 1, 1) * N + L).reshape(-1)
-            order = torch.argsort(rows, stable=True)
-            fwd_cols = torch.arange(N * N, device=device).repeat(R)[order]
-            fwd_crow = torch.zeros(R * N + 1, dtype=torch.long, device=device)
-            fwd_crow[1:] = torch.bincount(rows, minlength=R * N).cumsum(0)
-            # row j·N+k of the transpose holds r·N + L_r[j, k] for r = 0..R-1 (already sorted)
-            bwd_cols = rows.view(R, N * N).T.reshape(-1)
-            bwd_crow = torch.arange(N * N + 1, device=device) * R
-            ones = torch.ones(rows.numel(), dtype=dtype, device=device)
-            with warnings.catch_warnings():  # "sparse CSR support is in beta"
-                warnings.simplefilter("ignore")
-                fwd = torch.sparse_csr_tensor(fwd_crow, fwd_cols, ones, (R * N, N * N),
-                                              check_invariants=False)
-                bwd = torch.sparse_csr_tensor(bwd_crow, bwd_cols, ones, (N * N, R * N),
-                                              check_invariants=False)
-            self._csr[key] = (fwd, bwd)
-        return self._csr[key]
+    def _divide(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """``P(a // b = l) = Σ_k v_k P(l·k ≤ a < l·k + k)`` from the cumulative sums of u
+        (b = 0 gives 0): O(B·N log N) instead of the O(B·N²) table."""
+        cu = torch.cat([torch.zeros_like(u[:, :1]), u.cumsum(-1)], -1)  # (B, N+1)
+        slice_mass = cu.index_select(1, self.div_hi) - cu.index_select(1, self.div_lo)
+        terms = v.index_select(1, self.div_k) * slice_mass
+        o = torch.zeros_like(u).index_add(1, self.div_l, terms)
+        at_zero = torch.zeros_like(u)
+        at_zero[:, 0] = 1
+        return _nonneg(o + at_zero * (v[:, :1] * cu[:, -1:]))  # b = 0 → 0
 
     def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         N = self.n
-        sv = v.sum(-1, keepdim=True)
         out: dict[str, torch.Tensor] = {}
 
-        idx = self.unary_index.to(u.device)
-        for op, ix in zip(UNARY, idx):
+        sv = v.sum(-1, keepdim=True)
+        for op, ix in zip(UNARY, self.unary_index):
             out[op] = torch.zeros_like(u).index_add(-1, ix, u) * sv
 
-        fu, fv = torch.fft.rfft(u), torch.fft.rfft(v)
-        out["add"] = _nonneg(torch.fft.irfft(fu * fv, n=N))  # Σ_j u_j v_{l−j}
-        out["sub"] = _nonneg(torch.fft.irfft(fu * fv.conj(), n=N))  # Σ_k u_{l+k} v_k
+        if self.use_fft:
+            spec = torch.fft.rfft(torch.stack([u, v]))
+            fu, fv = spec[0], spec[1]
+            both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()]), n=N)
+            out["add"] = _nonneg(both[0])  # Σ_j u_j v_{l−j}
+            out["sub"] = _nonneg(both[1])  # Σ_k u_{l+k} v_k
 
         # cumulative sums of non-negative terms only (no "1 − p": no cancellation)
         cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
@@ -201,13 +212,14 @@ class SparseALU(ALU):
         out["min"] = u * rv + v * _shift_in(ru, left=True)
         out["max"] = u * cv + v * _shift_in(cu, left=False)
 
-        for op in _BITWISE:
-            if op not in self.table_ops:
+        if self.bitwise_by_transform:
+            for op in _BITWISE:
                 out[op] = _bitwise(op, u, v)
 
+        out["div"] = self._divide(u, v)
+
         if self.table_ops:
-            fwd, bwd = self._matrices(u.dtype, u.device)
-            red = _TableReduce.apply(u, v, fwd, bwd).reshape(-1, len(self.table_ops), N)
+            red = _TableReduce.apply(u, v, self.table_index)
             for r, op in enumerate(self.table_ops):
                 out[op] = red[:, r]
         return torch.stack([out[op] for op in self.ops], 1)
