@@ -35,7 +35,8 @@ exclusive and the carry into bit k depends only on bits below k, so it is indepe
 ``a_k, b_k``), for eq, ne, not (products over distinct, independent bit pairs), for lt, le, gt,
 ge (the same argument as the carry), and for and, or, xor (one gate per independent pair).
 They are *not* exact for min, max (the select bit lt(a, b) is correlated with the bits it
-selects), mul, div and mod (partial products and remainders reuse the same bits). Even for the
+selects), mul (for K ≥ 3: the partial products reuse the same bits), div and mod (the
+remainder feeds back into every step). Even for the
 exact ops, the output *distribution* is only the product of its marginals (e.g. a + b of two
 uniform bits has correlated sum bits). ``u`` and ``v`` are taken to be distributions (sum 1, as
 in the machine): unlike the dense table, the result is not scaled by their mass; it sums to
@@ -78,7 +79,8 @@ def adder(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
 
 
 def compare(a: torch.Tensor, b: torch.Tensor, r0: torch.Tensor) -> torch.Tensor:
-    """``P(a < b)`` (``r0 = 0``) or ``P(a ≤ b)`` (``r0 = 1``) from the LSB up: (...,)."""
+    """``P(a < b)`` (``r0 = 0``) or ``P(a ≤ b)`` (``r0 = 1``), ``r0`` (..., 1), from the LSB
+    up: (...,)."""
     return carries(AND(NOT(a), b), XNOR(a, b), r0)[..., -1]
 
 
