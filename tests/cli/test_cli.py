@@ -214,18 +214,123 @@ def test_cli_json_equals_the_reference_on_the_case_table(case, tmp_path, capsys)
     assert json.loads(out) == case.reference().to_json()
 
 
-def test_machine_backend_matches_the_reference(tmp_path):
+def test_machine_backend_matches_the_reference(tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("neuralc.machine")
     case = cases.case("call_ret_store")
     f = tmp_path / "c.asm"
     f.write_text(case.source)
-    rc, out, err = neuralc("run", f, "--json", "--backend", "machine", "--dtype", "float64")
+    for alu in ("sparse", "dense", "circuit"):
+        rc, out, err = in_process(capsys, "run", f, "--json", "--backend", "machine",
+                                  "--alu", alu, "--dtype", "float64")
+        assert rc == 0 and err == ""
+        obj = json.loads(out)
+        assert list(obj) == ["halted", "steps", "registers", "memory", "confidence"]
+        assert obj.pop("confidence") >= 0.999
+        assert obj == case.reference().to_json()
+
+
+# -- .py files ------------------------------------------------------------------------------------
+
+PY = {
+    "fib.py": "def fib(k):\n    a = 0\n    b = 1\n    for i in range(k):\n        t = a + b\n"
+              "        a = b\n        b = t\n    return a\n",
+    "inc.py": "def main(a):\n    return a + 1\n",
+    "pair.py": "def main(a, b):\n    return a // b\n",
+    "shift.py": "def main(xs, d):\n    out = [0] * 3\n    for i in range(len(xs)):\n"
+                "        out[i] = xs[i] + d\n    return out\n",
+}
+
+
+@pytest.fixture
+def py(tmp_path):
+    for name, text in PY.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_py_json_results(py):
+    rc, out, err = neuralc("run", "fib.py", "--args", "10", "--json", cwd=py)
     assert rc == 0 and err == ""
     obj = json.loads(out)
-    assert list(obj) == ["halted", "steps", "registers", "memory", "confidence"]
-    assert obj.pop("confidence") >= 0.999
-    assert obj == case.reference().to_json()
+    assert list(obj) == ["halted", "steps", "result"] and obj["halted"] is True
+    assert obj["result"] == 55 and isinstance(obj["steps"], int) and obj["steps"] > 10
+    # -1 is a value (n-1), wherever --args stands
+    assert json.loads(neuralc("run", "inc.py", "--args", "-1", "--json", cwd=py)[1])["result"] == 0
+    assert json.loads(neuralc("run", "inc.py", "--json", "--n", "16", "--args", "-2",
+                              cwd=py)[1])["result"] == 15
+    rc, out, _ = neuralc("run", "shift.py", "--args", "[5, 3, 1]", "-1", "--json", cwd=py)
+    assert rc == 0 and json.loads(out)["result"] == [4, 2, 0]
+
+
+def test_py_not_halted_and_readable(py, capsys):
+    rc, out, _ = in_process(capsys, "run", py / "fib.py", "--args", "50", "--json",
+                            "--max-steps", "20")
+    assert rc == 0 and json.loads(out) == {"halted": False, "steps": 20, "result": None}
+    rc, out, _ = in_process(capsys, "run", py / "fib.py", "--args", "7")
+    assert rc == 0 and out.splitlines()[0] == "result: 13"
+    assert out.splitlines()[1].startswith("halted after ")
+
+
+def test_py_width_goes_through_the_scheduler(py, capsys):
+    one = json.loads(in_process(capsys, "run", py / "fib.py", "--args", "12", "--json")[1])
+    two = json.loads(in_process(capsys, "run", py / "fib.py", "--args", "12", "--json",
+                                "--width", "2")[1])
+    assert one["result"] == two["result"] == 144 % 128 and two["steps"] < one["steps"]
+
+
+def test_py_runtime_error(py):
+    rc, out, err = neuralc("run", "pair.py", "--args", "5", "0", "--json", cwd=py)
+    assert rc == 3 and out == ""
+    assert err.startswith("pair.py: runtime error: ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--args", "1"], "main(a, b) takes 2 arguments, got 1"),
+    (["--args", "1", "2", "3"], "main(a, b) takes 2 arguments, got 3"),
+    ([], "main(a, b) takes 2 arguments, got 0"),
+    (["--args", "[1]", "2"], "argument 'a' of main(a, b) must be an integer, got [1]"),
+    (["--args", "1.5", "2"], "--args: '1.5' is not an integer or a list of integers"),
+    (["--args", "x", "2"], "--args: 'x' is not a Python literal"),
+    (["--reg", "r1=2", "--args", "1", "2"], "--reg does not apply to .py files (use --args)"),
+    (["--mem", "0=2", "--args", "1", "2"], "--mem does not apply to .py files (use --args)"),
+    (["--function", "nope", "--args", "1", "2"],
+     "pair.py has no function 'nope' (functions: main)"),
+])
+def test_py_bad_arguments(py, capsys, monkeypatch, extra, message):
+    monkeypatch.chdir(py)
+    rc, out, err = in_process(capsys, "run", "pair.py", *extra)
+    assert (rc, out, err) == (2, "", f"neuralc: error: {message}\n")
+
+
+def test_py_machine_backend(py, capsys):
+    pytest.importorskip("torch")
+    rc, out, err = in_process(capsys, "run", py / "fib.py", "--args", "9", "--json",
+                              "--backend", "machine", "--n", "64")
+    assert rc == 0 and err == ""
+    obj = json.loads(out)
+    assert obj["result"] == 34 and obj["halted"] and obj["confidence"] >= 0.999
+    ref = json.loads(in_process(capsys, "run", py / "fib.py", "--args", "9", "--json",
+                                "--n", "64")[1])
+    assert obj["steps"] == ref["steps"]
+
+
+def test_compile_py(py, capsys):
+    rc, out, err = in_process(capsys, "compile", py / "fib.py", "--n", "64", "--registers", "8",
+                              "--width", "2")
+    assert rc == 0 and err == ""
+    assert out.startswith(".n 64\n.registers 8\n.width 2\n")
+    program = assemble(out)
+    assert program.width == 2
+    from neuralc.lang.pysub import compile_python
+
+    compiled = compile_python(PY["fib.py"], "fib.py", program.sizes)
+    result = run_reference(program, *compiled.inputs([11]))
+    assert compiled.result(result) == cases.fib(11) % 64
+    rc, out, err = in_process(capsys, "compile", py / "fib.py", "-o", py / "fib.asm")
+    assert (rc, out, err) == (0, "", "") and assemble((py / "fib.asm").read_text()).L > 5
+    rc, out, err = in_process(capsys, "compile", py / "fib.py", "-o", py / "no" / "such.asm")
+    assert rc == 2 and err.startswith("neuralc: error: cannot write ")
 
 
 # -- argument handling ----------------------------------------------------------------------------
