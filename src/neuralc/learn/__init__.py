@@ -1,0 +1,34 @@
+"""Learning through the computer (PAPER §4.3, §5, §6.3–§6.5, §7.2, §8.1).
+
+* :mod:`.blocks` — :class:`LibraryComputer` (a compiled library as an ``nn.Module``: input
+  distributions in, output distributions out), :func:`swap_alu` (bootstrapping), input
+  sharpening (:func:`straight_through`, :func:`tempered`, top-k exact execution).
+* :mod:`.losses` — cross-entropy on output values, Bunel's halting-weighted loss with the time
+  penalty.
+* :mod:`.memorize` — neural compilation by memorization (PAPER §6.3): :class:`ProgramEmitter`.
+* :mod:`.programs` — the programs the experiments run (the Fibonacci loop of PAPER §9 L1, ...).
+* :mod:`.experiments` — the ``neuralc experiment`` studies (routing, fib-depth, memorize,
+  contextual, adapt).
+
+Freezing uses the machine's gradient masks (:func:`neuralc.machine.freeze`).
+"""
+
+from .blocks import (ComputerOutput, LibraryComputer, onehot, straight_through, swap_alu,
+                     tempered)
+from .losses import (ANCTerms, accuracy, expected_loss_run, halting_penalty, time_penalty,
+                     value_nll)
+
+__all__ = [
+    "ANCTerms",
+    "ComputerOutput",
+    "LibraryComputer",
+    "accuracy",
+    "expected_loss_run",
+    "halting_penalty",
+    "onehot",
+    "straight_through",
+    "swap_alu",
+    "tempered",
+    "time_penalty",
+    "value_nll",
+]

@@ -1,0 +1,91 @@
+"""``fib-depth`` (PAPER §8.1 E2): routing into the compiled Fibonacci loop, accuracy vs depth.
+
+Task: three one-hot inputs (x0, x1, x2) ∈ Z_n³; the answer is the Fibonacci loop's R2 after
+``d`` iterations started from R1 = a = x2, R2 = b = x0 (x1 is a distractor). The minimal network
+(one layer before the computer, one after, :class:`MinimalNet`) must route x2 → R1 and x0 → R2
+through the frozen compiled loop (:func:`neuralc.learn.programs.fib_loop`, 8 interpreter steps
+per depth, R5 = d set as a library constant). One model per depth d and per input mode:
+
+* ``soft`` — the paper's superposition (reproduces the degradation with depth);
+* ``anneal``, ``ste``, ``topk``, ``exact`` — the remedies (see :mod:`neuralc.learn.minimal`).
+
+Test accuracy is measured with each model's own forward pass; ``sharp`` accuracy (argmax
+routing, exact run) is reported beside it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..alu import SubsetTableALU, used_table_ops
+from ..blocks import LibraryComputer, swap_alu
+from ..minimal import MinimalNet
+from ..programs import FIB_STEPS_PER_DEPTH, fib_loop, fib_reference
+from .common import Context, plot_lines, set_threads, split, train_minimal, triples
+
+NAME = "fib-depth"
+HELP = "E2: route inputs into the compiled Fibonacci loop, accuracy vs depth, with remedies"
+
+
+def config(quick: bool) -> dict:
+    if quick:
+        return dict(n=16, depths=[1, 2], modes=["soft", "exact"], train=256, test=128, epochs=4,
+                    batch=32, lr=0.1, k=3)
+    return dict(n=16, depths=[1, 2, 3, 4, 5, 6, 7, 8],
+                modes=["soft", "anneal", "ste", "topk", "exact"],
+                train=1024, test=512, epochs=8, batch=64, lr=0.1, k=4)
+
+
+def make_computer(n: int, depth: int) -> LibraryComputer:
+    program = fib_loop(n=n, registers=8)
+    lc = LibraryComputer(program, alu="sparse", outputs=[2], constants={5: depth},
+                         steps=FIB_STEPS_PER_DEPTH * depth + 1, readout="mixture")
+    swap_alu(lc, SubsetTableALU(n, used_table_ops(lc.program)))  # the same table, fewer ops
+    return lc
+
+
+def dataset(n: int, depth: int, seed: int, train: int, test: int):
+    x = triples(n, 3)
+    xtr, xte = split(x, seed, train, test)
+
+    def answer(xs):
+        return torch.tensor([fib_reference(int(r[2]), int(r[0]), depth, n) for r in xs])
+
+    return xtr, answer(xtr), xte, answer(xte)
+
+
+def run(ctx: Context) -> dict:
+    set_threads()
+    cfg = config(ctx.quick)
+    n = cfg["n"]
+    results = {"config": cfg, "seed": ctx.seed, "runs": {}}
+    for mode in cfg["modes"]:
+        results["runs"][mode] = {}
+        for depth in cfg["depths"]:
+            torch.manual_seed(ctx.seed)
+            xtr, ytr, xte, yte = dataset(n, depth, ctx.seed, cfg["train"], cfg["test"])
+            model = MinimalNet(make_computer(n, depth), 3, (1, 2), mode=mode, k=cfg["k"])
+            hist = train_minimal(model, xtr, ytr, xte, yte, n, epochs=cfg["epochs"],
+                                 lr=cfg["lr"], batch=cfg["batch"], seed=ctx.seed, ctx=ctx,
+                                 desc=f"{mode} d={depth}", eval_modes=("sharp",))
+            results["runs"][mode][str(depth)] = hist
+            ctx.save_json("metrics.json", results)
+    final = {mode: [results["runs"][mode][str(d)]["test_acc"][-1] for d in cfg["depths"]]
+             for mode in cfg["modes"]}
+    final_sharp = {mode: [results["runs"][mode][str(d)]["test_acc_sharp"]
+                          for d in cfg["depths"]] for mode in cfg["modes"]}
+    results["final_test_acc"] = final
+    results["final_test_acc_sharp"] = final_sharp
+    ctx.save_json("metrics.json", results)
+    plot_lines(ctx.out / "fib_depth.png",
+               {m: (cfg["depths"], final[m]) for m in cfg["modes"]},
+               xlabel="depth d (8 interpreter steps each)", ylabel="test accuracy",
+               title=f"Fibonacci routing vs depth (n={n}, seed {ctx.seed})")
+    dmax = str(cfg["depths"][-1])
+    headline = {"experiment": NAME, "n": n, "max_depth": int(dmax)}
+    for m in cfg["modes"]:
+        headline[f"acc_d{dmax}_{m}"] = round(final[m][-1], 4)
+        headline[f"acc_d1_{m}"] = round(final[m][0], 4)
+    best = max(cfg["modes"], key=lambda m: final[m][-1])
+    headline["best_mode"] = best
+    return headline
