@@ -27,7 +27,7 @@ from neuralc.lang.asm import assemble
 from neuralc.lang.interp import RunResult, run_reference
 from neuralc.lang.program import Program
 
-__all__ = ["Case", "CASES", "SPEC_FORMULAS", "PAIRS", "fib", "case"]
+__all__ = ["CASES", "PAIRS", "SPEC_FORMULAS", "Case", "case", "fib"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ SPEC_FORMULAS = {
     "mul": lambda a, b, n: (a * b) % n,
     "div": lambda a, b, n: 0 if b == 0 else a // b,
     "mod": lambda a, b, n: 0 if b == 0 else a % b,
-    "min": lambda a, b, n: a if a < b else b,
-    "max": lambda a, b, n: a if a > b else b,
+    "min": lambda a, b, n: min(b, a),
+    "max": lambda a, b, n: max(b, a),
     "and": lambda a, b, n: (a & b) % n,
     "or": lambda a, b, n: (a | b) % n,
     "xor": lambda a, b, n: (a ^ b) % n,
@@ -544,8 +544,7 @@ MALFORMED: list[tuple[str, str, list[str], list[tuple[int, int, str]]]] = [
     ("register_target_K", ".registers 2\ngoto r2\n", [],
      [(2, 6, "register 'r2' out of range (registers are r0..r1)")]),
     ("two_controls", ".width 2\nhalt | goto 0\n", [],
-     [(2, 8, "at most one control instruction (halt, jump, goto, call, ret) may stand on a "
-             "line")]),
+     [(2, 8, "at most one control instruction (halt, jump, goto, call, ret) may stand on a line")]),
     ("empty_slot_trailing", ".width 2\nadd r1 r2 r3 |\n", [],
      [(2, 14, "empty instruction slot next to '|'")]),
     ("empty_slot_middle", ".width 3\nnop | | nop\n", [],
@@ -611,8 +610,7 @@ MALFORMED: list[tuple[str, str, list[str], list[tuple[int, int, str]]]] = [
       (4, 4, "duplicate label 'x' (first defined on line 4)"),
       (4, 12, "unknown label 'y'"),
       (5, 7, "line has 3 instructions but the width is 1"),
-      (5, 14, "at most one control instruction (halt, jump, goto, call, ret) may stand on a "
-              "line"),
+      (5, 14, "at most one control instruction (halt, jump, goto, call, ret) may stand on a line"),
       (5, 18, "register 'r99' out of range (registers are r0..r15)")]),
 ]
 

@@ -31,20 +31,21 @@ _LAZY = {
 }
 
 __all__ = [
-    "assemble",
-    "assemble_file",
-    "format_program",
-    "run_reference",
-    "RunResult",
-    "Program",
-    "Sizes",
-    "Op",
-    "Target",
     "CompileError",
     "Diagnostic",
-    "UsageError",
+    "Op",
+    "Program",
+    "RunResult",
     "RuntimeProgramError",
-    *_LAZY,
+    "Sizes",
+    "Target",
+    "UsageError",
+    "assemble",
+    "assemble_file",
+    "compile_python",
+    "format_program",
+    "run_machine",
+    "run_reference",
 ]
 
 

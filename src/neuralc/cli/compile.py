@@ -17,7 +17,7 @@ from .options import add_size_options, size_overrides
 
 HELP = "compile a .py file to assembly"
 
-__all__ = ["add_parser", "main", "compile_py", "parallelize"]
+__all__ = ["add_parser", "compile_py", "main", "parallelize"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ import sys
 
 from ..lang.errors import CompileError, RuntimeProgramError, UsageError
 
-__all__ = ["main", "build_parser", "ArgumentParser", "SUBCOMMANDS"]
+__all__ = ["SUBCOMMANDS", "ArgumentParser", "build_parser", "main"]
 
 SUBCOMMANDS = ("run", "compile", "bench", "train", "predict", "demo", "experiment", "trace")
 
@@ -54,7 +54,7 @@ def _load(name: str):
         if e.name == modname:
             return None
         return e
-    except Exception as e:  # a broken subcommand must not take the others down
+    except Exception as e:  # noqa: BLE001 -- a broken subcommand must not take the others down
         return e
 
 
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `neuralc ... | head`
         try:
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- lives until exit
         except OSError:
             pass
         return 0

@@ -6,7 +6,7 @@ import argparse
 
 from ..lang.errors import UsageError
 
-__all__ = ["add_size_options", "size_overrides", "positive_int", "nonnegative_int"]
+__all__ = ["add_size_options", "nonnegative_int", "positive_int", "size_overrides"]
 
 
 def _int(text: str) -> int:

@@ -26,7 +26,7 @@ from .options import add_size_options, nonnegative_int, size_overrides
 
 HELP = "run an .asm or .py file"
 
-__all__ = ["add_parser", "main", "preprocess_argv", "parse_reg", "parse_mem", "parse_arg"]
+__all__ = ["add_parser", "main", "parse_arg", "parse_mem", "parse_reg", "preprocess_argv"]
 
 _ARG_ITEM = "--args-item"  # hidden option that carries one --args value (see preprocess_argv)
 

@@ -2,4 +2,4 @@
 
 from .assembler import DIRECTIVES, assemble, assemble_file, read_source
 
-__all__ = ["assemble", "assemble_file", "read_source", "DIRECTIVES"]
+__all__ = ["DIRECTIVES", "assemble", "assemble_file", "read_source"]

@@ -24,7 +24,7 @@ from ..errors import CompileError, Diagnostic, UsageError
 from ..program import Op, Program, Sizes, Target
 from .lexer import LABEL_RE, REGISTER_RE, SourceLine, Token, lex
 
-__all__ = ["assemble", "assemble_file", "SIZE_DIRECTIVES", "DIRECTIVES"]
+__all__ = ["DIRECTIVES", "SIZE_DIRECTIVES", "assemble", "assemble_file"]
 
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 SIZE_DIRECTIVES = ("n", "registers", "memory", "width")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
 
-__all__ = ["Token", "Slot", "SourceLine", "lex", "LABEL_RE", "REGISTER_RE", "split_lines"]
+__all__ = ["LABEL_RE", "REGISTER_RE", "Slot", "SourceLine", "Token", "lex", "split_lines"]
 
 LABEL_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 REGISTER_RE = re.compile(r"[rR]([0-9]+)")
@@ -63,12 +63,11 @@ def split_lines(text: str | bytes) -> list[str]:
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return [ln.removesuffix("\r") for ln in lines]
 
 
 def _words(text: str, offset: int, lineno: int, diags: list[Diagnostic]) -> list[Token]:
