@@ -591,7 +591,7 @@ class _Kinds:
                 self.expr(a)
             return None
         params = self.params[name]
-        if self.final and len(e.args) != len(params):
+        if self.final and len(e.args) != len(params) and not e.keywords:
             self.chk.error(e, f"'{name}' takes {len(params)} argument"
                               f"{'' if len(params) == 1 else 's'}, got {len(e.args)}")
         for a, p in zip(args, params):
