@@ -24,7 +24,7 @@ def test_round_trip_of_the_case_table(case):
     assert again.sizes.width == program.sizes.width and again.labels == program.labels
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases.programs())
 def test_round_trip_of_random_programs(sample):
     program = sample[0]

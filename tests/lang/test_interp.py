@@ -87,7 +87,7 @@ def spec_run(program, registers, memory, max_steps):
     return pc >= L, steps, R, M
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(cases.programs())
 def test_random_programs_agree_with_a_plain_reading_of_the_spec(sample):
     program, registers, memory, max_steps = sample
@@ -98,7 +98,7 @@ def test_random_programs_agree_with_a_plain_reading_of_the_spec(sample):
     assert all(0 <= v < program.sizes.n for v in r.registers + r.memory)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(cases.programs())
 def test_a_run_can_be_split_at_any_step(sample):
     """Running s steps and then t more from where it stopped equals running s + t steps."""
