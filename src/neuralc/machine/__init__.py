@@ -11,7 +11,7 @@ M memory cells, N values, A instructions, A_t table ops).
 """
 
 from .computer import DifferentiableComputer
-from .decompile import decompile, decompile_text
+from .decompile import decompile, decompile_text, entropies
 from .freeze import FrozenMask, freeze, freeze_module, line_mask
 from .params import FIELDS, ProgramParams, ProgramProbs, encode
 from .run import RunOutput, run
@@ -32,6 +32,7 @@ __all__ = [
     "decompile",
     "decompile_text",
     "encode",
+    "entropies",
     "freeze",
     "freeze_module",
     "initial_state",
