@@ -139,7 +139,7 @@ def prepare(program: ProgramParams | ProgramProbs, sizes: Sizes | None = None) -
         if sizes is None:
             raise ValueError("prepare(ProgramProbs) needs the sizes")
     f = probs.instr  # (L,W,A)
-    L, W, _ = f.shape
+    L = f.shape[0]
     K, N, m = sizes.registers, sizes.n, sizes.m
     dev, dt = f.device, f.dtype
     lines = torch.arange(L, device=dev)
@@ -192,7 +192,7 @@ def step(
     ``fast=True`` assumes a one-hot counter: it reads only the current line's row.
     """
     R, Mem, counter = state
-    B, _, N = R.shape
+    B = R.shape[0]
     L, W = prog.L, prog.W
 
     # 1. mix the program over the running lines: ι = ϱᵀc (one matmul, or one row)
