@@ -4,7 +4,7 @@
 
 * every direct target moves with its part; a target ``L_part`` (the part's "halt") becomes the
   image's ``L``; a part whose last line can fall through gets a ``halt`` line after it, so that
-  running past a part halts as it did alone;
+  running past a part halts as it did alone (one step more: the ``halt`` line counts);
 * labels are kept, prefixed with the part's name (``gcd.loop``); the part's name itself labels
   its entry line;
 * an assembly-source part may ``call`` (or ``goto``) another part by its name: such names are

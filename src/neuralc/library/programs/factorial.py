@@ -1,5 +1,5 @@
 def factorial(k):
-    """k! mod n."""
+    """The factorial k! mod n (iteratively)."""
     r = 1
     for i in range(2, k + 1):
         r *= i
