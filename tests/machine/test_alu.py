@@ -116,6 +116,27 @@ def test_dense_equals_sparse_on_soft_inputs(n, normalized):
         torch.testing.assert_close(s, d, atol=1e-5, rtol=1e-5, msg=f"n={n}: {what} differs")
 
 
+@pytest.mark.parametrize("n,fft_min,matrix_max", [(8, 2, 2), (16, 1024, 4), (6, 2, 2)])
+def test_every_sparse_route_equals_dense(monkeypatch, n, fft_min, matrix_max):
+    """Force the routes the default thresholds leave to large n (FFT add/sub, butterfly
+    transforms) at small n, and compare with the table in values and gradients."""
+    from neuralc.machine.alu import sparse
+
+    monkeypatch.setattr(sparse, "_FFT_MIN_N", fft_min)
+    monkeypatch.setattr(sparse, "_MATRIX_MAX_N", matrix_max)
+    alu = make_alu("sparse", n, dtype=F64)
+    assert alu.use_fft == (n >= fft_min)
+    gen = torch.Generator().manual_seed(n)
+    f = torch.rand(5, A_T, generator=gen, dtype=F64).requires_grad_()
+    u, v = soft(5, n, gen).requires_grad_(), soft(5, n, gen).requires_grad_()
+    g = torch.randn(5, n, generator=gen, dtype=F64)
+    got, want = alu(f, u, v), make_alu("dense", n, dtype=F64)(f, u, v)
+    torch.testing.assert_close(got, want, atol=1e-10, rtol=0)
+    for a, b in zip(torch.autograd.grad((got * g).sum(), (f, u, v)),
+                    torch.autograd.grad((want * g).sum(), (f, u, v))):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
 def test_sparse_float32_close_to_dense_float64():
     n, gen = 64, torch.Generator().manual_seed(3)
     f, u, v = torch.rand(4, A_T, generator=gen, dtype=F64), soft(4, n, gen), soft(4, n, gen)

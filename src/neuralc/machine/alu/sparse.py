@@ -4,23 +4,30 @@ It computes exactly the multilinear function of the dense ALU, ``o_i = Σ_jk u_j
 onehot(fn_i(j, k))`` for each op ``i`` (so values and gradients agree with it for any inputs, not
 only distributions), each op by the cheapest exact route it has:
 
-=================  =======================================================================  ==========
-op                 how                                                                      cost
-=================  =======================================================================  ==========
-unary              ``o = index_add(zeros, L_i, u) · Σv`` (the index table of length N)       B·N
-add, sub           cyclic convolution / correlation by FFT: ``o = irfft(rfft u · rfft v)``  B·N log N
-eq ne lt le gt ge  cumulative sums: ``P(a < b) = Σ_j u_j Σ_{k>j} v_k`` (each from sums of    B·N
-                   non-negative terms, never as ``1 −`` another)
-min, max           ``P(min = x) = u_x S_v(x) + v_x S_u(x+1)`` with survival ``S(x)=Σ_{k≥x}``  B·N
-xor, and, or       (N a power of two) Walsh–Hadamard / superset-sum / subset-sum transforms:  B·N log N
-                   ``ζ(o) = ζ(u)·ζ(v)``, then the inverse transform
-mul, div, mod      index table ``L_i`` (and xor/and/or when N is not a power of two): the     B·N²
-                   outer product ``u⊗v`` reduced by a sparse 0/1 matrix (CSR matmul), in
-                   batch chunks so N = 1024 fits; backward by the transposed matrix
-=================  =======================================================================  ==========
+=================  ====================================================================  ===========
+op                 how                                                                   cost
+=================  ====================================================================  ===========
+inc, dec, not      ``o = index_add(zeros, L_i, u) · Σv`` (index table of length N)       B·N
+add, sub           n ≥ 64: cyclic convolution / correlation by FFT,                      B·N log N
+                   ``irfft(rfft u · rfft v)`` and ``irfft(rfft u · conj rfft v)``;
+                   n < 64: index table (below)                                           B·N²
+eq ne lt le gt ge  cumulative sums: ``P(a < b) = Σ_j u_j Σ_{k>j} v_k``, every one a sum  B·N
+                   of non-negative terms (never ``1 −`` another: no cancellation)
+min, max           ``P(min = x) = u_x S_v(x) + v_x S_u(x+1)``, ``S(x) = Σ_{k≥x}``;        B·N
+                   max likewise with ``C(x) = Σ_{k≤x}``
+xor, and, or       n = 2^K: Hadamard / superset-sum / subset-sum transform ``ζ`` (the    B·N log N
+                   Kronecker power of a 2×2 matrix), ``o = ζ⁻¹(ζ(u)·ζ(v))``; one matmul
+                   with the (N, N) matrix up to n = 256, K butterfly rounds above;
+                   other n: index table
+div                ``P(a // b = l) = Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 1))``: the      B·N log N
+                   ~N ln N pairs (k, l) with lk < n, cumulative sums of u
+mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N²)          B·N²
+                   scatter-added into N values; backward ``G[j,k] = g[L_i[j,k]]``,
+                   ``∂u = G v``, ``∂v = Gᵀ u``; in batch chunks so n = 1024 fits
+=================  ====================================================================  ===========
 
-The transforms (FFT, Hadamard, Möbius) subtract, so exact zeros may come out as −1e-8: those are
-clamped to 0 by a *straight-through* clamp (forward ``max(o, 0)``, backward identity), which
+The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
+exact 0 may come out as −1e-8: those are clamped to 0 by a *straight-through* clamp (forward ``max(o, 0)``, backward identity), which
 keeps outputs non-negative without cutting the gradient of the values that are currently 0.
 """
 
@@ -40,9 +47,11 @@ _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _BITWISE = ("xor", "and", "or")
 #: elements of one chunk of the outer product u⊗v in the index-table path
 _CHUNK_ELEMENTS = 1 << 23
-#: from this n on, add and sub go by FFT (below it the index tables are as fast, and need no
-#: MKL call, whose threads stall when the machine is oversubscribed)
+#: from this n on, add and sub go by FFT (below it the index tables cost about the same and
+#: need no MKL call, whose threads stall when the machine's cores are oversubscribed)
 _FFT_MIN_N = 64
+#: up to this n, the bitwise transforms are one matmul with their (3, N, N) matrices
+_MATRIX_MAX_N = 256
 
 
 def _nonneg(x: torch.Tensor) -> torch.Tensor:
@@ -56,32 +65,42 @@ def _shift_in(x: torch.Tensor, left: bool) -> torch.Tensor:
     return torch.cat([x[..., 1:], zero], -1) if left else torch.cat([zero, x[..., :-1]], -1)
 
 
-def _butterfly(x: torch.Tensor, combine) -> torch.Tensor:
-    """Apply ``(lo, hi) → combine(lo, hi)`` along every bit of the last axis (N = 2^K)."""
-    B, N = x.shape
+# Each bitwise op becomes a pointwise product after a transform that acts on every bit of the
+# index with the same 2×2 matrix (a Kronecker power): Hadamard for xor, superset sums for and,
+# subset sums for or; then the inverse transform (Möbius). Rows: (lo, hi) ← M (lo, hi).
+_BITWISE_MATRICES = (
+    ((1.0, 1.0), (1.0, -1.0)),  # xor: Hadamard
+    ((1.0, 1.0), (0.0, 1.0)),  # and: ζ(x)_S = Σ_{T ⊇ S} x_T
+    ((1.0, 0.0), (1.0, 1.0)),  # or:  ζ(x)_S = Σ_{T ⊆ S} x_T
+)
+_BITWISE_INVERSES = (
+    ((0.5, 0.5), (0.5, -0.5)),
+    ((1.0, -1.0), (0.0, 1.0)),
+    ((1.0, 0.0), (-1.0, 1.0)),
+)
+
+
+def _kron_transform(x: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+    """Apply ``M[o]^{⊗K}`` to the last axis of ``x[o]`` (x: (O, S, N), M: (O, 2, 2), N = 2^K),
+    one bit per round, ``(lo, hi)[p] ← Σ_q M[p, q] (lo, hi)[q]``: O(S·N log N)."""
+    O, S, N = x.shape
+    m = [[M[:, p, q].view(O, 1, 1) for q in range(2)] for p in range(2)]
     h = 1
     while h < N:
-        y = x.reshape(B, N // (2 * h), 2, h)
-        lo, hi = combine(y[:, :, 0], y[:, :, 1])
-        x = torch.stack([lo, hi], 2).reshape(B, N)
+        y = x.reshape(O, S * N // (2 * h), 2, h)
+        lo, hi = y[:, :, 0], y[:, :, 1]
+        x = torch.stack([m[0][0] * lo + m[0][1] * hi, m[1][0] * lo + m[1][1] * hi], 2)
+        x = x.reshape(O, S, N)
         h *= 2
     return x
 
 
-# forward / inverse transforms that turn a bitwise op into a pointwise product
-_TRANSFORMS = {
-    "xor": (lambda a, b: (a + b, a - b), lambda a, b: (a + b, a - b)),  # Hadamard (inverse /N)
-    "and": (lambda a, b: (a + b, b), lambda a, b: (a - b, b)),  # superset sums, Möbius
-    "or": (lambda a, b: (a, a + b), lambda a, b: (a, b - a)),  # subset sums, Möbius
-}
-
-
-def _bitwise(op: str, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    fwd, inv = _TRANSFORMS[op]
-    o = _butterfly(_butterfly(u, fwd) * _butterfly(v, fwd), inv)
-    if op == "xor":
-        o = o / u.shape[-1]
-    return _nonneg(o)
+def _kron_matrix(M: torch.Tensor, n: int) -> torch.Tensor:
+    """``M[o]^{⊗K}`` as (O, N, N) matrices, transposed for ``x @ H`` (entries 0, ±1, ±1/N)."""
+    H = torch.ones(M.shape[0], 1, 1, dtype=M.dtype)
+    while H.shape[-1] < n:
+        H = torch.einsum("oij,okl->oikjl", M, H).reshape(M.shape[0], 2 * H.shape[1], -1)
+    return H.transpose(1, 2).contiguous()
 
 
 class _TableReduce(torch.autograd.Function):
@@ -155,9 +174,20 @@ class SparseALU(ALU):
         if not pow2:
             direct |= set(_BITWISE)
         self.table_ops = tuple(op for op in TABLE_OPS if op in direct)
-        self.register_buffer(
-            "unary_index", torch.stack([op_table(op, n)[:, 0] for op in UNARY]), persistent=False
+        unary = torch.stack([op_table(op, n)[:, 0] for op in UNARY])  # (U, N): fn(j)
+        offsets = torch.arange(len(UNARY)).view(-1, 1) * n
+        self.register_buffer("unary_flat", (unary + offsets).reshape(-1), persistent=False)
+        block_ops = (
+            UNARY
+            + (("add", "sub") if self.use_fft else ())
+            + _COMPARE
+            + ("min", "max")
+            + (_BITWISE if pow2 else ())
+            + ("div",)
+            + self.table_ops
         )
+        order = torch.tensor([block_ops.index(op) for op in TABLE_OPS])
+        self.register_buffer("block_order", order, persistent=False)
         self.register_buffer(
             "table_index",
             torch.stack([op_table(op, n).reshape(-1) for op in self.table_ops]),
@@ -165,8 +195,29 @@ class SparseALU(ALU):
         )  # (R, N²): column j·N + k holds fn(j, k)
         for name, t in zip(("div_k", "div_l", "div_lo", "div_hi"), _division_pairs(n)):
             self.register_buffer(name, t, persistent=False)
+        matrices = pow2 and n <= _MATRIX_MAX_N
+        M, Minv = torch.tensor(_BITWISE_MATRICES), torch.tensor(_BITWISE_INVERSES)
+        for name, m in (("bitwise_matrix", M), ("bitwise_inverse", Minv)):
+            self.register_buffer(name, _kron_matrix(m, n).to(dtype) if matrices else None,
+                                 persistent=False)
         if device is not None:
             self.to(device)
+
+    def _bitwise(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """xor, and, or of ``u`` and ``v`` by their transforms: (B, 3, N). Up to
+        ``_MATRIX_MAX_N`` the transform is one batched matmul with its (3, N, N) matrix (fewest
+        kernel calls); above, K butterfly rounds."""
+        B, N = u.shape
+        x = torch.cat([u, v]).expand(3, 2 * B, N)
+        if self.bitwise_matrix is not None:
+            z = torch.bmm(x, self.bitwise_matrix.to(u.dtype))
+            o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(u.dtype))
+        else:
+            M = torch.tensor(_BITWISE_MATRICES, dtype=u.dtype, device=u.device)
+            Minv = torch.tensor(_BITWISE_INVERSES, dtype=u.dtype, device=u.device)
+            z = _kron_transform(x, M)
+            o = _kron_transform(z[:, :B] * z[:, B:], Minv)
+        return _nonneg(o.transpose(0, 1))
 
     def _divide(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``P(a // b = l) = Σ_k v_k P(l·k ≤ a < l·k + k)`` from the cumulative sums of u
@@ -181,20 +232,22 @@ class SparseALU(ALU):
 
     def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         N = self.n
-        out: dict[str, torch.Tensor] = {}
+        blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of self._block_ops
 
+        # unary: o = Σ_j u_j e_{L(j)} · Σv, all three in one index_add
         sv = v.sum(-1, keepdim=True)
-        for op, ix in zip(UNARY, self.unary_index):
-            out[op] = torch.zeros_like(u).index_add(-1, ix, u) * sv
+        U = len(UNARY)
+        unary = torch.zeros_like(u).repeat(1, U).index_add(1, self.unary_flat, u.repeat(1, U))
+        blocks.append(unary.view(-1, U, N) * sv.unsqueeze(-1))
 
         if self.use_fft:
             spec = torch.fft.rfft(torch.stack([u, v]))
             fu, fv = spec[0], spec[1]
-            both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()]), n=N)
-            out["add"] = _nonneg(both[0])  # Σ_j u_j v_{l−j}
-            out["sub"] = _nonneg(both[1])  # Σ_k u_{l+k} v_k
+            # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
+            both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()], 1), n=N)
+            blocks.append(_nonneg(both))
 
-        # cumulative sums of non-negative terms only (no "1 − p": no cancellation)
+        # comparisons from cumulative sums of non-negative terms only (never "1 − p")
         cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
         ru, rv = u.flip(-1).cumsum(-1).flip(-1), v.flip(-1).cumsum(-1).flip(-1)  # S(x) = Σ_{k≥x}
         lt = (u * _shift_in(rv, left=True)).sum(-1, keepdim=True)  # Σ_j u_j Σ_{k>j} v_k
@@ -203,23 +256,19 @@ class SparseALU(ALU):
         ge = (u * cv).sum(-1, keepdim=True)
         eq = (u * v).sum(-1, keepdim=True)
         ne = lt + gt
-        rest = torch.zeros_like(u[:, 2:])
-        for op, yes, no in (("eq", eq, ne), ("ne", ne, eq), ("lt", lt, ge), ("le", le, gt),
-                            ("gt", gt, le), ("ge", ge, lt)):
-            out[op] = torch.cat([no, yes, rest], -1)  # n ≥ 2: values 0 and 1 exist
+        yes = torch.cat([eq, ne, lt, le, gt, ge], -1)  # _COMPARE order
+        no = torch.cat([ne, eq, ge, gt, le, lt], -1)
+        rest = torch.zeros_like(u[:, 2:]).unsqueeze(1).expand(-1, len(_COMPARE), -1)
+        blocks.append(torch.cat([no.unsqueeze(-1), yes.unsqueeze(-1), rest], -1))
 
         # P(min = x) = P(a = x, b ≥ x) + P(b = x, a > x);  P(max = x) likewise with C
-        out["min"] = u * rv + v * _shift_in(ru, left=True)
-        out["max"] = u * cv + v * _shift_in(cu, left=False)
+        lo = u * rv + v * _shift_in(ru, left=True)
+        hi = u * cv + v * _shift_in(cu, left=False)
+        blocks.append(torch.stack([lo, hi], 1))
 
         if self.bitwise_by_transform:
-            for op in _BITWISE:
-                out[op] = _bitwise(op, u, v)
-
-        out["div"] = self._divide(u, v)
-
+            blocks.append(self._bitwise(u, v))
+        blocks.append(self._divide(u, v).unsqueeze(1))
         if self.table_ops:
-            red = _TableReduce.apply(u, v, self.table_index)
-            for r, op in enumerate(self.table_ops):
-                out[op] = red[:, r]
-        return torch.stack([out[op] for op in self.ops], 1)
+            blocks.append(_TableReduce.apply(u, v, self.table_index))
+        return torch.cat(blocks, 1).index_select(1, self.block_order)
