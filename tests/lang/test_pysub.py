@@ -10,13 +10,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from pysub_cases import CASES, Case, cpython  # noqa: E402
+from pysub_cases import CASES, Case, cpython
 
-from neuralc.lang.errors import CompileError, RuntimeProgramError, UsageError  # noqa: E402
-from neuralc.lang.interp import run_reference  # noqa: E402
-from neuralc.lang.printer import format_program  # noqa: E402
-from neuralc.lang.program import Sizes  # noqa: E402
-from neuralc.lang.pysub import compile_python, run_python  # noqa: E402
+from neuralc.lang.errors import CompileError, RuntimeProgramError, UsageError
+from neuralc.lang.interp import run_reference
+from neuralc.lang.printer import format_program
+from neuralc.lang.program import Sizes
+from neuralc.lang.pysub import compile_python, run_python
 
 ERROR_WORDS = {ZeroDivisionError: "division or modulo by zero", IndexError: "index out of range",
                MemoryError: "out of memory", RecursionError: "call stack overflowed"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -91,7 +92,7 @@ def test_blocks_cover_the_program():
     program = library.get("insertion_sort").program()
     blocks = basic_blocks(program)
     assert blocks[0][0] == 0 and blocks[-1][1] == program.L
-    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(blocks))
 
 
 def test_store_programs_come_back_unchanged():

@@ -7,4 +7,4 @@
 
 from .registry import CALCULATOR_OPS, LibraryProgram, Port, entries, get, names, sample_args
 
-__all__ = ["get", "names", "entries", "sample_args", "LibraryProgram", "Port", "CALCULATOR_OPS"]
+__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "get", "names", "sample_args"]

@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import ast
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Callable
 
 from ..isa import BY_NAME, TABLE_OPS
 from ..lang.errors import UsageError
 from ..lang.interp import DEFAULT_MAX_STEPS, run_reference
 from ..lang.program import Program, Sizes
 
-__all__ = ["Port", "LibraryProgram", "get", "names", "entries", "CALCULATOR_OPS"]
+__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "get", "names"]
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def _py_oracle(source: str, function: str):
     """CPython runs the same source; ints (and list items) reduced mod n."""
     def reference(args, n):
         env: dict = {}
-        exec(compile(source, f"<oracle {function}>", "exec"), env)
+        exec(compile(source, f"<oracle {function}>", "exec"), env)  # noqa: S102 (the oracle)
         value = env[function](*[list(a) if isinstance(a, list) else a for a in args])
         return [v % n for v in value] if isinstance(value, list) else value % n
     return reference
@@ -224,6 +224,14 @@ _CALC = {
     "ge": lambda a, b, n: int(a >= b),
 }
 CALCULATOR_OPS: tuple[str, ...] = TABLE_OPS
+
+
+def _calculator_oracle(fn, unary: bool):
+    return lambda args, n: fn(args[0] % n, 0 if unary else args[1] % n, n)
+
+
+def _int_sampler(k: int):
+    return lambda rng, sizes: _ints(rng, sizes.n, k)
 
 
 def _fib_loop(args, n):
@@ -266,10 +274,8 @@ def _build() -> dict[str, LibraryProgram]:
         out[f"calc_{op}"] = LibraryProgram(
             f"calc_{op}", f"One-operation calculator: {BY_NAME[op].doc} (a in r1"
             f"{'' if unary else ', b in r2'}, result in r3).", "asm", source, ports,
-            Port("result", register=3),
-            (lambda fn, unary: lambda args, n: fn(args[0] % n, 0 if unary else args[1] % n, n))(
-                fn, unary),
-            (lambda k: lambda rng, s: _ints(rng, s.n, k))(len(ports)))
+            Port("result", register=3), _calculator_oracle(fn, unary),
+            _int_sampler(len(ports)))
 
     def asm(name, file, ports, output, reference, sample, **kw):
         source = _read(file)

@@ -58,7 +58,7 @@ def benchmark(entry: LibraryProgram) -> dict:
             row["widths"][width] = None
             continue
         program = base if width == 1 or base.width > 1 else schedule(base, width)
-        sched_s = 0.0 if program is base else _best_time(lambda: schedule(base, width))
+        sched_s = 0.0 if program is base else _best_time(lambda w=width: schedule(base, w))
         budget = entry.steps(args) if entry.steps else 100_000
         out = run_reference(program, registers, memory, budget)
         assert entry.output(out) == expected, (entry.name, width)
@@ -113,8 +113,8 @@ def render() -> str:
         "parallelize. `fib_paper` runs until its step budget ends, so only width 1 applies.",
         f"Measured with Python {platform.python_version()} on {platform.machine()}.",
         "",
-        "| program | input | steps w=1 | w=2 | w=4 | w=8 | lines w=1/2/4/8 | compile ms | "
-        "schedule ms (w=8) |",
+        ("| program | input | steps w=1 | w=2 | w=4 | w=8 | lines w=1/2/4/8 | compile ms | "
+         "schedule ms (w=8) |"),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, e in es.items():

@@ -9,4 +9,4 @@ from .schedule import basic_blocks, schedule
 
 parallelize = schedule
 
-__all__ = ["schedule", "parallelize", "basic_blocks", "link", "Image"]
+__all__ = ["Image", "basic_blocks", "link", "parallelize", "schedule"]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from ..lang.program import Op, Program, Target
 
-__all__ = ["schedule", "basic_blocks"]
+__all__ = ["basic_blocks", "schedule"]
 
 
 def basic_blocks(program: Program) -> list[tuple[int, int]]:

@@ -14,4 +14,4 @@ conventions. See docs/COMPILER.md.
 from .compiler import CompiledPython, PyRunResult, compile_python, run_python
 from .layout import ERRORS, Layout
 
-__all__ = ["compile_python", "run_python", "CompiledPython", "PyRunResult", "Layout", "ERRORS"]
+__all__ = ["ERRORS", "CompiledPython", "Layout", "PyRunResult", "compile_python", "run_python"]

@@ -25,7 +25,7 @@ from .ir import Ins, Sym
 from .layout import ERRORS, Layout
 from .regalloc import Allocation
 
-__all__ = ["AsmOp", "FunctionPlan", "emit_program", "scc_order", "function_label"]
+__all__ = ["AsmOp", "FunctionPlan", "emit_program", "function_label", "scc_order"]
 
 _REGISTER_LIKE = re.compile(r"[rR][0-9]+")
 
@@ -284,7 +284,7 @@ def peephole(items: list, keep: set[str]) -> list:
         changed = False
         at = {x: _next_op(items, i) for i, x in enumerate(items) if isinstance(x, str)}
 
-        def target_op(label):
+        def target_op(label, at=at, items=items):
             j = at.get(label)
             return items[j] if j is not None and j < len(items) else None
 

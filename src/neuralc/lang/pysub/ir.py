@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["VBASE", "Ins", "Sym", "is_virtual", "FunctionIR"]
+__all__ = ["VBASE", "FunctionIR", "Ins", "Sym", "is_virtual"]
 
 VBASE = 1 << 16
 

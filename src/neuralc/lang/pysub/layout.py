@@ -28,15 +28,15 @@ from dataclasses import dataclass
 
 from ..program import Sizes
 
-__all__ = ["Layout", "ERRORS", "ERROR_LABELS", "error_message"]
+__all__ = ["ERRORS", "ERROR_LABELS", "Layout", "error_message"]
 
 # code → (label of its stub, message); the code is what the stub writes to the error cell
 ERRORS = {
     1: ("rt.err_div", "integer division or modulo by zero"),
     2: ("rt.err_index", "list index out of range"),
     3: ("rt.err_heap", "out of memory: the program's lists do not fit in the machine's memory"),
-    4: ("rt.err_stack", "out of memory: the call stack overflowed (recursion too deep for the "
-                        "machine's memory)"),
+    4: ("rt.err_stack", ("out of memory: the call stack overflowed (recursion too deep for the "
+                         "machine's memory)")),
 }
 ERROR_LABELS = {label: code for code, (label, _) in ERRORS.items()}
 

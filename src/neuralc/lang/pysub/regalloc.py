@@ -89,7 +89,7 @@ def allocate(fn: FunctionIR, colors: list[int], clobbers: dict[str, set[int]]) -
     def phys(r: int) -> int:
         return coloring[r] if is_virtual(r) else r
 
-    tracked = lambda r: is_virtual(r) or r in allowed  # noqa: E731
+    tracked = lambda r: is_virtual(r) or r in allowed
     live_out = liveness(code, tracked)
     out: list[Ins] = []
     used: set[int] = set()
@@ -108,7 +108,7 @@ def allocate(fn: FunctionIR, colors: list[int], clobbers: dict[str, set[int]]) -
 
 
 def _color(code, colors, allowed, clobbers, no_spill):
-    tracked = lambda r: is_virtual(r) or r in allowed  # noqa: E731
+    tracked = lambda r: is_virtual(r) or r in allowed
     live_out = liveness(code, tracked)
     adj: dict[int, set[int]] = {}
     moves: dict[int, set[int]] = {}
@@ -251,7 +251,7 @@ def _rewrite_spills(fn: FunctionIR, code: list[Ins], slots: dict[int, int], spil
         post: list[Ins] = []
         temps: dict[int, int] = {}
 
-        def temp(v):
+        def temp(v, temps=temps):
             if v not in temps:
                 temps[v] = fn.new_vreg()
                 no_spill.add(temps[v])

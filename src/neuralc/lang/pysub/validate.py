@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CompileError, Diagnostic
 
-__all__ = ["FunctionInfo", "CheckedModule", "check", "INT", "LIST", "BUILTINS", "range_step"]
+__all__ = ["BUILTINS", "INT", "LIST", "CheckedModule", "FunctionInfo", "check", "range_step"]
 
 INT, LIST = "int", "list"
 BUILTINS = {"len": 1, "min": 2, "max": 2}  # name → arity (range is only allowed in `for`)
@@ -494,9 +494,9 @@ class _Kinds:
 
     def use(self, e: ast.expr, kind: str, what: str) -> None:
         """``e`` (a name) is used as ``kind``: evidence for a local, checked for others."""
-        if isinstance(e, ast.Name) and e.id in self.locals[self.fn]:
-            if self.kind_of(self.fn, e.id) is None:
-                self.changed |= self.note(self.fn, e.id, kind, e)
+        if (isinstance(e, ast.Name) and e.id in self.locals[self.fn]
+                and self.kind_of(self.fn, e.id) is None):
+            self.changed |= self.note(self.fn, e.id, kind, e)
 
     def want(self, e: ast.expr, kind: str, what: str) -> str | None:
         if isinstance(e, ast.Name):

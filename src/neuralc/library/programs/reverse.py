@@ -2,7 +2,7 @@ def reverse(xs):
     """The list reversed in place (and returned)."""
     i = 0
     j = len(xs) - 1
-    while i < j and j < len(xs):
+    while i < j < len(xs):
         t = xs[i]
         xs[i] = xs[j]
         xs[j] = t
