@@ -1,0 +1,351 @@
+"""Benchmark of the ALUs and the machine (``neuralc bench``; a command, not a test).
+
+Measured in one run, on one machine, with the same settings for every ALU:
+
+* **ALU forward + backward** of ``dense``, ``sparse`` and ``circuit`` at N = 32 … 512 (and 1024
+  for the ALUs whose size allows it), batch 32: ``f`` (B, A_t), ``u``, ``v`` (B, N) soft
+  distributions that require gradients, loss ``Σ o·g`` for a fixed random ``g``, gradients
+  w.r.t. f, u, v by ``torch.autograd.grad``. The time is the median of several repetitions after
+  warm-up (wall clock; CUDA synchronized); the forward alone (no graph) is timed the same way.
+  A dense table that would exceed its memory limit is not built: the row says why.
+* **Memory**: the bytes of the ALU's own tensors (table, index tables) and the peak increase
+  during forward + backward — on CPU the process's resident set sampled every 1 ms by a
+  background thread (torch allocations are invisible to ``tracemalloc``), on CUDA
+  ``torch.cuda.max_memory_allocated``.
+* **Machine** steps per second (batch 1 and 256) and reference-interpreter steps per second,
+  from :func:`neuralc.machine.bench_machine` when the machine package provides it (a hook:
+  ``bench_machine(device=..., dtype=..., quick=...)`` returning a dict or a list of row dicts).
+
+:func:`run_bench` returns the whole report as a dict; :func:`format_report` renders it as
+markdown; :func:`save_report` writes ``bench.json`` and ``bench.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from neuralc.isa.registry import TABLE_OPS
+from neuralc.lang.errors import UsageError
+
+from .alu import ALUS, make_alu
+
+__all__ = [
+    "QUICK_SIZES",
+    "SIZES",
+    "AluRow",
+    "bench_alu",
+    "format_report",
+    "machine_section",
+    "run_bench",
+    "save_report",
+]
+
+SIZES = (32, 64, 128, 256, 512, 1024)
+QUICK_SIZES = (32, 64, 128)
+_MIB = 1 << 20
+
+
+@dataclass
+class AluRow:
+    """One (ALU, N) cell of the benchmark."""
+
+    alu: str
+    n: int
+    status: str  # "ok" | "refused" | "error"
+    fwd_bwd_ms: float | None = None
+    fwd_ms: float | None = None
+    reps: int = 0
+    build_s: float | None = None
+    tensors_mib: float | None = None  # the ALU's own buffers and parameters
+    peak_mib: float | None = None  # peak increase during forward + backward
+    note: str = ""
+    times_ms: list[float] = field(default_factory=list)
+
+
+class PeakMemory:
+    """Peak memory increase over the block: CUDA allocator peak, or sampled resident set (CPU)."""
+
+    def __init__(self, device: torch.device, interval: float = 0.001):
+        self.device, self.interval = device, interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def rss() -> int:
+        try:
+            with open("/proc/self/statm") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):  # not Linux: the lifetime peak, a coarse bound
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss() - self.base)
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
+        else:
+            self.base = self.rss()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.peak = torch.cuda.max_memory_allocated(self.device) - self.base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak = max(self.peak, self.rss() - self.base)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _median_ms(fn: Callable[[], object], device: torch.device, warmup: int, reps: int,
+               budget_s: float) -> list[float]:
+    """Times of ``reps`` calls after ``warmup`` calls, fewer (at least 3) when one call is slow
+    enough that ``reps`` would exceed ``budget_s``."""
+    for _ in range(warmup):
+        fn()
+        _sync(device)
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < reps:
+        t = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append((time.perf_counter() - t) * 1e3)
+        if len(times) >= 3 and time.perf_counter() - start > budget_s:
+            break
+    return times
+
+
+def bench_alu(name: str, n: int, *, batch: int = 32, device: torch.device | str = "cpu",
+              dtype: torch.dtype = torch.float32, warmup: int = 2, reps: int = 10,
+              budget_s: float = 20.0, seed: int = 0) -> AluRow:
+    """Forward + backward time and memory of one ALU at one size (see the module docstring)."""
+    device = torch.device(device)
+    t0 = time.perf_counter()
+    try:
+        alu = make_alu(name, n, dtype=dtype, device=device)
+    except UsageError as e:
+        return AluRow(name, n, "refused", note=str(e))
+    build_s = time.perf_counter() - t0
+    tensors = sum(t.numel() * t.element_size()
+                  for t in [*alu.buffers(), *alu.parameters()] if t is not None)
+    gen = torch.Generator().manual_seed(seed)
+
+    def soft(*shape: int) -> torch.Tensor:
+        x = torch.softmax(torch.randn(*shape, generator=gen, dtype=dtype), -1)
+        return x.to(device).requires_grad_()
+
+    f, u, v = soft(batch, len(TABLE_OPS)), soft(batch, n), soft(batch, n)
+    g = torch.randn(batch, n, generator=gen, dtype=dtype).to(device)
+
+    def forward_backward() -> None:
+        torch.autograd.grad((alu(f, u, v) * g).sum(), (f, u, v))
+
+    def forward() -> None:
+        with torch.no_grad():
+            alu(f, u, v)
+
+    try:
+        times = _median_ms(forward_backward, device, warmup, reps, budget_s)
+        fwd = _median_ms(forward, device, 1, reps, budget_s / 4)
+        with PeakMemory(device) as mem:  # apart from the timing: the sampler takes the GIL
+            forward_backward()
+    except (RuntimeError, MemoryError) as e:  # e.g. CUDA out of memory: report, go on
+        return AluRow(name, n, "error", note=f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    return AluRow(name, n, "ok", fwd_bwd_ms=statistics.median(times),
+                  fwd_ms=statistics.median(fwd), reps=len(times), build_s=build_s,
+                  tensors_mib=tensors / _MIB, peak_mib=mem.peak / _MIB,
+                  times_ms=[round(t, 3) for t in times])
+
+
+def machine_section(device: torch.device, dtype: torch.dtype, quick: bool,
+                    log: Callable[[str], None]) -> dict:
+    """Machine and reference-interpreter throughput from ``neuralc.machine.bench_machine``."""
+    from neuralc import machine
+
+    hook = getattr(machine, "bench_machine", None)
+    if hook is None:
+        return {"status": "missing",
+                "note": "neuralc.machine.bench_machine is not defined yet: no machine steps/s"}
+    log("machine: steps per second (neuralc.machine.bench_machine) ...")
+    try:
+        result = hook(device=device, dtype=dtype, quick=quick)
+    except Exception as e:  # noqa: BLE001 -- the ALU numbers must survive a broken hook
+        return {"status": "error", "note": f"{type(e).__name__}: {e}"}
+    return {"status": "ok", "result": result}
+
+
+def _environment(device: torch.device, dtype: torch.dtype, batch: int) -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    env = {
+        "cpu": cpu, "cpu_count": os.cpu_count(), "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+        "device": str(device), "dtype": str(dtype).replace("torch.", ""), "batch": batch,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if device.type == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(device)
+    if hasattr(os, "getloadavg"):
+        env["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+    return env
+
+
+def run_bench(*, sizes: tuple[int, ...] = SIZES, alus: tuple[str, ...] = ALUS, batch: int = 32,
+              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+              reps: int = 10, warmup: int = 2, budget_s: float = 20.0, quick: bool = False,
+              machine: bool = True, log: Callable[[str], None] | None = None) -> dict:
+    """The whole benchmark as a dict: ``environment``, ``alu`` rows, ``ratios``, ``machine``."""
+    device = torch.device(device)
+    log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+    report: dict = {"environment": _environment(device, dtype, batch), "alu": []}
+    cells = [(n, name) for n in sizes for name in alus]
+    for i, (n, name) in enumerate(cells, 1):
+        log(f"[{i}/{len(cells)}] {name:7s} n={n:<5d} ...")
+        row = bench_alu(name, n, batch=batch, device=device, dtype=dtype, warmup=warmup,
+                        reps=reps, budget_s=budget_s)
+        report["alu"].append(asdict(row))
+        if row.status == "ok":
+            log(f"          fwd+bwd {row.fwd_bwd_ms:10.2f} ms  fwd {row.fwd_ms:9.2f} ms  "
+                f"peak +{row.peak_mib:8.1f} MiB  ({row.reps} reps)")
+        else:
+            log(f"          {row.status}: {row.note}")
+    report["ratios"] = _ratios(report["alu"])
+    report["machine"] = (machine_section(device, dtype, quick, log) if machine
+                         else {"status": "skipped"})
+    if hasattr(os, "getloadavg"):
+        report["environment"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return report
+
+
+def _ratios(rows: list[dict]) -> list[dict]:
+    """Per N: how many times faster than dense sparse and circuit are (fwd+bwd)."""
+    by = {(r["alu"], r["n"]): r for r in rows}
+    out = []
+    for n in sorted({r["n"] for r in rows}):
+        dense = by.get(("dense", n))
+        entry: dict = {"n": n}
+        for name in ("sparse", "circuit"):
+            other = by.get((name, n))
+            ok = dense and other and dense["status"] == other["status"] == "ok"
+            entry[f"dense_over_{name}"] = (dense["fwd_bwd_ms"] / other["fwd_bwd_ms"]
+                                           if ok else None)
+        out.append(entry)
+    return out
+
+
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def format_report(report: dict) -> str:
+    """The report as markdown: environment, the ALU table, the machine section."""
+    env = report["environment"]
+    rows = {(r["alu"], r["n"]): r for r in report["alu"]}
+    sizes = sorted({r["n"] for r in report["alu"]})
+    alus = [a for a in ALUS if any(r["alu"] == a for r in report["alu"])]
+    ratios = {r["n"]: r for r in report["ratios"]}
+    lines = [
+        f"Machine: {env['cpu']} ({env['cpu_count']} cores"
+        + (f", {env['gpu']}" if "gpu" in env else "") + f"), torch {env['torch']} "
+        f"({env['torch_threads']} threads), device {env['device']}, {env['dtype']}, "
+        f"batch {env['batch']}, {env['time']}.",
+    ]
+    if "load_average_start" in env:
+        lines[0] += (f" Load average (1/5/15 min) at start {env['load_average_start']}, "
+                     f"at end {env.get('load_average_end', '?')}.")
+    lines += ["", "ALU forward + backward, median ms (forward alone in parentheses):", ""]
+    head = ["N", *alus, "dense ÷ sparse", "dense ÷ circuit"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---:"] * len(head)) + "|")
+    for n in sizes:
+        cells = [str(n)]
+        for a in alus:
+            r = rows.get((a, n))
+            if r is None:
+                cells.append("")
+            elif r["status"] == "ok":
+                cells.append(f"{r['fwd_bwd_ms']:.2f} ({r['fwd_ms']:.2f})")
+            else:
+                cells.append(r["status"])
+        rt = ratios.get(n, {})
+        cells += [_fmt(rt.get("dense_over_sparse"), ".1f") + "×" * bool(rt.get("dense_over_sparse")),
+                  _fmt(rt.get("dense_over_circuit"), ".1f") + "×" * bool(rt.get("dense_over_circuit"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Memory, MiB: the ALU's own tensors / peak increase during forward + backward:", ""]
+    head = ["N", *alus]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---:"] * len(head)) + "|")
+    for n in sizes:
+        cells = [str(n)]
+        for a in alus:
+            r = rows.get((a, n))
+            ok = r is not None and r["status"] == "ok"
+            cells.append(f"{r['tensors_mib']:.1f} / {r['peak_mib']:.1f}" if ok
+                         else (r["status"] if r else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"- {r['alu']} at n={r['n']}: {r['note']}" for r in report["alu"] if r["note"]]
+    if notes:
+        lines += ["", "Not measured:", "", *notes]
+    lines += ["", "Machine and reference interpreter:", "", *_format_machine(report["machine"])]
+    return "\n".join(lines) + "\n"
+
+
+def _format_machine(section: dict) -> list[str]:
+    if section.get("status") != "ok":
+        return [f"- {section.get('status')}: {section.get('note', '')}"]
+    result = section["result"]
+    rows = result.get("rows") if isinstance(result, dict) else result
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        out = ["| " + " | ".join(keys) + " |", "|" + "|".join(["---"] * len(keys)) + "|"]
+        for r in rows:
+            out.append("| " + " | ".join(
+                _fmt(r.get(k), ".1f") if isinstance(r.get(k), float) else str(r.get(k, ""))
+                for k in keys) + " |")
+        extra = {k: v for k, v in result.items() if k != "rows"} if isinstance(result, dict) else {}
+        return out + (["", json.dumps(extra)] if extra else [])
+    return ["```", json.dumps(result, indent=2, default=str), "```"]
+
+
+def save_report(report: dict, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``bench.json`` and ``bench.md`` into ``out_dir`` (created if missing)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create output folder {str(out)!r}: {e.strerror}") from e
+    js, md = out / "bench.json", out / "bench.md"
+    js.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    md.write_text(format_report(report))
+    return js, md
