@@ -116,16 +116,23 @@ def test_dense_equals_sparse_on_soft_inputs(n, normalized):
         torch.testing.assert_close(s, d, atol=1e-5, rtol=1e-5, msg=f"n={n}: {what} differs")
 
 
-@pytest.mark.parametrize("n,fft_min,matrix_max", [(8, 2, 2), (16, 1024, 4), (6, 2, 2)])
-def test_every_sparse_route_equals_dense(monkeypatch, n, fft_min, matrix_max):
-    """Force the routes the default thresholds leave to large n (FFT add/sub, butterfly
-    transforms) at small n, and compare with the table in values and gradients."""
+@pytest.mark.parametrize("n,mkl_min,matrix_max", [
+    (8, 2, 256),  # FFT add/sub, bitwise by matrices, matmul in the table backward
+    (16, 2, 4),  # FFT, bitwise by butterfly rounds
+    (16, 1024, 1024),  # the small-n routes: index-table add/sub, butterfly, no MKL
+    (6, 2, 256),  # FFT with n not a power of two; xor/and/or by index tables
+])
+def test_every_sparse_route_equals_dense(monkeypatch, n, mkl_min, matrix_max):
+    """Force at small n the routes the default thresholds leave to large n, and compare with
+    the table in values and gradients."""
     from neuralc.machine.alu import sparse
 
-    monkeypatch.setattr(sparse, "_FFT_MIN_N", fft_min)
+    monkeypatch.setattr(sparse, "_MKL_MIN_N", mkl_min)
+    monkeypatch.setattr(sparse, "_FFT_MIN_N", mkl_min)
     monkeypatch.setattr(sparse, "_MATRIX_MAX_N", matrix_max)
     alu = make_alu("sparse", n, dtype=F64)
-    assert alu.use_fft == (n >= fft_min)
+    assert alu.use_fft == (n >= mkl_min)
+    assert (alu.bitwise_matrix is not None) == (n & (n - 1) == 0 and mkl_min <= n <= matrix_max)
     gen = torch.Generator().manual_seed(n)
     f = torch.rand(5, A_T, generator=gen, dtype=F64).requires_grad_()
     u, v = soft(5, n, gen).requires_grad_(), soft(5, n, gen).requires_grad_()

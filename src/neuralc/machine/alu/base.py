@@ -50,7 +50,9 @@ class ALU(nn.Module):
     def _mix(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """Default: ``o = Σ_i f_i o_i`` from the per-op outputs of :meth:`per_op`."""
         per_op = self.per_op(u, v)  # (B, A_t, N)
-        return torch.bmm(f.unsqueeze(1), per_op).squeeze(1)
+        # elementwise rather than bmm: a tiny matmul costs MKL's thread sync, which stalls
+        # badly when the cores are oversubscribed (e.g. pytest -n 2)
+        return (f.unsqueeze(-1) * per_op).sum(1)
 
     def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """Every op's output ``o_i`` (B, A_t, N) for ``u``, ``v`` (B, N)."""

@@ -1,8 +1,9 @@
 """The sparse ALU (the default): the dense lookup's result without its N³ tensor.
 
 It computes exactly the multilinear function of the dense ALU, ``o_i = Σ_jk u_j v_k
-onehot(fn_i(j, k))`` for each op ``i`` (so values and gradients agree with it for any inputs, not
-only distributions), each op by the cheapest exact route it has:
+onehot(fn_i(j, k))`` for each op ``i`` (unary ops: times ``Σ_k v_k``), so values and gradients
+agree with it for any non-negative inputs, not only distributions. Each op takes the cheapest
+exact route it has:
 
 =================  ====================================================================  ===========
 op                 how                                                                   cost
@@ -17,8 +18,8 @@ min, max           ``P(min = x) = u_x S_v(x) + v_x S_u(x+1)``, ``S(x) = Σ_{k≥
                    max likewise with ``C(x) = Σ_{k≤x}``
 xor, and, or       n = 2^K: Hadamard / superset-sum / subset-sum transform ``ζ`` (the    B·N log N
                    Kronecker power of a 2×2 matrix), ``o = ζ⁻¹(ζ(u)·ζ(v))``; one matmul
-                   with the (N, N) matrix up to n = 256, K butterfly rounds above;
-                   other n: index table
+                   with the (N, N) matrix for 64 ≤ n ≤ 256, else K butterfly rounds;
+                   n not a power of two: index table
 div                ``P(a // b = l) = Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 1))``: the      B·N log N
                    ~N ln N pairs (k, l) with lk < n, cumulative sums of u
 mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N²)          B·N²
@@ -27,8 +28,9 @@ mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N�
 =================  ====================================================================  ===========
 
 The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
-exact 0 may come out as −1e-8: those are clamped to 0 by a *straight-through* clamp (forward ``max(o, 0)``, backward identity), which
-keeps outputs non-negative without cutting the gradient of the values that are currently 0.
+exact 0 may come out as −1e-8: those are clamped to 0 by a *straight-through* clamp (forward
+``max(o, 0)``, backward identity), which keeps outputs non-negative without cutting the gradient
+of the values that are currently 0. Below n = 64 no route calls MKL (see ``_MKL_MIN_N``).
 """
 
 from __future__ import annotations
@@ -47,10 +49,14 @@ _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _BITWISE = ("xor", "and", "or")
 #: elements of one chunk of the outer product u⊗v in the index-table path
 _CHUNK_ELEMENTS = 1 << 23
-#: from this n on, add and sub go by FFT (below it the index tables cost about the same and
-#: need no MKL call, whose threads stall when the machine's cores are oversubscribed)
-_FFT_MIN_N = 64
-#: up to this n, the bitwise transforms are one matmul with their (3, N, N) matrices
+#: below this n the sparse ALU makes no MKL call (matmul, FFT): there the work is tiny and MKL's
+#: thread synchronization dominates, and stalls for milliseconds when the machine's cores are
+#: oversubscribed (several test workers, each with several threads)
+_MKL_MIN_N = 64
+#: from this n on, add and sub go by FFT (below, by index tables)
+_FFT_MIN_N = _MKL_MIN_N
+#: bitwise transforms as one matmul with their (3, N, N) matrices for n in
+#: [_MKL_MIN_N, _MATRIX_MAX_N]; butterfly rounds outside
 _MATRIX_MAX_N = 256
 
 
@@ -103,6 +109,13 @@ def _kron_matrix(M: torch.Tensor, n: int) -> torch.Tensor:
     return H.transpose(1, 2).contiguous()
 
 
+def _matvec(G: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``G x`` batched, (B, N, N) × (B, N): bmm for large N, elementwise below ``_MKL_MIN_N``."""
+    if G.shape[-1] < _MKL_MIN_N:
+        return (G * x.unsqueeze(1)).sum(-1)
+    return torch.bmm(G, x.unsqueeze(-1)).squeeze(-1)
+
+
 class _TableReduce(torch.autograd.Function):
     """``o[b, r, l] = Σ_{jk: L_r[j,k] = l} u[b,j] v[b,k]`` for R index tables ``L`` (R, N·N).
 
@@ -138,9 +151,9 @@ class _TableReduce(torch.autograd.Function):
             G = sum(gs[:, r].index_select(1, L[r]) for r in range(L.shape[0]))
             G = G.view(-1, N, N)
             if need_u:
-                gu[s : s + step] = torch.bmm(G, v[s : s + step, :, None]).squeeze(-1)
+                gu[s : s + step] = _matvec(G, v[s : s + step])
             if need_v:
-                gv[s : s + step] = torch.bmm(u[s : s + step, None, :], G).squeeze(1)
+                gv[s : s + step] = _matvec(G.transpose(1, 2), u[s : s + step])
         return gu, gv, None
 
 
@@ -195,7 +208,7 @@ class SparseALU(ALU):
         )  # (R, N²): column j·N + k holds fn(j, k)
         for name, t in zip(("div_k", "div_l", "div_lo", "div_hi"), _division_pairs(n)):
             self.register_buffer(name, t, persistent=False)
-        matrices = pow2 and n <= _MATRIX_MAX_N
+        matrices = pow2 and _MKL_MIN_N <= n <= _MATRIX_MAX_N
         M, Minv = torch.tensor(_BITWISE_MATRICES), torch.tensor(_BITWISE_INVERSES)
         for name, m in (("bitwise_matrix", M), ("bitwise_inverse", Minv)):
             self.register_buffer(name, _kron_matrix(m, n).to(dtype) if matrices else None,
@@ -204,9 +217,9 @@ class SparseALU(ALU):
             self.to(device)
 
     def _bitwise(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """xor, and, or of ``u`` and ``v`` by their transforms: (B, 3, N). Up to
-        ``_MATRIX_MAX_N`` the transform is one batched matmul with its (3, N, N) matrix (fewest
-        kernel calls); above, K butterfly rounds."""
+        """xor, and, or of ``u`` and ``v`` by their transforms: (B, 3, N). For 64 ≤ n ≤ 256 the
+        transform is one batched matmul with its (3, N, N) matrix (fewest kernel calls); else
+        K butterfly rounds."""
         B, N = u.shape
         x = torch.cat([u, v]).expand(3, 2 * B, N)
         if self.bitwise_matrix is not None:
