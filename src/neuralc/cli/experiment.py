@@ -26,6 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default runs/experiment-NAME)")
     p.add_argument("--device", default="cpu", metavar="D", help="cpu (default) or cuda")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one configuration value (VALUE is JSON, e.g. epochs=20)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
@@ -38,15 +40,28 @@ def main(args) -> int:
     from ..learn.experiments import Context, run_experiment
     from ..machine.sharp import parse_device
 
+    overrides = {}
+    for item in args.overrides:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--set expects KEY=VALUE, got '{item}'")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
     device = parse_device(args.device)
     if device.type != "cpu":
         torch.set_default_device(device)
     out = args.out or f"runs/experiment-{args.name}"
     try:
         ctx = Context(out, quick=args.quick, seed=args.seed, device=device,
-                      show_progress=not args.no_progress and sys.stderr.isatty())
+                      show_progress=not args.no_progress and sys.stderr.isatty(),
+                      overrides=overrides)
     except OSError as e:
         raise UsageError(f"--out {out}: {e}") from None
-    headline = run_experiment(args.name, ctx)
+    try:
+        headline = run_experiment(args.name, ctx)
+    except KeyError as e:
+        raise UsageError(f"--set: {e.args[0]}") from None
     print(json.dumps(headline))
     return 0

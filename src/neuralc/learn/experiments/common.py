@@ -32,6 +32,7 @@ class Context:
     seed: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     show_progress: bool = True
+    overrides: dict = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
@@ -42,6 +43,17 @@ class Context:
         path = self.out / name
         path.write_text(json.dumps(obj, indent=1, default=_jsonable) + "\n")
         return path
+
+    def config(self, defaults: dict) -> dict:
+        """The experiment's configuration: ``defaults`` with the ``--set`` overrides (which must
+        name existing keys)."""
+        unknown = set(self.overrides) - set(defaults)
+        if unknown:
+            raise KeyError(f"unknown configuration key(s) {', '.join(sorted(unknown))} "
+                           f"(known: {', '.join(sorted(defaults))})")
+        cfg = {**defaults, **self.overrides}
+        self.save_json("config.json", cfg)
+        return cfg
 
     def elapsed(self) -> float:
         return time.time() - self.started
