@@ -103,7 +103,7 @@ class CompiledPython:
         if self.checks_errors:
             code = memory[self.layout.error_cell]
             if code:
-                raise RuntimeProgramError(error_message(code, self.sizes.m))
+                raise RuntimeProgramError(error_message(code, self.sizes.m, self.sizes.n))
         value = registers[0]
         if self.returns == INT:
             return value

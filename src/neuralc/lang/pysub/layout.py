@@ -41,7 +41,9 @@ ERRORS = {
 ERROR_LABELS = {label: code for code, (label, _) in ERRORS.items()}
 
 
-def error_message(code: int, m: int) -> str:
+def error_message(code: int, m: int, n: int = 128) -> str:
+    if n <= max(ERRORS):  # the codes do not all fit in a value: say what it can be
+        return "run-time error (division or modulo by zero, index out of range, or out of memory)"
     if code in ERRORS:
         return f"{ERRORS[code][1]} (m={m} cells)" if code >= 3 else ERRORS[code][1]
     return f"run-time error (code {code})"

@@ -452,8 +452,14 @@ class _Kinds:
                 self.store(t, k, s.value)
         elif isinstance(s, ast.AugAssign):
             if isinstance(s.target, ast.Name):
-                self.use(s.target, INT, "augmented assignment")
-                self.changed |= self.note(fn, s.target.id, INT, s.target)
+                name = s.target.id
+                if LIST in (self.kind_of(fn, name), self.expr(s.value)):
+                    self.changed |= self.note(fn, name, LIST, s.target)
+                    if self.final:
+                        self.chk.error(s, "augmented assignment to a list is not supported "
+                                          "(lists have a fixed length)")
+                    return
+                self.changed |= self.note(fn, name, INT, s.target)
             else:
                 self.store(s.target, INT, s)
             self.want(s.value, INT, "augmented assignment")
