@@ -17,8 +17,11 @@ State: registers R (B,K,N), memory M (B,M,N), counter c (B,L+1). One step, with 
 mass ``c_l = counter[:, l]`` for ``l < L`` and, per slot, ``f_l`` the line's instruction
 distribution:
 
-1. **Mix the program** (ι = ϱᵀc, PAPER §1.1): ``f = Σ_l c_l f_l`` (B,W,A) and likewise the
-   operand distributions a, b, d (B,W,K).
+1. **Mix the program** (ι = ϱᵀc, PAPER §1.1): ``f = Σ_l c_l f_l`` (B,W,A), which carries the
+   running mass ``1 − h`` (halted mass executes nothing), and the operand distributions
+   a, b, d (B,W,K) mixed over the running lines: ``a = Σ_l c_l a_l / Σ_l c_l``, so the values
+   read are distributions (the paper's counter is a distribution over lines; ours also holds the
+   halted mass, which is divided out here).
 2. **Read** (dot products, §1.3): ``u = Rᵀa``, ``v = Rᵀb`` (B,W,N), all from the state at the
    start of the step; ``addr = fold_m(u)`` (B,W,M) and ``r = Mᵀaddr`` (memory read).
 3. **Value output** of the register-writing instructions, each weighted by its probability::
@@ -178,6 +181,11 @@ def prepare(program: ProgramParams | ProgramProbs, sizes: Sizes | None = None) -
     return ProgramTensors(probs, table, slot_sizes, line_sizes, fold_mem, fold_line, sizes)
 
 
+def _tiny(dtype: torch.dtype) -> float:
+    """A floor for the running mass: its inverse and products with it stay finite."""
+    return torch.finfo(dtype).eps ** 2
+
+
 def step(
     prog: ProgramTensors,
     state: State,
@@ -205,6 +213,8 @@ def step(
     (f_table, omega, f_copy, f_read, f_write, ret, a, b, d, const, jump_to, go_to,
      jump_next) = per_slot.reshape(B, W, -1).split(prog.slot_sizes, -1)
     nxt, halt = per_line.split(prog.line_sizes, -1)
+    running = counter[:, :L].sum(-1)[:, None, None].clamp_min(_tiny(counter.dtype))
+    a, b, d = a / running, b / running, d / running  # operands: distributions over registers
 
     # 2. reads, all from the start-of-step state
     u = a @ R  # (B,W,N): u = Rᵀa
