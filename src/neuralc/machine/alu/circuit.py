@@ -9,8 +9,8 @@
    add, sub        adder: ``s_k = XOR(p_k, c_k)``, ``c_{k+1} = EITHER(g_k, AND(p_k, c_k))``
    inc, dec        with ``g = AND(a, b)``, ``p = XOR(a, b)``; sub = a + NOT(b) + 1 (two's
                    complement), inc = a + 0 + 1, dec = a + 11…1; the last carry is dropped
-                   (mod 2^K). The carry recurrence is evaluated as a parallel prefix
-                   (Kogge–Stone) — the same polynomial as the ripple-carry chain, in log K steps
+                   (mod 2^K). The carries are evaluated in carry-lookahead form — the same
+                   polynomial as the ripple-carry chain, in a few tensor ops
    lt, le, gt, ge  comparator from the LSB up: ``r_{k+1} = EITHER(AND(NOT a_k, b_k),
                    AND(XNOR(a_k, b_k), r_k))`` with ``r_0 = 0`` (lt) or 1 (le); gt, ge swap
    eq, ne, not     ``eq = Π_k XNOR(a_k, b_k)``, ``ne = NOT eq``, ``not = Π_k NOT a_k``
@@ -51,31 +51,38 @@ from neuralc.lang.errors import UsageError
 
 from .base import ALU
 from .binary import binary_to_unit, num_bits, unit_to_binary
-from .gates import AND, EITHER, MUX, NOT, OR, XNOR, XOR
+from .gates import AND, MUX, NOT, OR, XNOR, XOR
 
 __all__ = ["CircuitALU", "adder", "compare", "divmod_bits", "multiply"]
 
 
 def carries(g: torch.Tensor, p: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
-    """``c_{k+1} = EITHER(g_k, AND(p_k, c_k))`` for k = 0..K−1 given ``c_0``: (..., K).
+    """``c_{k+1} = EITHER(g_k, AND(p_k, c_k))`` for k = 0..K−1 given ``c_0`` (..., 1): (..., K).
 
-    Parallel prefix over the pairs (g, p): composing step k after the block ending at k − d gives
-    ``(g_k + p_k·G, p_k·P)``; after ⌈log2 K⌉ rounds ``c_{k+1} = G_k + P_k·c_0``.
+    Evaluated in the carry-lookahead (two-level) form of the same recurrence: a carry leaves
+    bit k if it was generated at some bit i ≤ k (or came in, i = −1) and propagated by every bit
+    after it, ``c_{k+1} = Σ_{i=−1..k} g_i Π_{m=i+1..k} p_m`` with ``g_{−1} = c_0``. The terms
+    are mutually exclusive events, so the sum is the exact probability on independent bits,
+    like the ripple chain — the same polynomial, in a few tensor ops instead of K steps.
     """
     K = g.shape[-1]
-    d = 1
-    while d < K:
-        g = torch.cat([g[..., :d], EITHER(g[..., d:], AND(p[..., d:], g[..., :-d]))], -1)
-        p = torch.cat([p[..., :d], AND(p[..., d:], p[..., :-d])], -1)
-        d *= 2
-    return EITHER(g, AND(p, c0))
+    gen = torch.cat([c0.expand_as(g[..., :1]), g], -1)  # (..., K+1): g_{i'-1}, i' = 0..K
+    i = torch.arange(K + 1, device=g.device).view(K + 1, 1)
+    m = torch.arange(K, device=g.device).view(1, K)
+    # span[i', k] = Π_{m=i'..k} p_m  (1 when i' = k + 1; zeroed when i' > k + 1)
+    ones = torch.ones((), dtype=p.dtype, device=p.device)
+    span = torch.where(m >= i, p.unsqueeze(-2), ones).cumprod(-1) * (i <= m + 1)
+    return (gen.unsqueeze(-1) * span).sum(-2)
 
 
-def adder(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
-    """``a + b + c0 mod 2^K`` on bits (..., K); ``c0`` (..., 1) is the carry in."""
+def adder(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor,
+          carry_out: bool = False):
+    """``a + b + c0 mod 2^K`` on bits (..., K); ``c0`` (..., 1) is the carry in. With
+    ``carry_out``, also the last carry (..., 1) — for ``a + NOT b + 1`` that is ``a ≥ b``."""
     p = XOR(a, b)
     c = carries(AND(a, b), p, c0)
-    return XOR(p, torch.cat([c0.expand_as(c[..., :1]), c[..., :-1]], -1))
+    s = XOR(p, torch.cat([c0.expand_as(c[..., :1]), c[..., :-1]], -1))
+    return (s, c[..., -1:]) if carry_out else s
 
 
 def compare(a: torch.Tensor, b: torch.Tensor, r0: torch.Tensor) -> torch.Tensor:
@@ -99,7 +106,9 @@ def divmod_bits(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.T
     """``(a // b, a % b)`` by restoring division, both 0 where ``b == 0``.
 
     The remainder keeps K + 1 bits: before each shift it is < b < 2^K, so after
-    ``R = 2R + a_i`` it is < 2^(K+1). Then ``q_i = (R ≥ b)`` and ``R = MUX(q_i, R − b, R)``.
+    ``R = 2R + a_i`` it is < 2^(K+1). Then ``D = R + NOT b + 1`` (= R − b), ``q_i = (R ≥ b)``
+    is the subtractor's carry out — the same polynomial as ``compare(b, R, 1)``, so no separate
+    comparator — and ``R = MUX(q_i, D, R)``.
     """
     K = a.shape[-1]
     zero = torch.zeros_like(a[..., :1])
@@ -110,8 +119,8 @@ def divmod_bits(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.T
     q = []
     for i in reversed(range(K)):
         r = torch.cat([a[..., i : i + 1], r[..., :K]], -1)  # 2R + a_i (top bit was 0)
-        ge = compare(b1, r, one).unsqueeze(-1)  # b ≤ R
-        r = MUX(ge, adder(r, not_b1, one), r)  # R − b = R + NOT b + 1
+        diff, ge = adder(r, not_b1, one, carry_out=True)  # R − b, and R ≥ b
+        r = MUX(ge, diff, r)
         q.append(ge)
     quotient = torch.cat(q[::-1], -1)
     nonzero = NOT(torch.prod(NOT(b), -1, keepdim=True))  # NOT eq(b, 0)
