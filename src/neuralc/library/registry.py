@@ -58,6 +58,9 @@ class Port:
             return f"{self.name}: sets the step budget"
         if self.kind == "int":
             return f"{self.name}: r{self.register}"
+        if self.cell is None:
+            return (f"{self.name}: a list at the address in r{self.register} (its length in the "
+                    "cell before)")
         size = f"{self.length} cells" if self.length else "len cells"
         where = f"{self.name}: memory from cell {self.cell} ({size})"
         if self.register is not None and self.cell == 0:

@@ -100,7 +100,9 @@ def render() -> str:
         "|---|---|---|---|",
     ]
     for name, e in es.items():
-        out.append(f"| `{name}` | {e.language} | {e.describe()} | {e.doc} |")
+        cells = (e.describe(), e.doc)
+        out.append(f"| `{name}` | {e.language} | " + " | ".join(c.replace("|", "\\|") for c in cells)
+                   + " |")
     out += [
         "",
         "## Steps at widths 1, 2, 4, 8",
