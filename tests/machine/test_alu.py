@@ -144,6 +144,44 @@ def test_every_sparse_route_equals_dense(monkeypatch, n, mkl_min, matrix_max):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
 
 
+@pytest.mark.parametrize("name,n", [("sparse", 8), ("sparse", 64), ("sparse", 12),
+                                    ("circuit", 16)])
+def test_unused_ops_skipped_only_when_f_needs_no_gradient(name, n):
+    """Rows that use only a few ops (a sharp run): skipping the other ops' work must not change
+    the output, and with f requiring grad, ∂/∂f of the unused ops must still be right."""
+    gen = torch.Generator().manual_seed(n)
+    alu = make_alu(name, n, dtype=F64)
+    u, v = soft(4, n, gen), soft(4, n, gen)
+    for used in (["inc"], ["mul"], ["add", "xor", "div"], ["mod", "lt"], []):
+        f = torch.zeros(4, A_T, dtype=F64)
+        for op in used:
+            f[:, TABLE_OPS.index(op)] = torch.rand(4, generator=gen, dtype=F64)
+        full = torch.einsum("bi,bil->bl", f, alu.per_op(u, v))
+        with torch.no_grad():
+            torch.testing.assert_close(alu(f, u, v), full, atol=1e-12, rtol=0)
+        fg = f.clone().requires_grad_()
+        g = torch.randn(4, n, generator=gen, dtype=F64)
+        (df,) = torch.autograd.grad((alu(fg, u, v) * g).sum(), fg)
+        torch.testing.assert_close(df, torch.einsum("bl,bil->bi", g, alu.per_op(u, v)))
+
+
+def test_sparse_really_skips_the_index_tables(monkeypatch):
+    from neuralc.machine.alu import sparse
+
+    alu = make_alu("sparse", 16, dtype=F64)
+    gen = torch.Generator().manual_seed(0)
+    u, v = soft(2, 16, gen), soft(2, 16, gen)
+    f = torch.zeros(2, A_T, dtype=F64)
+    f[:, TABLE_OPS.index("lt")] = 1
+
+    def boom(*args):
+        raise AssertionError("index-table ops computed although unused")
+
+    monkeypatch.setattr(sparse._TableReduce, "apply", boom)
+    with torch.no_grad():
+        alu(f, u, v)
+
+
 def test_sparse_float32_close_to_dense_float64():
     n, gen = 64, torch.Generator().manual_seed(3)
     f, u, v = torch.rand(4, A_T, generator=gen, dtype=F64), soft(4, n, gen), soft(4, n, gen)

@@ -48,12 +48,24 @@ class ALU(nn.Module):
         return o.reshape(*lead, self.n)
 
     def _mix(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Default: ``o = Σ_i f_i o_i`` from the per-op outputs of :meth:`per_op`."""
-        per_op = self.per_op(u, v)  # (B, A_t, N)
+        """Default: ``o = Σ_i f_i o_i`` from the per-op outputs of :meth:`per_op`.
+
+        An op whose weight is 0 in every row contributes nothing to ``o`` nor to the gradients
+        of ``u`` and ``v``; only ``∂/∂f_i = Σ_l g_l o_il`` needs its output. So when ``f``
+        needs no gradient such ops may be skipped (``needed``); e.g. a sharp run, where each
+        step uses one op.
+        """
+        needed = None
+        if not (torch.is_grad_enabled() and f.requires_grad):
+            used = (f != 0).any(0).tolist()
+            needed = frozenset(op for op, x in zip(self.ops, used) if x)
+        per_op = self.per_op(u, v, needed)  # (B, A_t, N)
         # elementwise rather than bmm: a tiny matmul costs MKL's thread sync, which stalls
         # badly when the cores are oversubscribed (e.g. pytest -n 2)
         return (f.unsqueeze(-1) * per_op).sum(1)
 
-    def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Every op's output ``o_i`` (B, A_t, N) for ``u``, ``v`` (B, N)."""
+    def per_op(self, u: torch.Tensor, v: torch.Tensor,
+               needed: frozenset[str] | None = None) -> torch.Tensor:
+        """Every op's output ``o_i`` (B, A_t, N) for ``u``, ``v`` (B, N). With ``needed``, an
+        ALU may return zeros for the ops not in it (and skip their work)."""
         raise NotImplementedError

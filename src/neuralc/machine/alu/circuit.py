@@ -143,7 +143,8 @@ class CircuitALU(ALU):
             raise UsageError("the circuit ALU has no table to train; use --alu dense")
         self.bits = num_bits(n)
 
-    def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def per_op(self, u: torch.Tensor, v: torch.Tensor,
+               needed: frozenset[str] | None = None) -> torch.Tensor:
         a, b = unit_to_binary(u), unit_to_binary(v)  # (B, K)
         zero, one = torch.zeros_like(a), torch.ones_like(a)
         c = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=a.dtype, device=a.device).view(4, 1, 1)
@@ -153,7 +154,11 @@ class CircuitALU(ALU):
         lt, le, gt, ge = compare(torch.stack([a, a, b, b]), torch.stack([b, b, a, a]), c)
         eq = torch.prod(XNOR(a, b), -1)
         is_zero = torch.prod(NOT(a), -1)
-        div, mod = divmod_bits(a, b)
+        if needed is None or {"div", "mod"} & needed:  # the costliest circuits: skip if unused
+            div, mod = divmod_bits(a, b)
+        else:
+            div = mod = zero
+        mul = multiply(a, b) if needed is None or "mul" in needed else zero
         s = lt.unsqueeze(-1)
 
         def flag(p: torch.Tensor) -> torch.Tensor:  # the bits of the value p ∈ {0, 1}
@@ -161,7 +166,7 @@ class CircuitALU(ALU):
 
         bits = {
             "inc": inc, "dec": dec, "not": flag(is_zero), "add": add, "sub": sub,
-            "mul": multiply(a, b), "div": div, "mod": mod,
+            "mul": mul, "div": div, "mod": mod,
             "min": MUX(s, a, b), "max": MUX(s, b, a),
             "and": AND(a, b), "or": OR(a, b), "xor": XOR(a, b),
             "eq": flag(eq), "ne": flag(NOT(eq)), "lt": flag(lt), "le": flag(le),

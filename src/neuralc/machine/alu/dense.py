@@ -89,7 +89,7 @@ class DenseALU(ALU):
     def _mix(self, f, u, v):
         return torch.einsum("bi,bj,bk,ijkl->bl", f, u, v, self.table)
 
-    def per_op(self, u, v):
+    def per_op(self, u, v, needed=None):
         w = (u.unsqueeze(2) * v.unsqueeze(1)).reshape(u.shape[0], -1)  # (B, N²)
         T = self.table.permute(1, 2, 0, 3).reshape(self.n * self.n, -1)  # (N², A_t·N)
         return (w @ T).reshape(u.shape[0], len(self.ops), self.n)

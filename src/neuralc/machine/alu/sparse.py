@@ -243,9 +243,16 @@ class SparseALU(ALU):
         at_zero[:, 0] = 1
         return _nonneg(o + at_zero * (v[:, :1] * cu[:, -1:]))  # b = 0 → 0
 
-    def per_op(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def per_op(self, u: torch.Tensor, v: torch.Tensor,
+               needed: frozenset[str] | None = None) -> torch.Tensor:
         N = self.n
-        blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of self._block_ops
+        blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of block_order
+
+        def skip(*ops: str) -> bool:  # the costly routes are skipped when not needed
+            return needed is not None and not needed.intersection(ops)
+
+        def zeros(count: int) -> torch.Tensor:
+            return torch.zeros_like(u).unsqueeze(1).expand(-1, count, -1)
 
         # unary: o = Σ_j u_j e_{L(j)} · Σv, all three in one index_add
         sv = v.sum(-1, keepdim=True)
@@ -253,7 +260,9 @@ class SparseALU(ALU):
         unary = torch.zeros_like(u).repeat(1, U).index_add(1, self.unary_flat, u.repeat(1, U))
         blocks.append(unary.view(-1, U, N) * sv.unsqueeze(-1))
 
-        if self.use_fft:
+        if self.use_fft and skip("add", "sub"):
+            blocks.append(zeros(2))
+        elif self.use_fft:
             spec = torch.fft.rfft(torch.stack([u, v]))
             fu, fv = spec[0], spec[1]
             # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
@@ -280,8 +289,15 @@ class SparseALU(ALU):
         blocks.append(torch.stack([lo, hi], 1))
 
         if self.bitwise_by_transform:
-            blocks.append(self._bitwise(u, v))
-        blocks.append(self._divide(u, v).unsqueeze(1))
+            blocks.append(zeros(3) if skip(*_BITWISE) else self._bitwise(u, v))
+        blocks.append(zeros(1) if skip("div") else self._divide(u, v).unsqueeze(1))
         if self.table_ops:
-            blocks.append(_TableReduce.apply(u, v, self.table_index))
+            rows = [r for r, op in enumerate(self.table_ops) if not skip(op)]
+            if len(rows) == len(self.table_ops):
+                blocks.append(_TableReduce.apply(u, v, self.table_index))
+            else:
+                some = iter(_TableReduce.apply(u, v, self.table_index[rows]).unbind(1)
+                            if rows else ())
+                blocks.append(torch.stack([next(some) if r in rows else zeros(1)[:, 0]
+                                           for r in range(len(self.table_ops))], 1))
         return torch.cat(blocks, 1).index_select(1, self.block_order)
