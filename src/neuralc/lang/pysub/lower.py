@@ -345,18 +345,18 @@ class _Lowering:
                 name = _CMP[type(op)]
                 last = i == len(e.ops) - 1
                 if when and last:
-                    self.jump_if(name, left, right, label, comp)
+                    self.jump_if(name, left, right, label)
                 elif when:
-                    self.jump_if(_NEG[name], left, right, skip, comp)
+                    self.jump_if(_NEG[name], left, right, skip)
                 else:
-                    self.jump_if(_NEG[name], left, right, label, comp)
+                    self.jump_if(_NEG[name], left, right, label)
                 left = right
             if skip:
                 self.place(skip)
         else:
             self.truth_jump(self.expr(e), self.kind(e), label, when)
 
-    def jump_if(self, name: str, a: int, b: int, label: str, right: ast.expr) -> None:
+    def jump_if(self, name: str, a: int, b: int, label: str) -> None:
         self.emit("jump", srcs=(self.op(name, a, b),), label=label)
 
     def zero_compare(self, e: ast.Compare):
