@@ -9,10 +9,12 @@ from machine_helpers import EinsumALU
 from machine_programs import call_ret, inputs, programs, sum_loop
 
 from neuralc.lang.interp import run_reference
-from neuralc.machine import encode, initial_state, run
+from neuralc.machine import encode, initial_state, prepare, run
+from neuralc.machine.step import ALL_TERMS
 
 
-def machine_vs_reference(program, regs, mem, steps, alu, fast, dtype=torch.float64, batch=None):
+def machine_vs_reference(program, regs, mem, steps, alu, fast, dtype=torch.float64, batch=None,
+                         all_terms=False):
     """Run a batch of inputs through the machine and compare each with the reference."""
     batch = batch or [(regs, mem)]
     sizes = program.sizes
@@ -22,7 +24,10 @@ def machine_vs_reference(program, regs, mem, steps, alu, fast, dtype=torch.float
     M = torch.stack([initial_state(sizes, program.L, 1, r, m, dtype=dtype).memory[0]
                      for r, m in batch])
     state = initial_state(sizes, program.L, len(batch), R, M, program.entry, dtype=dtype)
-    out = run(params, state, alu, steps, fast=fast)
+    prog = prepare(params)
+    if all_terms:  # also the terms a fixed program could skip (they must add exact zeros)
+        prog = prog._replace(present=ALL_TERMS)
+    out = run(prog, state, alu, steps, fast=fast, until_halted=True)
     for i, (r, m) in enumerate(batch):
         ref = run_reference(program, r, m, steps)
         regs_p, regs_v = out.state.registers[i].max(-1)
@@ -42,7 +47,8 @@ def test_sum_loop_general_and_fast():
     alu = EinsumALU(16)
     batch = [({0: k}, None) for k in (0, 1, 5, 9)]
     for fast in (False, True):
-        machine_vs_reference(p, None, None, 200, alu, fast, batch=batch)
+        for all_terms in (False, True):
+            machine_vs_reference(p, None, None, 200, alu, fast, batch=batch, all_terms=all_terms)
 
 
 def test_call_ret_store_memory_width2():
@@ -50,7 +56,8 @@ def test_call_ret_store_memory_width2():
     alu = EinsumALU(16)
     batch = [({0: k, 2: j}, [k, 2 * k, 3, 4, 5, 6, 7, 1]) for k, j in ((1, 0), (3, 2), (7, 5))]
     for fast in (False, True):
-        machine_vs_reference(p, None, None, 40, alu, fast, batch=batch)
+        for all_terms in (False, True):
+            machine_vs_reference(p, None, None, 40, alu, fast, batch=batch, all_terms=all_terms)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,8 +66,8 @@ def test_random_programs_match_reference(data):
     program = data.draw(programs())
     batch = [data.draw(inputs(program.sizes)) for _ in range(2)]
     alu = EinsumALU(program.sizes.n)
-    fast = data.draw(st.booleans())
-    machine_vs_reference(program, None, None, 50, alu, fast, batch=batch)
+    fast, all_terms = data.draw(st.booleans()), data.draw(st.booleans())
+    machine_vs_reference(program, None, None, 50, alu, fast, batch=batch, all_terms=all_terms)
 
 
 @settings(max_examples=25, deadline=None)

@@ -79,11 +79,13 @@ from ..lang.program import Sizes
 from .params import ProgramParams, ProgramProbs
 from .state import State
 
-__all__ = ["TABLE_INDEX", "WRITE_INDEX", "ProgramTensors", "prepare", "step"]
+__all__ = ["ALL_TERMS", "TABLE_INDEX", "WRITE_INDEX", "ProgramTensors", "prepare", "step"]
 
 TABLE_INDEX: tuple[int, ...] = tuple(OPCODE[name] for name in TABLE_OPS)
 WRITE_INDEX: tuple[int, ...] = tuple(OPCODE[name] for name in WRITES_REGISTER)
 _OP = OPCODE
+#: the optional terms of a step (see ProgramTensors.present)
+ALL_TERMS = frozenset(("table", "copy", "read", "write", "ret", "jump", "go", "indirect"))
 
 # The per-slot part of a packed line: (name, size) with size given by a function of the sizes.
 _SLOT_LAYOUT = (
@@ -112,7 +114,10 @@ class ProgramTensors(NamedTuple):
     per line, the packed slot quantities of ``_SLOT_LAYOUT`` for every slot, then the line
     quantities of ``_LINE_LAYOUT``. ``slot_sizes``/``line_sizes``: the split sizes.
     ``fold_mem`` (N,M) (value a → cell a mod m; None when M = N) and ``fold_line`` (N,L+1)
-    (value a → line min(a, L)).
+    (value a → line min(a, L)). ``present``: the optional terms of a step that are not
+    identically zero (``table`` ALU, ``copy``, ``read``, ``write``, ``ret``, ``jump``, ``go``,
+    ``indirect`` targets); a step skips the others, which only saves adding exact zeros. Terms
+    are dropped only for programs that need no gradient (a zero weight still has a gradient).
     """
 
     probs: ProgramProbs
@@ -122,6 +127,7 @@ class ProgramTensors(NamedTuple):
     fold_mem: torch.Tensor | None
     fold_line: torch.Tensor
     sizes: Sizes
+    present: frozenset[str] = ALL_TERMS
 
     @property
     def L(self) -> int:
@@ -178,7 +184,15 @@ def prepare(program: ProgramParams | ProgramProbs, sizes: Sizes | None = None) -
     ones = torch.ones(N, dtype=dt, device=dev)
     fold_mem = None if m == N else eye_n.new_zeros(N, m).index_put_((values, values % m), ones)
     fold_line = eye_n.new_zeros(N, L + 1).index_put_((values, values.clamp(max=L)), ones)
-    return ProgramTensors(probs, table, slot_sizes, line_sizes, fold_mem, fold_line, sizes)
+    present = ALL_TERMS
+    if not table.requires_grad:  # a fixed program: drop the terms that are exactly zero
+        indirect = torch.cat([slot["jump_to"][..., L + 1:], slot["go_to"][..., L + 1:]], -1)
+        parts = {"table": slot["table"], "copy": slot["copy"], "read": slot["read"],
+                 "write": slot["write"], "ret": slot["ret"], "jump": slot["jump_to"],
+                 "go": slot["go_to"], "indirect": indirect}
+        present = frozenset(name for name, x in parts.items() if bool(x.any()))
+    return ProgramTensors(probs, table, slot_sizes, line_sizes, fold_mem, fold_line, sizes,
+                          present)
 
 
 def _tiny(dtype: torch.dtype) -> float:
@@ -217,13 +231,20 @@ def step(
     a, b, d = a / running, b / running, d / running  # operands: distributions over registers
 
     # 2. reads, all from the start-of-step state
+    has = prog.present
     u = a @ R  # (B,W,N): u = Rᵀa
     v = b @ R
-    addr = u if prog.fold_mem is None else u @ prog.fold_mem  # (B,W,M)
-    r = addr @ Mem  # (B,W,N): r = Mᵀaddr
+    memory = "read" in has or "write" in has
+    addr = u if prog.fold_mem is None or not memory else u @ prog.fold_mem  # (B,W,M)
 
     # 3. value outputs of the register-writing instructions
-    out = alu(f_table, u, v) + f_copy * u + f_read * r + const  # (B,W,N)
+    out = const  # (B,W,N)
+    if "table" in has:
+        out = out + alu(f_table, u, v)
+    if "copy" in has:
+        out = out + f_copy * u
+    if "read" in has:
+        out = out + f_read * (addr @ Mem)  # r = Mᵀaddr
 
     # 4./5. register and memory writes, in slot order (a later slot wins)
     for s in range(W):
@@ -234,15 +255,22 @@ def step(
             R = (1 - ds) * R + ds * o[:, None, :]
         else:
             R = (1 - omega[:, s, None] * ds) * R + ds * out[:, s, None, :]
-        g = (f_write[:, s] * addr[:, s])[..., None]  # (B,M,1)
-        Mem = (1 - g) * Mem + g * v[:, s, None, :]
+        if "write" in has:
+            g = (f_write[:, s] * addr[:, s])[..., None]  # (B,M,1)
+            Mem = (1 - g) * Mem + g * v[:, s, None, :]
 
     # 6. counter: unclaimed and untaken-jump mass to the next line, the rest to targets
+    new_counter = nxt
     p = u[..., 1:2]  # (B,W,1): the condition register holds 1
-    to = (p * jump_to + go_to).sum(1)  # (B, L+1+K)
-    fold_regs = state.registers @ prog.fold_line  # (B,K,L+1): start-of-step registers as lines
-    to_lines = to[:, : L + 1] + (to[:, None, L + 1:] @ fold_regs)[:, 0]
-    to_lines = to_lines + (ret * (u @ prog.fold_line)).sum(1) - (p * jump_next).sum(1)
-    new_counter = nxt + to_lines
+    if "jump" in has or "go" in has:
+        to = (p * jump_to + go_to).sum(1)  # (B, L+1+K)
+        new_counter = new_counter + to[:, : L + 1]
+        if "indirect" in has:  # start-of-step registers as lines
+            fold_regs = state.registers @ prog.fold_line  # (B,K,L+1)
+            new_counter = new_counter + (to[:, None, L + 1:] @ fold_regs)[:, 0]
+    if "jump" in has:
+        new_counter = new_counter - (p * jump_next).sum(1)
+    if "ret" in has:
+        new_counter = new_counter + (ret * (u @ prog.fold_line)).sum(1)
     new_counter = torch.cat([new_counter[:, :L], new_counter[:, L:] + halt + counter[:, L:]], -1)
     return State(R, Mem, new_counter)
