@@ -19,7 +19,7 @@ def _run(name, tmp_path, **overrides):
 
 
 def test_routing_learns_with_the_table_and_the_table_beats_chance(tmp_path):
-    head, m = _run("routing", tmp_path)
+    _, m = _run("routing", tmp_path)
     n = m["config"]["n"]
     for arm in m["config"]["arms"]:
         h = m["runs"][arm][0]
@@ -30,7 +30,7 @@ def test_routing_learns_with_the_table_and_the_table_beats_chance(tmp_path):
 
 
 def test_fib_depth_exact_execution_learns_through_the_loop(tmp_path):
-    head, m = _run("fib-depth", tmp_path)
+    _, m = _run("fib-depth", tmp_path)
     for mode, runs in m["runs"].items():
         for depth, h in runs.items():
             assert h["loss"][-1] < h["loss"][1], (mode, depth)
@@ -41,7 +41,7 @@ def test_fib_depth_exact_execution_learns_through_the_loop(tmp_path):
 
 
 def test_memorize_decompiles_every_program(tmp_path):
-    head, m = _run("memorize", tmp_path)
+    head, _ = _run("memorize", tmp_path)
     assert head["decompiled_exactly"] == head["programs"]
     assert head["run_acc_decompiled"] == 1.0
     assert head["loss_last"] < 0.01 * head["loss_first"]

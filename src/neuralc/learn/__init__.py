@@ -13,10 +13,8 @@
 Freezing uses the machine's gradient masks (:func:`neuralc.machine.freeze`).
 """
 
-from .blocks import (ComputerOutput, LibraryComputer, onehot, straight_through, swap_alu,
-                     tempered)
-from .losses import (ANCTerms, accuracy, expected_loss_run, halting_penalty, time_penalty,
-                     value_nll)
+from .blocks import ComputerOutput, LibraryComputer, onehot, straight_through, swap_alu, tempered
+from .losses import ANCTerms, accuracy, expected_loss_run, halting_penalty, time_penalty, value_nll
 
 __all__ = [
     "ANCTerms",

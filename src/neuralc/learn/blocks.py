@@ -31,8 +31,14 @@ from ..lang.program import Program
 from ..machine import DifferentiableComputer, ProgramParams, State, encode
 from ..machine.computer import resolve_alu
 
-__all__ = ["ComputerOutput", "LibraryComputer", "swap_alu", "straight_through", "tempered",
-           "onehot"]
+__all__ = [
+    "ComputerOutput",
+    "LibraryComputer",
+    "onehot",
+    "straight_through",
+    "swap_alu",
+    "tempered",
+]
 
 
 class ComputerOutput(NamedTuple):

@@ -20,8 +20,14 @@ import torch
 
 from ..machine import State, prepare, step
 
-__all__ = ["value_nll", "accuracy", "time_penalty", "halting_penalty", "ANCTerms",
-           "expected_loss_run"]
+__all__ = [
+    "ANCTerms",
+    "accuracy",
+    "expected_loss_run",
+    "halting_penalty",
+    "time_penalty",
+    "value_nll",
+]
 
 
 def value_nll(probs: torch.Tensor, target: torch.Tensor, eps: float = 1e-6,

@@ -22,7 +22,7 @@ from ..lang.program import Program, Sizes
 from ..machine import FIELDS, ProgramParams, ProgramProbs, encode
 from ..machine.params import field_sizes
 
-__all__ = ["ProgramEmitter", "targets", "memorize"]
+__all__ = ["ProgramEmitter", "memorize", "targets"]
 
 
 class ProgramEmitter(nn.Module):

@@ -29,7 +29,7 @@ from torch import nn
 
 from .blocks import LibraryComputer, straight_through, tempered
 
-__all__ = ["MinimalNet", "MODES"]
+__all__ = ["MODES", "MinimalNet"]
 
 MODES = ("soft", "anneal", "ste", "topk", "exact")
 

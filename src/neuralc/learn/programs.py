@@ -20,8 +20,16 @@ from __future__ import annotations
 from ..lang.asm import assemble
 from ..lang.program import Program, Sizes
 
-__all__ = ["FIB_LOOP", "FIB_PARALLEL", "MOD_ADD", "fib_loop", "fib_parallel", "mod_add",
-           "fib_reference", "FIB_STEPS_PER_DEPTH"]
+__all__ = [
+    "FIB_LOOP",
+    "FIB_PARALLEL",
+    "FIB_STEPS_PER_DEPTH",
+    "MOD_ADD",
+    "fib_loop",
+    "fib_parallel",
+    "fib_reference",
+    "mod_add",
+]
 
 FIB_STEPS_PER_DEPTH = 8
 

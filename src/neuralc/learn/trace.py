@@ -17,7 +17,7 @@ from ..lang.program import Program
 from ..machine import encode, initial_state, prepare, step
 from ..machine.computer import resolve_alu
 
-__all__ = ["Trace", "trace_run", "plot_traces"]
+__all__ = ["Trace", "plot_traces", "trace_run"]
 
 
 @dataclass

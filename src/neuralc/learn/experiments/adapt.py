@@ -29,10 +29,10 @@ HELP = "ANC: adapt a compiled program to a biased input distribution (accuracy, 
 
 def config(quick: bool) -> dict:
     if quick:
-        return dict(n=16, c=8, steps_train=60, batch=64, lr=0.05, gamma=0.1, sharpness=5.0,
-                    budget=6)
-    return dict(n=16, c=8, steps_train=300, batch=128, lr=0.05, gamma=0.1, sharpness=5.0,
-                budget=6)
+        return {"n": 16, "c": 8, "steps_train": 60, "batch": 64, "lr": 0.05, "gamma": 0.1, "sharpness": 5.0,
+                    "budget": 6}
+    return {"n": 16, "c": 8, "steps_train": 300, "batch": 128, "lr": 0.05, "gamma": 0.1, "sharpness": 5.0,
+                "budget": 6}
 
 
 def evaluate(program, c: int, budget: int, biased: bool) -> dict:
@@ -73,7 +73,7 @@ def run(ctx: Context) -> dict:
         state = initial_state(params.sizes, params.L, cfg["batch"],
                               registers={0: eye[batch[:, 0]], 1: eye[batch[:, 1]], 3: c})
         terms = expected_loss_run(params, state, alu, cfg["budget"],
-                                  lambda s: value_nll(s.registers[:, 2], y, reduce=False),
+                                  lambda s, y=y: value_nll(s.registers[:, 2], y, reduce=False),
                                   beta=1.0, gamma=cfg["gamma"])
         opt.zero_grad()
         terms.total.backward()

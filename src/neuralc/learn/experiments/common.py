@@ -13,8 +13,16 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["Context", "progress", "plot_lines", "triples", "split", "train_minimal",
-           "evaluate", "set_threads"]
+__all__ = [
+    "Context",
+    "evaluate",
+    "plot_lines",
+    "progress",
+    "set_threads",
+    "split",
+    "train_minimal",
+    "triples",
+]
 
 
 def set_threads() -> None:

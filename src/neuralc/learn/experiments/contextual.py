@@ -37,10 +37,10 @@ FAMILY = {
 
 def config(quick: bool) -> dict:
     if quick:
-        return dict(n=8, registers=4, lines=3, family=["a+b", "a-b", "max(a,b)"], steps=150,
-                    batch=64, lr=2e-2, hidden=32)
-    return dict(n=16, registers=4, lines=3, family=list(FAMILY), steps=600, batch=128, lr=1e-2,
-                hidden=64)
+        return {"n": 8, "registers": 4, "lines": 3, "family": ["a+b", "a-b", "max(a,b)"], "steps": 150,
+                    "batch": 64, "lr": 2e-2, "hidden": 32}
+    return {"n": 16, "registers": 4, "lines": 3, "family": list(FAMILY), "steps": 600, "batch": 128, "lr": 1e-2,
+                "hidden": 64}
 
 
 def run(ctx: Context) -> dict:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from ..alu import SubsetTableALU, used_table_ops
 from ...machine import encode
+from ..alu import SubsetTableALU, used_table_ops
 from ..blocks import LibraryComputer
 from ..minimal import MinimalNet
 from ..programs import FIB_STEPS_PER_DEPTH, fib_loop, fib_reference
@@ -30,14 +30,14 @@ HELP = "E2: route inputs into the compiled Fibonacci loop, accuracy vs depth, wi
 
 def config(quick: bool) -> dict:
     if quick:
-        return dict(n=16, depths=[1, 2], plan={"soft": [1, 2], "exact": [1, 2]}, train=256,
-                    test=128, epochs=4, batch=32, lr=0.1, k=3)
+        return {"n": 16, "depths": [1, 2], "plan": {"soft": [1, 2], "exact": [1, 2]}, "train": 256,
+                    "test": 128, "epochs": 4, "batch": 32, "lr": 0.1, "k": 3}
     # the soft machine costs ~8·d steps forward and backward per batch: its modes run at fewer
     # depths (2 CPU cores shared); exact and topk train through the tabulated program
-    return dict(n=16, depths=[1, 2, 3, 4, 5, 6, 7, 8],
-                plan={"exact": [1, 2, 3, 4, 5, 6, 7, 8], "topk": [1, 2, 3, 4, 5, 6, 7, 8],
+    return {"n": 16, "depths": [1, 2, 3, 4, 5, 6, 7, 8],
+                "plan": {"exact": [1, 2, 3, 4, 5, 6, 7, 8], "topk": [1, 2, 3, 4, 5, 6, 7, 8],
                       "soft": [1, 2, 4, 8], "anneal": [8], "ste": [8]},
-                train=512, test=512, epochs=6, batch=32, lr=0.1, k=4)
+                "train": 512, "test": 512, "epochs": 6, "batch": 32, "lr": 0.1, "k": 4}
 
 
 def make_computer(n: int, depth: int) -> LibraryComputer:

@@ -15,8 +15,8 @@ import torch
 from ...lang.interp import run_reference
 from ...lang.program import Program, Sizes
 from ...machine import DifferentiableComputer, decompile, decompile_text
-from ..memorize import ProgramEmitter, memorize
 from .. import programs as P
+from ..memorize import ProgramEmitter, memorize
 from .common import Context, plot_lines, progress, set_threads
 
 NAME = "memorize"
@@ -26,8 +26,8 @@ HELP = "memorize library programs into a small network; decompile and run what i
 def library_programs(sizes: Sizes, quick: bool) -> dict[str, Program]:
     """Library programs, all with the same sizes: the lm library's calculators, fibonacci and
     sorting network (``neuralc.lm.library``) and this package's programs."""
-    from ...lm.library import build_library
     from ...isa import TABLE_OPS
+    from ...lm.library import build_library
 
     names = ["add", "sub", "mul", "max"] if quick else list(TABLE_OPS) + ["fibonacci", "sort"]
     out = {}
@@ -46,10 +46,10 @@ def library_programs(sizes: Sizes, quick: bool) -> dict[str, Program]:
 
 def config(quick: bool) -> dict:
     if quick:
-        return dict(n=16, registers=8, memory=16, hidden=32, steps=150, lr=2e-2, inputs=16,
-                    max_steps=40)
-    return dict(n=16, registers=8, memory=16, hidden=64, steps=400, lr=1e-2, inputs=64,
-                max_steps=200)
+        return {"n": 16, "registers": 8, "memory": 16, "hidden": 32, "steps": 150, "lr": 2e-2, "inputs": 16,
+                    "max_steps": 40}
+    return {"n": 16, "registers": 8, "memory": 16, "hidden": 64, "steps": 400, "lr": 1e-2, "inputs": 64,
+                "max_steps": 200}
 
 
 def _agree(a, b) -> bool:
@@ -114,7 +114,7 @@ def run(ctx: Context) -> dict:
     plot_lines(ctx.out / "memorize_loss.png",
                {"cross-entropy": (list(range(1, len(losses) + 1)), losses)},
                xlabel="step", ylabel="loss", title=f"memorizing {len(names)} programs", ylim=None)
-    mean = lambda k: round(sum(v[k] for v in per_program.values()) / len(per_program), 4)  # noqa
+    mean = lambda k: round(sum(v[k] for v in per_program.values()) / len(per_program), 4)
     return {"experiment": NAME, "programs": len(names), "decompiled_exactly": exact,
             "run_acc_decompiled": mean("run_acc_decompiled"), "run_acc_soft": mean("run_acc_soft"),
             "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),

@@ -31,10 +31,10 @@ PROGRAM = "sub r0 r1 r2\nhalt\n"
 
 def config(quick: bool) -> dict:
     if quick:
-        return dict(n=16, seeds=1, epochs=5, train=512, test=256, batch=32, lr=0.1,
-                    arms=["table", "circuit"])
-    return dict(n=32, seeds=3, epochs=12, train=2048, test=1024, batch=64, lr=0.1,
-                arms=["table", "circuit", "bootstrap"])
+        return {"n": 16, "seeds": 1, "epochs": 5, "train": 512, "test": 256, "batch": 32, "lr": 0.1,
+                    "arms": ["table", "circuit"]}
+    return {"n": 32, "seeds": 3, "epochs": 12, "train": 2048, "test": 1024, "batch": 64, "lr": 0.1,
+                "arms": ["table", "circuit", "bootstrap"]}
 
 
 def make_model(n: int, alu: str) -> MinimalNet:
@@ -57,7 +57,7 @@ def run(ctx: Context) -> dict:
             xtr, xte = split(x, seed, cfg["train"], cfg["test"])
             ytr, yte = (xtr[:, 2] - xtr[:, 0]) % n, (xte[:, 2] - xte[:, 0]) % n
             model = make_model(n, "circuit" if arm == "circuit" else "dense")
-            kw = dict(lr=cfg["lr"], batch=cfg["batch"], ctx=ctx)
+            kw = {"lr": cfg["lr"], "batch": cfg["batch"], "ctx": ctx}
             if arm == "bootstrap":
                 half = cfg["epochs"] // 2
                 h1 = train_minimal(model, xtr, ytr, xte, yte, n, epochs=half, seed=seed,
