@@ -138,13 +138,15 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, n: int, mode: str | None =
 
 def train_minimal(model, x_train, y_train, x_test, y_test, n: int, *, epochs: int, lr: float,
                   batch: int, seed: int, ctx: Context, desc: str,
-                  eval_modes: tuple[str, ...] = ()) -> dict:
+                  eval_modes: tuple[str, ...] = (),
+                  optimizer: torch.optim.Optimizer | None = None) -> dict:
     """Adam on the cross-entropy of the answer logits; per epoch the mean training loss and the
     test accuracy of the model's own forward (epoch 0 = before training); at the end, the test
-    accuracy of every ``eval_modes`` forward."""
+    accuracy of every ``eval_modes`` forward. ``optimizer``: continue with this one (e.g. across
+    an ALU swap) instead of a fresh Adam."""
     g = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = optimizer if optimizer is not None else torch.optim.Adam(params, lr=lr)
     hist = {"epoch": [0], "loss": [float("nan")],
             "test_acc": [evaluate(model, x_test, y_test, n)]}
     steps_per_epoch = math.ceil(x_train.shape[0] / batch)

@@ -59,6 +59,8 @@ def run(ctx: Context) -> dict:
             model = make_model(n, "circuit" if arm == "circuit" else "dense")
             kw = {"lr": cfg["lr"], "batch": cfg["batch"], "ctx": ctx}
             if arm == "bootstrap":
+                # one optimizer throughout: the swap is the only change (PAPER §6.5)
+                kw["optimizer"] = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
                 half = cfg["epochs"] // 2
                 h1 = train_minimal(model, xtr, ytr, xte, yte, n, epochs=half, seed=seed,
                                    desc=f"{arm}/table s{seed}", **kw)
