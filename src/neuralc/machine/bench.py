@@ -6,7 +6,9 @@ Measured in one run, on one machine, with the same settings for every ALU:
   for the ALUs whose size allows it), batch 32: ``f`` (B, A_t), ``u``, ``v`` (B, N) soft
   distributions that require gradients, loss ``Σ o·g`` for a fixed random ``g``, gradients
   w.r.t. f, u, v by ``torch.autograd.grad``. The time is the median of several repetitions after
-  warm-up (wall clock; CUDA synchronized); the forward alone (no graph) is timed the same way.
+  warm-up (wall clock; CUDA synchronized; the process CPU time is kept too); the forward alone
+  (no graph) is timed the same way. At each N the ALUs' repetitions are interleaved, so that
+  a change of load on a shared machine affects them alike.
   A dense table that would exceed its memory limit is not built: the row says why.
 * **Memory**: the bytes of the ALU's own tensors (table, index tables) and the peak increase
   during forward + backward — on CPU the process's resident set sampled every 1 ms by a
@@ -45,6 +47,7 @@ __all__ = [
     "SIZES",
     "AluRow",
     "bench_alu",
+    "bench_size",
     "format_report",
     "machine_section",
     "run_bench",
@@ -65,6 +68,7 @@ class AluRow:
     status: str  # "ok" | "refused" | "error"
     fwd_bwd_ms: float | None = None
     fwd_ms: float | None = None
+    cpu_ms: float | None = None  # process CPU time of forward + backward (all threads)
     reps: int = 0
     build_s: float | None = None
     tensors_mib: float | None = None  # the ALU's own buffers and parameters
@@ -122,38 +126,53 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_ms(fn: Callable[[], object], device: torch.device, warmup: int, reps: int,
-               budget_s: float) -> list[float]:
-    """Times of ``reps`` calls after ``warmup`` calls, fewer (at least 3) when one call is slow
-    enough that ``reps`` would exceed ``budget_s``."""
+def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, float]:
+    """(wall ms, process CPU ms) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    _sync(device)
+    return (time.perf_counter() - w) * 1e3, (time.process_time() - c) * 1e3
+
+
+def _interleaved(fns: dict[str, Callable[[], object]], device: torch.device, warmup: int,
+                 reps: int, budget_s: float) -> dict[str, list[tuple[float, float]]]:
+    """Times of ``reps`` rounds, each calling every function once in turn (so that a change
+    of load on a shared machine hits every ALU alike), after ``warmup`` rounds; fewer rounds
+    (at least 3) when ``reps`` would exceed ``budget_s``."""
     for _ in range(warmup):
-        fn()
-        _sync(device)
-    times: list[float] = []
+        for fn in fns.values():
+            fn()
+            _sync(device)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     start = time.perf_counter()
-    while len(times) < reps:
-        t = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append((time.perf_counter() - t) * 1e3)
-        if len(times) >= 3 and time.perf_counter() - start > budget_s:
+    for i in range(reps):
+        for name, fn in fns.items():
+            times[name].append(_timed(fn, device))
+        if i >= 2 and time.perf_counter() - start > budget_s:
             break
     return times
 
 
-def bench_alu(name: str, n: int, *, batch: int = 32, device: torch.device | str = "cpu",
-              dtype: torch.dtype = torch.float32, warmup: int = 2, reps: int = 10,
-              budget_s: float = 20.0, seed: int = 0) -> AluRow:
-    """Forward + backward time and memory of one ALU at one size (see the module docstring)."""
+def bench_size(n: int, alus: tuple[str, ...] = ALUS, *, batch: int = 32,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+               warmup: int = 2, reps: int = 10, budget_s: float = 20.0,
+               seed: int = 0) -> list[AluRow]:
+    """Forward + backward time and memory of the ALUs at one size (see the module docstring).
+    Every ALU gets the same inputs; their repetitions are interleaved."""
     device = torch.device(device)
-    t0 = time.perf_counter()
-    try:
-        alu = make_alu(name, n, dtype=dtype, device=device)
-    except UsageError as e:
-        return AluRow(name, n, "refused", note=str(e))
-    build_s = time.perf_counter() - t0
-    tensors = sum(t.numel() * t.element_size()
-                  for t in [*alu.buffers(), *alu.parameters()] if t is not None)
+    rows: dict[str, AluRow] = {}
+    built: dict[str, torch.nn.Module] = {}
+    for name in alus:
+        t0 = time.perf_counter()
+        try:
+            built[name] = make_alu(name, n, dtype=dtype, device=device)
+        except UsageError as e:
+            rows[name] = AluRow(name, n, "refused", note=str(e))
+            continue
+        alu = built[name]
+        tensors = sum(t.numel() * t.element_size() for t in [*alu.buffers(), *alu.parameters()])
+        rows[name] = AluRow(name, n, "ok", build_s=time.perf_counter() - t0,
+                            tensors_mib=tensors / _MIB)
     gen = torch.Generator().manual_seed(seed)
 
     def soft(*shape: int) -> torch.Tensor:
@@ -163,24 +182,42 @@ def bench_alu(name: str, n: int, *, batch: int = 32, device: torch.device | str 
     f, u, v = soft(batch, len(TABLE_OPS)), soft(batch, n), soft(batch, n)
     g = torch.randn(batch, n, generator=gen, dtype=dtype).to(device)
 
-    def forward_backward() -> None:
-        torch.autograd.grad((alu(f, u, v) * g).sum(), (f, u, v))
+    def forward_backward(alu) -> Callable[[], object]:
+        return lambda: torch.autograd.grad((alu(f, u, v) * g).sum(), (f, u, v))
 
-    def forward() -> None:
-        with torch.no_grad():
-            alu(f, u, v)
+    def forward(alu) -> Callable[[], object]:
+        def run():
+            with torch.no_grad():  # f still requires grad: no op is skipped
+                alu(f, u, v)
+        return run
 
     try:
-        times = _median_ms(forward_backward, device, warmup, reps, budget_s)
-        fwd = _median_ms(forward, device, 1, reps, budget_s / 4)
-        with PeakMemory(device) as mem:  # apart from the timing: the sampler takes the GIL
-            forward_backward()
+        both = _interleaved({k: forward_backward(a) for k, a in built.items()}, device, warmup,
+                            reps, budget_s)
+        fwd = _interleaved({k: forward(a) for k, a in built.items()}, device, 1, reps,
+                           budget_s / 4)
+        for name, alu in built.items():
+            with PeakMemory(device) as mem:  # apart from the timing: the sampler takes the GIL
+                forward_backward(alu)()
+            row = rows[name]
+            row.fwd_bwd_ms = statistics.median(t for t, _ in both[name])
+            row.cpu_ms = statistics.median(c for _, c in both[name])
+            row.fwd_ms = statistics.median(t for t, _ in fwd[name])
+            row.reps = len(both[name])
+            row.peak_mib = mem.peak / _MIB
+            row.times_ms = [round(t, 3) for t, _ in both[name]]
     except (RuntimeError, MemoryError) as e:  # e.g. CUDA out of memory: report, go on
-        return AluRow(name, n, "error", note=f"{type(e).__name__}: {str(e).splitlines()[0]}")
-    return AluRow(name, n, "ok", fwd_bwd_ms=statistics.median(times),
-                  fwd_ms=statistics.median(fwd), reps=len(times), build_s=build_s,
-                  tensors_mib=tensors / _MIB, peak_mib=mem.peak / _MIB,
-                  times_ms=[round(t, 3) for t in times])
+        for name in built:
+            rows[name] = AluRow(name, n, "error",
+                                note=f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    finally:
+        built.clear()
+    return [rows[name] for name in alus]
+
+
+def bench_alu(name: str, n: int, **options) -> AluRow:
+    """:func:`bench_size` for one ALU."""
+    return bench_size(n, (name,), **options)[0]
 
 
 def machine_section(device: torch.device, dtype: torch.dtype, quick: bool,
@@ -229,17 +266,16 @@ def run_bench(*, sizes: tuple[int, ...] = SIZES, alus: tuple[str, ...] = ALUS, b
     device = torch.device(device)
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     report: dict = {"environment": _environment(device, dtype, batch), "alu": []}
-    cells = [(n, name) for n in sizes for name in alus]
-    for i, (n, name) in enumerate(cells, 1):
-        log(f"[{i}/{len(cells)}] {name:7s} n={n:<5d} ...")
-        row = bench_alu(name, n, batch=batch, device=device, dtype=dtype, warmup=warmup,
-                        reps=reps, budget_s=budget_s)
-        report["alu"].append(asdict(row))
-        if row.status == "ok":
-            log(f"          fwd+bwd {row.fwd_bwd_ms:10.2f} ms  fwd {row.fwd_ms:9.2f} ms  "
-                f"peak +{row.peak_mib:8.1f} MiB  ({row.reps} reps)")
-        else:
-            log(f"          {row.status}: {row.note}")
+    for i, n in enumerate(sizes, 1):
+        log(f"[{i}/{len(sizes)}] n={n}: {', '.join(alus)} ...")
+        for row in bench_size(n, alus, batch=batch, device=device, dtype=dtype, warmup=warmup,
+                              reps=reps, budget_s=budget_s):
+            report["alu"].append(asdict(row))
+            if row.status == "ok":
+                log(f"    {row.alu:7s} fwd+bwd {row.fwd_bwd_ms:10.2f} ms  fwd {row.fwd_ms:9.2f} ms"
+                    f"  peak +{row.peak_mib:7.1f} MiB  ({row.reps} reps)")
+            else:
+                log(f"    {row.alu:7s} {row.status}: {row.note}")
     report["ratios"] = _ratios(report["alu"])
     report["machine"] = (machine_section(device, dtype, quick, log) if machine
                          else {"status": "skipped"})
@@ -301,6 +337,17 @@ def format_report(report: dict) -> str:
         rt = ratios.get(n, {})
         cells += [_fmt(rt.get("dense_over_sparse"), ".1f") + "×" * bool(rt.get("dense_over_sparse")),
                   _fmt(rt.get("dense_over_circuit"), ".1f") + "×" * bool(rt.get("dense_over_circuit"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Process CPU time of forward + backward, median ms (all threads; less "
+              + "sensitive than wall time to other processes on a shared machine):", ""]
+    lines.append("| " + " | ".join(["N", *alus]) + " |")
+    lines.append("|" + "|".join(["---:"] * (len(alus) + 1)) + "|")
+    for n in sizes:
+        cells = [str(n)]
+        for a in alus:
+            r = rows.get((a, n))
+            cells.append(_fmt(r.get("cpu_ms")) if r and r["status"] == "ok"
+                         else (r["status"] if r else ""))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Memory, MiB: the ALU's own tensors / peak increase during forward + backward:", ""]
     head = ["N", *alus]
