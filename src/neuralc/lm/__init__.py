@@ -19,13 +19,13 @@ AutoModel.register(NeuralCompilerConfig, NeuralCompilerModel, exist_ok=True)
 AutoModel.register(NeuralCompilerBaselineConfig, NeuralCompilerBaseline, exist_ok=True)
 
 __all__ = [
-    "NeuralCompilerConfig",
-    "NeuralCompilerBaselineConfig",
-    "NeuralCompilerModel",
-    "NeuralCompilerBaseline",
-    "NeuralCompilerOutput",
     "TASKS",
-    "Task",
     "Example",
+    "NeuralCompilerBaseline",
+    "NeuralCompilerBaselineConfig",
+    "NeuralCompilerConfig",
+    "NeuralCompilerModel",
+    "NeuralCompilerOutput",
+    "Task",
     "get_task",
 ]

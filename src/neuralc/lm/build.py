@@ -12,13 +12,18 @@ import os
 
 import torch
 
+from ..lang.errors import UsageError
 from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
 from .modeling import NeuralCompilerBaseline, NeuralCompilerModel
 from .tasks import TASKS, Task
-from .tokenization import (llama3_tokenizer_dir, load_tokenizer, minilm_model_dir,
-                           train_bpe_tokenizer)
+from .tokenization import (
+    llama3_tokenizer_dir,
+    load_tokenizer,
+    minilm_model_dir,
+    train_bpe_tokenizer,
+)
 
-__all__ = ["build_model", "BackboneError", "ENCODERS", "LLAMA_TINY"]
+__all__ = ["ENCODERS", "LLAMA_TINY", "BackboneError", "build_model"]
 
 ENCODERS = ("bert", "roberta", "distilbert", "electra", "mpnet", "xlm-roberta", "deberta",
             "deberta-v2")
@@ -29,7 +34,7 @@ LLAMA_TINY = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2,
                   tie_word_embeddings=False)
 
 
-class BackboneError(Exception):
+class BackboneError(UsageError):
     """A backbone or tokenizer that cannot be found offline."""
 
 

@@ -24,7 +24,7 @@ from ..isa import TABLE_OPS
 from ..machine import DifferentiableComputer, State
 from .library import Library, build_library
 
-__all__ = ["LibraryComputer", "LibraryALU", "ComputerOutput", "make_alu_module"]
+__all__ = ["ComputerOutput", "LibraryALU", "LibraryComputer", "make_alu_module"]
 
 
 class ComputerOutput(NamedTuple):
@@ -50,31 +50,53 @@ class LibraryALU(nn.Module):
     """The ALU restricted to the value ops the library uses — exact for a frozen, sharp library.
 
     The machine mixes the instruction over lines (``f = Σ_l c_l instr_l``), so an op that no line
-    of the image uses has weight exactly 0 and its output can be skipped. Cheap ops (unary,
-    add/sub, comparisons, min/max) are computed here by the sparse ALU's formulas; if the library
-    needs a table op (mul, div, mod, ...) the full ALU computes all of them.
+    of the image uses has weight exactly 0 and its output can be skipped. The kept ops are
+    computed by the sparse ALU's formulas: unary ops, add/sub, comparisons and min/max in
+    O(N) or O(N log N) per row; index-table ops (mul, div, mod, bitwise) by the sparse ALU's
+    ``u⊗v`` scatter reduction with the index tables of the kept ops only.
     """
 
     def __init__(self, base: nn.Module, ops: tuple[str, ...]):
         super().__init__()
         self.base = base
         self.ops = tuple(op for op in TABLE_OPS if op in ops)
-        self.full = not set(self.ops) <= _CHEAP or not hasattr(base, "per_op")
+        self.table_ops = tuple(op for op in self.ops if op not in _CHEAP)
+        self.full = not hasattr(base, "unary_index")  # not the sparse ALU: use it as it is
         self.register_buffer("index", torch.tensor([TABLE_OPS.index(op) for op in self.ops]))
+        self._csr: dict = {}
+
+    def _tables(self, device):
+        """Index tables (R, N·N) of the kept table ops (cached per device; not state)."""
+        if device not in self._csr:
+            from ..machine.alu.tables import op_table
+
+            N = self.base.n
+            self._csr[device] = torch.stack(
+                [op_table(op, N).reshape(-1) for op in self.table_ops]).to(device)
+        return self._csr[device]
 
     def forward(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         if self.full:
             return self.base(f, u, v)
-        per_op = _cheap_ops(self.ops, u, v, self.base)  # (B, A_used, N)
-        return torch.bmm(f.index_select(-1, self.index).unsqueeze(1), per_op).squeeze(1)
+        lead, N = u.shape[:-1], u.shape[-1]
+        f, u, v = f.reshape(-1, f.shape[-1]), u.reshape(-1, N), v.reshape(-1, N)
+        out = _cheap_ops([op for op in self.ops if op in _CHEAP], u, v, self.base)
+        if self.table_ops:
+            from ..machine.alu.sparse import _TableReduce
+
+            red = _TableReduce.apply(u, v, self._tables(u.device))  # (B', R, N)
+            out.update({op: red[:, r] for r, op in enumerate(self.table_ops)})
+        per_op = torch.stack([out[op] for op in self.ops], 1)  # (B', A_used, N)
+        mixed = torch.bmm(f.index_select(-1, self.index).unsqueeze(1), per_op).squeeze(1)
+        return mixed.reshape(*lead, N)
 
 
 _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _CHEAP = {"inc", "dec", "not", "add", "sub", "min", "max", *_COMPARE}
 
 
-def _cheap_ops(ops, u: torch.Tensor, v: torch.Tensor, base) -> torch.Tensor:
-    """Per-op outputs (B, len(ops), N) of the cheap ops (formulas of the sparse ALU)."""
+def _cheap_ops(ops, u: torch.Tensor, v: torch.Tensor, base) -> dict:
+    """Per-op outputs ``{op: (B, N)}`` of the cheap ops (formulas of the sparse ALU)."""
     from ..machine.alu.sparse import _nonneg, _shift_in
     from ..machine.alu.tables import UNARY
 
@@ -100,7 +122,7 @@ def _cheap_ops(ops, u: torch.Tensor, v: torch.Tensor, base) -> torch.Tensor:
             yes, no = {"eq": (eq, lt + gt), "ne": (lt + gt, eq), "lt": (lt, eq + gt),
                        "le": (lt + eq, gt), "gt": (gt, lt + eq), "ge": (gt + eq, lt)}[op]
             out[op] = torch.cat([no, yes, torch.zeros_like(u[:, 2:])], -1)
-    return torch.stack([out[op] for op in ops], 1)
+    return out
 
 
 class LibraryComputer(nn.Module):

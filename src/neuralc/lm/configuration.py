@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-__all__ = ["NeuralCompilerConfig", "NeuralCompilerBaselineConfig"]
+__all__ = ["NeuralCompilerBaselineConfig", "NeuralCompilerConfig"]
 
 
 class NeuralCompilerConfig(PreTrainedConfig):
@@ -56,3 +56,6 @@ class NeuralCompilerBaselineConfig(NeuralCompilerConfig):
     """The same backbone without the computer: the answer is a 128-way class per output slot."""
 
     model_type = "neuralc-baseline"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)

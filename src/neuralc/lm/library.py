@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from ..isa import BY_NAME, TABLE_OPS
 from ..lang.program import Op, Program, Sizes, Target
 
-__all__ = ["Library", "build_library", "program", "SORT_NETWORK", "CONSTANTS"]
+__all__ = ["CONSTANTS", "SORT_NETWORK", "Library", "build_library", "program"]
 
 # Batcher's odd-even merge sort for 8 inputs: 6 layers, 19 comparators (i < j: ri ← min, rj ← max)
 SORT_NETWORK: tuple[tuple[tuple[int, int], ...], ...] = (

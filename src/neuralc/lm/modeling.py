@@ -36,9 +36,9 @@ from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
 from .tasks import IGNORE
 
 __all__ = [
-    "NeuralCompilerOutput",
-    "NeuralCompilerModel",
     "NeuralCompilerBaseline",
+    "NeuralCompilerModel",
+    "NeuralCompilerOutput",
     "PointerParser",
     "build_backbone",
 ]
@@ -132,8 +132,10 @@ class NeuralCompilerModel(_Base):
         # transformers 5 loads on the meta device and leaves non-persistent buffers (the ALU's
         # index tables) as empty placeholders; it calls _init_weights only for modules it does
         # not consider initialised. Rebuild them here so a loaded model never runs on garbage.
+        # Loading also recreates parameters with requires_grad=True: freeze the library again.
         model = super().from_pretrained(*args, **kwargs)
         model.computer.restore_derived()
+        model.computer.requires_grad_(False)
         return model
 
     def __init__(self, config: NeuralCompilerConfig):

@@ -44,14 +44,14 @@ from dataclasses import dataclass, field
 from ..isa import BY_NAME, TABLE_OPS
 
 __all__ = [
+    "IGNORE",
+    "OP_WORDS",
+    "TASKS",
+    "UNARY_OPS",
     "Example",
     "Task",
-    "OP_WORDS",
-    "UNARY_OPS",
-    "IGNORE",
-    "TASKS",
-    "get_task",
     "fibonacci_answer",
+    "get_task",
 ]
 
 IGNORE = -100  # label of an output slot that does not count (short sorting lists)
@@ -268,7 +268,11 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "arithmetic": Task("arithmetic", "arithmetic", ops=TABLE_OPS, train_size=8000),
+    # add/sub/mul (PAPER §10.2 item 14) with inc/dec/min/max, whose answers point straight at an
+    # operand and so teach the shared number reader early; every calculator op: arithmetic-all
+    "arithmetic": Task("arithmetic", "arithmetic",
+                       ops=("add", "sub", "mul", "inc", "dec", "min", "max")),
+    "arithmetic-all": Task("arithmetic-all", "arithmetic", ops=TABLE_OPS, train_size=8000),
     "arithmetic-basic": Task("arithmetic-basic", "arithmetic", ops=("add", "sub", "mul")),
     "fibonacci": Task("fibonacci", "fibonacci", depths=tuple(range(1, 9))),
     "sorting": Task("sorting", "sorting", lengths=tuple(range(4, 9))),

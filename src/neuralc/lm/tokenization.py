@@ -17,10 +17,10 @@ import importlib.util
 import os
 
 __all__ = [
-    "package_dir",
     "llama3_tokenizer_dir",
-    "minilm_model_dir",
     "load_tokenizer",
+    "minilm_model_dir",
+    "package_dir",
     "train_bpe_tokenizer",
 ]
 

@@ -1,0 +1,322 @@
+"""Training and evaluation: answers-only cross-entropy, exact resume, DistributedDataParallel.
+
+Reproducibility: the model is built from ``seed``; the order of the training data in epoch ``e``
+is a permutation seeded by ``(seed, e)`` (``DistributedSampler.set_epoch``), so a run resumed from
+the checkpoint of epoch ``e`` sees exactly the batches the uninterrupted run saw, and ends with
+bit-identical weights (model, optimizer, scheduler and RNG states are all restored).
+
+Under ``torchrun --nproc_per_node=N`` every process trains on its shard of each global batch
+(``batch_size // N`` examples) with DistributedDataParallel (gloo on CPU, nccl on CUDA); only rank
+0 evaluates and writes files.
+
+Out folder: ``config.json`` + ``model.safetensors`` + tokenizer (a Hugging Face model folder, the
+latest weights, for ``neuralc predict`` and ``from_pretrained``), ``checkpoint.safetensors``
+(training state), ``run.json`` (the run's options), ``metrics.json`` and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from ..lang.errors import UsageError
+from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from .tasks import IGNORE, Example, get_task
+
+__all__ = ["TrainOptions", "encode_examples", "evaluate", "train"]
+
+
+@dataclass
+class TrainOptions:
+    task: str = "arithmetic"
+    backbone: str = "llama-tiny"
+    baseline: bool = False
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 32
+    seed: int = 0
+    train_size: int | None = None
+    test_size: int | None = None
+    device: str = "cpu"
+    out: str = "runs/train"
+    tokenizer: str | None = None
+    hidden: int | None = None
+    parse_head: str = "pointer"
+    alu: str = "sparse"
+    weight_decay: float = 0.0
+    warmup: float = 0.05  # fraction of all steps
+    minutes: float | None = None  # wall-clock budget for the training loop
+    stop_after: int | None = None  # stop after this many epochs in this process (a "kill")
+    progress: bool = True
+    threads: int | None = 1  # torch CPU threads per process (None: torch's default)
+    extra: dict = field(default_factory=dict)
+
+
+def encode_examples(tok, examples: list[Example], outputs: int, max_length: int | None = None):
+    """(input_ids, attention_mask, labels) tensors; right padding."""
+    enc = tok([e.text for e in examples], padding="max_length" if max_length else True,
+              max_length=max_length, truncation=bool(max_length), return_tensors="pt")
+    labels = torch.full((len(examples), outputs), IGNORE, dtype=torch.long)
+    for i, e in enumerate(examples):
+        labels[i, : len(e.answer)] = torch.tensor(e.answer)
+    return enc["input_ids"], enc["attention_mask"], labels
+
+
+def _dist():
+    """(rank, world, initialised here?)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, False
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and os.environ.get(
+            "NEURALC_DEVICE", "cpu").startswith("cuda") else "gloo"
+        dist.init_process_group(backend)
+        return dist.get_rank(), dist.get_world_size(), True
+    return dist.get_rank(), dist.get_world_size(), False
+
+
+def _device(name: str, rank: int) -> torch.device:
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {name}: CUDA is not available on this machine")
+        if name == "cuda" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            name = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
+        torch.cuda.set_device(torch.device(name))
+    elif name != "cpu" and name != "mps":
+        raise UsageError(f"unknown device {name!r} (cpu, cuda, cuda:N)")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate(model, tensors, examples: list[Example], device, batch_size: int = 128) -> dict:
+    """Exact-match accuracy (every counted slot right), per-slot accuracy, per-group and
+    held-out-template accuracy, and, with a computer, how often the argmax selection is the
+    example's program (reported, never trained)."""
+    model.eval()
+    ids, mask, labels = tensors
+    preds, sels, halted = [], [], []
+    for s in range(0, len(ids), batch_size):
+        out = model(input_ids=ids[s:s + batch_size].to(device),
+                    attention_mask=mask[s:s + batch_size].to(device))
+        preds.append(out.answer_log_probs.argmax(-1).cpu())
+        if out.selection is not None:
+            sels.append(out.selection.cpu())
+            halted.append(out.halted.cpu())
+    pred = torch.cat(preds)
+    counted = labels != IGNORE
+    right = (pred == labels) | ~counted
+    exact = right.all(-1)
+    res = {
+        "accuracy": exact.float().mean().item(),
+        "slot_accuracy": ((pred == labels) & counted).sum().item() / max(1, counted.sum().item()),
+    }
+    groups: dict[str, list[bool]] = {}
+    for e, ok in zip(examples, exact.tolist()):
+        groups.setdefault(e.group, []).append(ok)
+        if e.held_out_template:
+            groups.setdefault("held_out_template", []).append(ok)
+    res["groups"] = {g: sum(v) / len(v) for g, v in sorted(groups.items())}
+    if sels:
+        sel = torch.cat(sels)
+        programs = list(model.config.programs)
+        chosen = sel.argmax(-1).tolist()
+        res["selection_accuracy"] = sum(programs[c] == e.program
+                                        for c, e in zip(chosen, examples)) / len(examples)
+        res["selection_entropy"] = (-(sel * sel.clamp_min(1e-12).log()).sum(-1)).mean().item()
+        res["halted"] = torch.cat(halted).mean().item()
+    model.train()
+    return res
+
+
+def _weights_sha(model) -> str:
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
+                 if v.dtype != torch.bool else v.cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _schedule(total: int, warmup: float):
+    w = max(1, int(total * warmup))
+
+    def f(step: int) -> float:  # linear warmup, then cosine to 10%
+        if step < w:
+            return (step + 1) / w
+        p = min(1.0, (step - w) / max(1, total - w))
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p))
+
+    return f
+
+
+def _log(msg: str, rank: int) -> None:
+    if rank == 0:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def train(opts: TrainOptions, resume: str | None = None) -> dict:
+    """Train (or resume) and return the summary dict (also printed by the CLI)."""
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+    from tqdm import tqdm
+
+    from .build import build_model
+
+    if opts.threads:
+        # the machine's many small ops run far faster on one thread when cores are shared
+        torch.set_num_threads(opts.threads)
+    rank, world, own_pg = _dist()
+    device = _device(opts.device, rank)
+    out_dir = opts.out
+    if resume:
+        run_file = os.path.join(resume, "run.json")
+        if not os.path.exists(run_file):
+            raise UsageError(f"{resume}: not a training folder (no run.json)")
+        saved = json.load(open(run_file))
+        keep = {k: getattr(opts, k) for k in ("epochs", "device", "stop_after", "progress",
+                                               "minutes", "threads")}
+        opts = TrainOptions(**{**saved, **keep})
+        out_dir = opts.out = resume
+    task = get_task(opts.task)
+    if opts.batch_size % world:
+        raise UsageError(f"--batch-size {opts.batch_size} is not divisible by {world} processes")
+    torch.manual_seed(opts.seed)
+
+    # data (deterministic in the seed)
+    train_ex = task.make_split("train", opts.seed, opts.train_size)
+    test_ex = task.make_split("test", opts.seed, opts.test_size)
+
+    if resume:
+        from transformers import AutoModel
+
+        from .checkpoint import check_model_dir
+        from .tokenization import load_tokenizer
+
+        check_model_dir(resume)
+        if not os.path.exists(os.path.join(resume, CHECKPOINT)):
+            load_checkpoint(os.path.join(resume, CHECKPOINT), None, None, None, device)
+        model = AutoModel.from_pretrained(resume, local_files_only=True)
+        tok = load_tokenizer(resume)
+    else:
+        model, tok = build_model(task, opts.backbone, baseline=opts.baseline,
+                                 tokenizer=opts.tokenizer, hidden=opts.hidden, seed=opts.seed,
+                                 parse_head=opts.parse_head, alu=opts.alu)
+    model.to(device)
+    max_len = max(len(x) for x in tok([e.text for e in train_ex + test_ex]).input_ids)
+    train_t = encode_examples(tok, train_ex, task.outputs, max_len)
+    test_t = encode_examples(tok, test_ex, task.outputs, max_len)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    per_rank = opts.batch_size // world
+    dataset = TensorDataset(*train_t)
+    sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True,
+                                 seed=opts.seed, drop_last=True)
+    loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, drop_last=True)
+    steps_per_epoch = len(loader)
+    if steps_per_epoch == 0:
+        raise UsageError(f"the training set ({len(dataset)}) is smaller than one batch")
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _schedule(opts.epochs * steps_per_epoch, opts.warmup))
+
+    metrics: list[dict] = []
+    start_epoch, step = 0, 0
+    ckpt = os.path.join(out_dir, CHECKPOINT)
+    if resume:
+        state = load_checkpoint(ckpt, model, optimizer, scheduler, device)
+        start_epoch, step, metrics = state["epoch"], state["step"], state["metrics"]
+        _log(f"neuralc: resumed {out_dir} at epoch {start_epoch} (step {step})", rank)
+    elif rank == 0:
+        os.makedirs(out_dir, exist_ok=True)
+        json.dump(asdict(opts), open(os.path.join(out_dir, "run.json"), "w"), indent=1)
+        model.save_pretrained(out_dir)
+        tok.save_pretrained(out_dir)
+
+    net = DDP(model, broadcast_buffers=False) if world > 1 else model  # constant buffers
+    t0 = time.time()
+    budget = opts.minutes * 60 if opts.minutes else None
+    stopped = None
+    epochs_here = 0
+    for epoch in range(start_epoch, opts.epochs):
+        if stopped:
+            break
+        sampler.set_epoch(epoch)
+        model.train()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{opts.epochs}", disable=(
+            rank != 0 or not opts.progress), file=sys.stderr, leave=False, dynamic_ncols=True)
+        tot_loss, tot_n = 0.0, 0
+        for ids, mask, labels in bar:
+            out = net(input_ids=ids.to(device), attention_mask=mask.to(device),
+                      labels=labels.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            tot_loss += out.loss.item()
+            tot_n += 1
+            bar.set_postfix(loss=f"{tot_loss / tot_n:.3f}")
+            if budget and time.time() - t0 > budget:
+                stopped = "time budget"
+                break
+        epochs_here += 1
+        if True:
+            ev = evaluate(model, test_t, test_ex, device) if rank == 0 else {}
+            row = {"epoch": epoch + 1, "step": step, "train_loss": tot_loss / max(1, tot_n),
+                   "time_s": round(time.time() - t0, 1), "partial_epoch": stopped is not None,
+                   **{f"test_{k}": v for k, v in ev.items()}}
+            metrics.append(row)
+            if rank == 0:
+                _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, test accuracy "
+                     f"{ev['accuracy']:.4f} ({row['time_s']} s)", rank)
+                if stopped is None:  # a checkpoint only at an epoch boundary (exact resume)
+                    save_checkpoint(ckpt, model, optimizer, scheduler,
+                                    {"epoch": epoch + 1, "step": step, "metrics": metrics})
+                model.save_pretrained(out_dir)
+                _write_metrics(out_dir, metrics)
+        if world > 1:
+            torch.distributed.barrier()
+        if opts.stop_after is not None and epochs_here >= opts.stop_after:
+            stopped = stopped or "stop_after"
+    last = metrics[-1] if metrics else {}
+    summary = {
+        "task": opts.task, "backbone": opts.backbone, "baseline": opts.baseline,
+        "epochs": last.get("epoch", start_epoch), "steps": step,
+        "test_accuracy": last.get("test_accuracy"),
+        "test_slot_accuracy": last.get("test_slot_accuracy"),
+        "test_groups": last.get("test_groups"),
+        "selection_accuracy": last.get("test_selection_accuracy"),
+        "train_loss": last.get("train_loss"), "train_examples": len(train_ex),
+        "test_examples": len(test_ex), "world_size": world, "device": str(device),
+        "seconds": round(time.time() - t0, 1), "stopped": stopped, "out": out_dir,
+    }
+    if world > 1:
+        import torch.distributed as dist
+
+        shas = [None] * world
+        dist.all_gather_object(shas, _weights_sha(model))
+        summary["replica_sha256"] = shas
+        summary["replicas_identical"] = len(set(shas)) == 1
+        if own_pg:
+            dist.destroy_process_group()
+    return summary if rank == 0 else {}
+
+
+def _write_metrics(out_dir: str, metrics: list[dict]) -> None:
+    json.dump(metrics, open(os.path.join(out_dir, "metrics.json"), "w"), indent=1)
+    try:
+        from .plots import plot_curves
+
+        plot_curves(metrics, os.path.join(out_dir, "curves.png"))
+    except Exception as e:  # a plot must never stop training
+        print(f"neuralc: warning: could not plot curves: {e}", file=sys.stderr)

@@ -1,0 +1,21 @@
+"""``torchrun --nproc_per_node=2`` on CPU (gloo): finishes, and both replicas hold identical
+weights."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_two_process_ddp_run(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+           "--master_port=29517", "-m", "neuralc", "train", "arithmetic-basic",
+           "--tokenizer", "bpe", "--hidden", "32", "--train-size", "64", "--test-size", "16",
+           "--batch-size", "16", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "d")]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    summary = json.loads(p.stdout.strip().splitlines()[-1])
+    assert summary["world_size"] == 2
+    assert summary["replicas_identical"] is True and len(summary["replica_sha256"]) == 2
+    assert (tmp_path / "d" / "checkpoint.safetensors").exists()

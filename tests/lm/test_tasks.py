@@ -1,0 +1,44 @@
+"""Tasks: deterministic, answers exact, test split disjoint from training (combos and template)."""
+
+from neuralc.isa import BY_NAME
+from neuralc.lm.tasks import IGNORE, TASKS, fibonacci_answer, get_task
+
+
+def _combo(e):
+    return (e.program, e.inputs)
+
+
+def test_deterministic_in_the_seed():
+    t = get_task("mixed")
+    assert t.make_split("train", 3, 50) == t.make_split("train", 3, 50)
+    assert t.make_split("train", 3, 50) != t.make_split("train", 4, 50)
+
+
+def test_split_holds_out_operand_combinations_and_a_template():
+    for name in TASKS:
+        t = TASKS[name]
+        train, test = t.make_split("train", 0, 600), t.make_split("test", 0, 300)
+        assert not {_combo(e) for e in train} & {_combo(e) for e in test}, name
+        assert not any(e.held_out_template for e in train), name
+        assert any(e.held_out_template for e in test), name
+
+
+def test_answers_follow_the_registry_and_paper_definitions():
+    for e in get_task("arithmetic-all").make_split("train", 0, 400):
+        a = e.inputs[0]
+        b = e.inputs[1] if len(e.inputs) > 1 else 0
+        assert e.answer == (BY_NAME[e.program].fn(a, b, 128) % 128,)
+        assert str(a) in e.text
+    # PAPER §10.2 item 13: (6, 2) -> (2, 8) after one step
+    assert fibonacci_answer(6, 2, 1) == 8 and fibonacci_answer(6, 2, 3) == (8 + 10) % 128
+    for e in get_task("fibonacci").make_split("test", 0, 100):
+        assert e.answer == (fibonacci_answer(*e.inputs),)
+    for e in get_task("sorting").make_split("train", 0, 100):
+        k = len(e.inputs)
+        assert list(e.answer[:k]) == sorted(e.inputs) and set(e.answer[k:]) <= {IGNORE}
+        assert 4 <= k <= 8
+
+
+def test_every_calculator_op_has_phrasings():
+    ops = {e.program for e in get_task("arithmetic-all").make_split("train", 0, 2000)}
+    assert ops == set(get_task("arithmetic-all").ops)
