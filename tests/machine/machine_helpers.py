@@ -28,16 +28,6 @@ class EinsumALU(torch.nn.Module):
         return o.reshape(*lead, -1)
 
 
-def alu_names(n: int) -> list[str]:
-    """The ALUs of neuralc.machine.alu that apply at value size n (dense only when small)."""
-    names = ["sparse"]
-    if n <= 64:
-        names.append("dense")
-    if n & (n - 1) == 0:
-        names.append("circuit")
-    return names
-
-
 def get_alu(name: str, n: int, dtype=torch.float64):
     """An ALU by name; "einsum" is the local reference, the others come from make_alu."""
     if name == "einsum":

@@ -178,3 +178,16 @@ def test_cuda_matches_cpu():
     gpu = run(params.to("cuda"), state.to("cuda"), alu.to("cuda"), 4).state
     for x, y in zip(cpu, gpu):
         torch.testing.assert_close(x, y.cpu())
+
+
+def test_soft_runs_agree_across_table_alus():
+    """The dense table, the sparse ALU and the test's own einsum table compute the same
+    multilinear function, so soft runs agree (the circuit ALU relaxes soft inputs differently)."""
+    program = call_ret()
+    params = soft_params(program, 7)
+    state = soft_state(program.sizes, program.L, 3, 7)
+    outs = [run(params, state, alu, 4).state for alu in (
+        EinsumALU(16), make_alu("dense", 16, dtype=F64), make_alu("sparse", 16, dtype=F64))]
+    for other in outs[1:]:
+        for x, y in zip(outs[0], other):
+            torch.testing.assert_close(x, y, atol=1e-10, rtol=1e-9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from machine_helpers import EinsumALU
+from machine_helpers import EinsumALU, get_alu
 from machine_programs import call_ret, inputs, programs, sum_loop
 
 from neuralc.lang.interp import run_reference
@@ -65,7 +65,8 @@ def test_call_ret_store_memory_width2():
 def test_random_programs_match_reference(data):
     program = data.draw(programs())
     batch = [data.draw(inputs(program.sizes)) for _ in range(2)]
-    alu = EinsumALU(program.sizes.n)
+    alu = get_alu(data.draw(st.sampled_from(["einsum", "dense", "sparse", "circuit"])),
+                  program.sizes.n)
     fast, all_terms = data.draw(st.booleans()), data.draw(st.booleans())
     machine_vs_reference(program, None, None, 50, alu, fast, batch=batch, all_terms=all_terms)
 
