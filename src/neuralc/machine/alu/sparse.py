@@ -36,6 +36,7 @@ of the values that are currently 0. Below n = 64 no route calls MKL (see ``_MKL_
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from neuralc.isa.registry import TABLE_OPS
 from neuralc.lang.errors import UsageError
@@ -49,6 +50,8 @@ _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _BITWISE = ("xor", "and", "or")
 #: elements of one chunk of the outer product u⊗v in the index-table path
 _CHUNK_ELEMENTS = 1 << 23
+#: scratch buffers up to this many elements are kept between calls (see _Workspace)
+_WORKSPACE_ELEMENTS = 1 << 22
 #: below this n the sparse ALU makes no MKL call (matmul, FFT): there the work is tiny and MKL's
 #: thread synchronization dominates, and stalls for milliseconds when the machine's cores are
 #: oversubscribed (several test workers, each with several threads)
@@ -122,23 +125,27 @@ class _TableReduce(torch.autograd.Function):
     Forward: the outer product ``w = u⊗v`` (B, N²), scatter-added into each op's N values;
     backward: ``G[j, k] = Σ_r g[r, L_r[j, k]]`` (a gather), then ``∂u = G v``, ``∂v = Gᵀ u``.
     Batch chunks bound the (chunk, N²) temporaries, and the outer product is never kept for
-    backward. Only native torch ops (no MKL sparse, whose threads stall on a busy machine).
+    backward. No sparse-matrix kernels (MKL sparse stalls its threads on a busy machine).
     """
 
     @staticmethod
-    def forward(ctx, u, v, L):
+    def forward(ctx, u, v, L, workspace):
         B, N = u.shape
         R = L.shape[0]
         out = u.new_zeros(B, R, N)
         step = max(1, _CHUNK_ELEMENTS // (N * N))
         for s in range(0, B, step):
-            w = (u[s : s + step, :, None] * v[s : s + step, None, :]).reshape(-1, N * N)
+            uc, vc = u[s : s + step], v[s : s + step]
+            w = workspace.get("w", uc.shape[0], N * N, u)
+            torch.mul(uc.unsqueeze(2), vc.unsqueeze(1), out=w.view(-1, N, N))
             for r in range(R):
                 out[s : s + step, r].scatter_add_(1, L[r].expand_as(w), w)
         ctx.save_for_backward(u, v, L)
+        ctx.workspace = workspace
         return out
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g):
         u, v, L = ctx.saved_tensors
         B, N = u.shape
@@ -148,13 +155,41 @@ class _TableReduce(torch.autograd.Function):
         step = max(1, _CHUNK_ELEMENTS // (N * N))
         for s in range(0, B, step):
             gs = g[s : s + step]
-            G = sum(gs[:, r].index_select(1, L[r]) for r in range(L.shape[0]))
+            G = ctx.workspace.get("G", gs.shape[0], N * N, g)
+            torch.index_select(gs[:, 0], 1, L[0], out=G)
+            if L.shape[0] > 1:
+                tmp = ctx.workspace.get("tmp", gs.shape[0], N * N, g)
+                for r in range(1, L.shape[0]):
+                    G.add_(torch.index_select(gs[:, r], 1, L[r], out=tmp))
             G = G.view(-1, N, N)
             if need_u:
                 gu[s : s + step] = _matvec(G, v[s : s + step])
             if need_v:
                 gv[s : s + step] = _matvec(G.transpose(1, 2), u[s : s + step])
-        return gu, gv, None
+        return gu, gv, None, None
+
+
+class _Workspace:
+    """Reused scratch buffers for :class:`_TableReduce` (one set per ALU).
+
+    Fresh multi-megabyte tensors cost page faults on every call (glibc hands big blocks back to
+    the OS when freed); in a VM that doubled the time of the index-table ops. Buffers up to
+    ``_WORKSPACE_ELEMENTS`` are kept and reused; larger ones are allocated per call. The
+    contents never outlive one forward or backward call, so reuse is safe as long as one ALU
+    is not run by two threads at once.
+    """
+
+    def __init__(self):
+        self.buffers: dict = {}
+
+    def get(self, name: str, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
+        if rows * cols > _WORKSPACE_ELEMENTS:
+            return like.new_empty(rows, cols)
+        key = (name, like.dtype, like.device)
+        buf = self.buffers.get(key)
+        if buf is None or buf.numel() < rows * cols:
+            buf = self.buffers[key] = like.new_empty(rows * cols)
+        return buf[: rows * cols].view(rows, cols)
 
 
 def _division_pairs(n: int) -> tuple[torch.Tensor, ...]:
@@ -213,6 +248,7 @@ class SparseALU(ALU):
         for name, m in (("bitwise_matrix", M), ("bitwise_inverse", Minv)):
             self.register_buffer(name, _kron_matrix(m, n).to(dtype) if matrices else None,
                                  persistent=False)
+        self._workspace = _Workspace()
         if device is not None:
             self.to(device)
 
@@ -294,10 +330,11 @@ class SparseALU(ALU):
         if self.table_ops:
             rows = [r for r, op in enumerate(self.table_ops) if not skip(op)]
             if len(rows) == len(self.table_ops):
-                blocks.append(_TableReduce.apply(u, v, self.table_index))
+                blocks.append(_TableReduce.apply(u, v, self.table_index, self._workspace))
             else:
-                some = iter(_TableReduce.apply(u, v, self.table_index[rows]).unbind(1)
-                            if rows else ())
+                part = (_TableReduce.apply(u, v, self.table_index[rows], self._workspace)
+                        if rows else None)
+                some = iter(part.unbind(1) if rows else ())
                 blocks.append(torch.stack([next(some) if r in rows else zeros(1)[:, 0]
                                            for r in range(len(self.table_ops))], 1))
         return torch.cat(blocks, 1).index_select(1, self.block_order)
