@@ -55,14 +55,17 @@ class ALU(nn.Module):
         needs no gradient such ops may be skipped (``needed``); e.g. a sharp run, where each
         step uses one op.
         """
-        needed = None
-        if not (torch.is_grad_enabled() and f.requires_grad):
-            used = (f != 0).any(0).tolist()
-            needed = frozenset(op for op, x in zip(self.ops, used) if x)
-        per_op = self.per_op(u, v, needed)  # (B, A_t, N)
+        per_op = self.per_op(u, v, self._needed(f))  # (B, A_t, N)
         # elementwise rather than bmm: a tiny matmul costs MKL's thread sync, which stalls
         # badly when the cores are oversubscribed (e.g. pytest -n 2)
         return (f.unsqueeze(-1) * per_op).sum(1)
+
+    def _needed(self, f: torch.Tensor) -> frozenset[str] | None:
+        """The ops with a non-zero weight somewhere, or None (all) when f needs a gradient."""
+        if torch.is_grad_enabled() and f.requires_grad:
+            return None
+        used = (f != 0).any(0).tolist()
+        return frozenset(op for op, x in zip(self.ops, used) if x)
 
     def per_op(self, u: torch.Tensor, v: torch.Tensor,
                needed: frozenset[str] | None = None) -> torch.Tensor:

@@ -235,7 +235,9 @@ class SparseALU(ALU):
             + self.table_ops
         )
         order = torch.tensor([block_ops.index(op) for op in TABLE_OPS])
-        self.register_buffer("block_order", order, persistent=False)
+        self.register_buffer("block_order", order, persistent=False)  # blocks → TABLE_OPS
+        perm = torch.tensor([TABLE_OPS.index(op) for op in block_ops])
+        self.register_buffer("block_ops_index", perm, persistent=False)  # TABLE_OPS → blocks
         self.register_buffer(
             "table_index",
             torch.stack([op_table(op, n).reshape(-1) for op in self.table_ops]),
@@ -279,8 +281,18 @@ class SparseALU(ALU):
         at_zero[:, 0] = 1
         return _nonneg(o + at_zero * (v[:, :1] * cu[:, -1:]))  # b = 0 → 0
 
+    def _mix(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        # as ALU._mix, but f is put in the blocks' op order instead of reordering the outputs
+        blocks = self._blocks(u, v, self._needed(f))
+        return (f.index_select(1, self.block_ops_index).unsqueeze(-1) * blocks).sum(1)
+
     def per_op(self, u: torch.Tensor, v: torch.Tensor,
                needed: frozenset[str] | None = None) -> torch.Tensor:
+        return self._blocks(u, v, needed).index_select(1, self.block_order)
+
+    def _blocks(self, u: torch.Tensor, v: torch.Tensor,
+                needed: frozenset[str] | None) -> torch.Tensor:
+        """Every op's output (B, A_t, N), ops in block order (``block_order`` maps them back)."""
         N = self.n
         blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of block_order
 
@@ -337,4 +349,4 @@ class SparseALU(ALU):
                 some = iter(part.unbind(1) if rows else ())
                 blocks.append(torch.stack([next(some) if r in rows else zeros(1)[:, 0]
                                            for r in range(len(self.table_ops))], 1))
-        return torch.cat(blocks, 1).index_select(1, self.block_order)
+        return torch.cat(blocks, 1)
