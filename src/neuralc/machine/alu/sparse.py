@@ -320,11 +320,10 @@ class SparseALU(ALU):
         # comparisons from cumulative sums of non-negative terms only (never "1 − p")
         cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
         ru, rv = u.flip(-1).cumsum(-1).flip(-1), v.flip(-1).cumsum(-1).flip(-1)  # S(x) = Σ_{k≥x}
-        lt = (u * _shift_in(rv, left=True)).sum(-1, keepdim=True)  # Σ_j u_j Σ_{k>j} v_k
-        le = (u * rv).sum(-1, keepdim=True)
-        gt = (u * _shift_in(cv, left=False)).sum(-1, keepdim=True)  # Σ_j u_j Σ_{k<j} v_k
-        ge = (u * cv).sum(-1, keepdim=True)
-        eq = (u * v).sum(-1, keepdim=True)
+        rv_gt, cv_lt = _shift_in(rv, left=True), _shift_in(cv, left=False)  # Σ_{k>x}, Σ_{k<x}
+        # lt = Σ_j u_j Σ_{k>j} v_k, le, gt = Σ_j u_j Σ_{k<j} v_k, ge, eq = Σ_j u_j v_j
+        stacked = torch.stack([rv_gt, rv, cv_lt, cv, v], 1)  # (B, 5, N)
+        lt, le, gt, ge, eq = (u.unsqueeze(1) * stacked).sum(-1, keepdim=True).unbind(1)
         ne = lt + gt
         yes = torch.cat([eq, ne, lt, le, gt, ge], -1)  # _COMPARE order
         no = torch.cat([ne, eq, ge, gt, le, lt], -1)
