@@ -110,7 +110,8 @@ def load_checkpoint(path: str, model, optimizer, scheduler, device) -> dict:
     for k, v in tensors.items():
         if k.startswith("optim."):
             _, i, name = k.split(".", 2)
-            state.setdefault(int(i), {})[name] = v.to(device) if name != "step" else v
+            # fresh storage (safetensors tensors are views at arbitrary offsets of one buffer)
+            state.setdefault(int(i), {})[name] = (v.to(device) if name != "step" else v).clone()
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     if scheduler is not None and meta["scheduler"] is not None:
         scheduler.load_state_dict(meta["scheduler"])

@@ -25,6 +25,11 @@ class NeuralCompilerConfig(PreTrainedConfig):
         parse_head: ``pointer`` (attention from a learned query per input over the token states,
             then a shared per-token value head) or ``pooled`` (a linear head on the pooled state).
         eps: the answer log-probabilities are ``log(max(p, eps))``.
+        value_input: what the pointer's value head reads: ``embedding`` (the token's input
+            embedding, the default: which number a token denotes is a property of the token) or
+            ``hidden`` (the backbone's output state).
+        pointer_positions: a learned position embedding of this many positions added to the
+            pointer's keys (0: none), so the queries can tell the first operand from the second.
     """
 
     model_type = "neuralc"
@@ -34,7 +39,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  input_names: list[str] | None = None, outputs: int = 1, n: int = 128,
                  max_depth: int = 0, alu: str = "sparse", readout: str = "final",
                  pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
-                 initializer_range: float = 0.02, **kwargs):
+                 initializer_range: float = 0.02, value_input: str = "embedding",
+                 pointer_positions: int = 64, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -49,6 +55,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.parse_head = parse_head
         self.eps = eps
         self.initializer_range = initializer_range
+        self.value_input = value_input
+        self.pointer_positions = pointer_positions
         super().__init__(**kwargs)
 
 

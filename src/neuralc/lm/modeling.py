@@ -68,17 +68,21 @@ class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
     number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v H_t)``."""
 
-    def __init__(self, inputs: int, hidden: int, n: int):
+    def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0):
         super().__init__()
         self.query = nn.Parameter(torch.zeros(inputs, hidden))
         self.key = nn.Linear(hidden, hidden)
         self.value = nn.Linear(hidden, n)
+        self.positions = nn.Parameter(torch.zeros(positions, hidden)) if positions else None
 
-    def forward(self, H: torch.Tensor, mask: torch.Tensor):
-        scores = torch.einsum("sd,btd->bst", self.query, self.key(H)) / math.sqrt(H.shape[-1])
+    def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None):
+        keys = self.key(H)
+        if self.positions is not None:
+            keys = keys + self.positions[: H.shape[1]]
+        scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
         scores = scores.masked_fill(~mask[:, None, :].bool(), torch.finfo(scores.dtype).min)
         alpha = scores.softmax(-1)  # (B,S,T)
-        values = self.value(H).softmax(-1)  # (B,T,N)
+        values = self.value(H if V is None else V).softmax(-1)  # (B,T,N)
         return alpha @ values, alpha
 
 
@@ -87,10 +91,34 @@ def _answer_loss(logp: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.nll_loss(logp.reshape(-1, logp.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
 
 
+def _realign(module: nn.Module) -> None:
+    """Give every parameter and buffer its own freshly allocated storage.
+
+    ``from_pretrained`` leaves tensors as views at arbitrary byte offsets of one loaded buffer;
+    CPU matmul kernels pick their blocking by alignment, so the same weights at another address
+    can round differently (measured: 1 ulp in the pointer's einsum). Exact resume needs a loaded
+    model to compute exactly like a freshly built one.
+    """
+    with torch.no_grad():
+        for mod in module.modules():
+            for name, p in mod._parameters.items():
+                if p is not None:
+                    p.data = p.data.clone(memory_format=torch.contiguous_format)
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    mod._buffers[name] = b.clone(memory_format=torch.contiguous_format)
+
+
 class _Base(PreTrainedModel):
     base_model_prefix = "neuralc"
     main_input_name = "input_ids"
     _supports_sdpa = True
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        model = super().from_pretrained(*args, **kwargs)
+        _realign(model)
+        return model
 
     def _backbone_and_pool(self, config):
         self.backbone = build_backbone(config.backbone_config)
@@ -118,6 +146,8 @@ class _Base(PreTrainedModel):
                 init.zeros_(module.bias)
         elif isinstance(module, PointerParser):
             init.normal_(module.query, mean=0.0, std=1.0)
+            if module.positions is not None:
+                init.normal_(module.positions, mean=0.0, std=1.0)
         elif isinstance(module, LibraryComputer):
             module.restore_derived()
 
@@ -133,7 +163,7 @@ class NeuralCompilerModel(_Base):
         # index tables) as empty placeholders; it calls _init_weights only for modules it does
         # not consider initialised. Rebuild them here so a loaded model never runs on garbage.
         # Loading also recreates parameters with requires_grad=True: freeze the library again.
-        model = super().from_pretrained(*args, **kwargs)
+        model = super().from_pretrained(*args, **kwargs)  # _Base: realigned
         model.computer.restore_derived()
         model.computer.requires_grad_(False)
         return model
@@ -145,7 +175,7 @@ class NeuralCompilerModel(_Base):
         self.selection_head = nn.Linear(D, len(config.programs))
         S = len(config.input_names)
         if config.parse_head == "pointer":
-            self.parser = PointerParser(S, D, n)
+            self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0))
         elif config.parse_head == "pooled":
             self.parser = nn.Linear(D, S * n)
         else:
@@ -165,7 +195,10 @@ class NeuralCompilerModel(_Base):
         selection = self.selection_head(z).softmax(-1)
         pointer = None
         if isinstance(self.parser, PointerParser):
-            parsed, pointer = self.parser(H, mask)
+            V = None
+            if getattr(self.config, "value_input", "hidden") == "embedding":
+                V = self.backbone.get_input_embeddings()(input_ids)
+            parsed, pointer = self.parser(H, mask, V)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
         out = self.computer(selection, parsed, steps)

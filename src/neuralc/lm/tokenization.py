@@ -73,7 +73,7 @@ def train_bpe_tokenizer(texts: list[str], vocab_size: int = 1000):
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE(unk_token=None))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -81,7 +81,8 @@ def train_bpe_tokenizer(texts: list[str], vocab_size: int = 1000):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    # Every number 0..255 many times as its own "sentence": each becomes one token like Llama-3's.
+    # A prefix space makes a number the same token at the start of a request (" 38") as inside
+    # it; every number 0..255 many times as its own "sentence": each becomes one token like Llama-3's.
     numbers = [" ".join(str(i) for i in range(k, k + 8)) for k in range(0, 256, 8)]
     tok.train_from_iterator(list(texts) + numbers * 20, trainer=trainer)
     tok.post_processor = TemplateProcessing(
