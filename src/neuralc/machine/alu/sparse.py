@@ -311,11 +311,15 @@ class SparseALU(ALU):
         if self.use_fft and skip("add", "sub"):
             blocks.append(zeros(2))
         elif self.use_fft:
-            spec = torch.fft.rfft(torch.stack([u, v]))
+            # In float64 whatever the machine's dtype: a float32 FFT leaves ~1e-7 of noise on
+            # every one of the N outputs, and the clamp below keeps the positive half of it, so
+            # a sharp run gained ~4e-5 of probability mass per add and diverged (NaN) after a
+            # few hundred steps. In float64 the noise is ~1e-16 and rounds away on the cast back.
+            spec = torch.fft.rfft(torch.stack([u, v]).double())
             fu, fv = spec[0], spec[1]
             # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
             both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()], 1), n=N)
-            blocks.append(_nonneg(both))
+            blocks.append(_nonneg(both).to(u.dtype))
 
         # comparisons from cumulative sums of non-negative terms only (never "1 − p")
         cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
