@@ -23,7 +23,8 @@ distribution:
    read are distributions (the paper's counter is a distribution over lines; ours also holds the
    halted mass, which is divided out here).
 2. **Read** (dot products, §1.3): ``u = Rᵀa``, ``v = Rᵀb`` (B,W,N), all from the state at the
-   start of the step; ``addr = fold_m(u)`` (B,W,M) and ``r = Mᵀaddr`` (memory read).
+   start of the step, renormalised to sum to 1 (the identity in exact arithmetic; it stops
+   float32 rounding from compounding through two-operand ops in loops); ``addr = fold_m(u)`` (B,W,M) and ``r = Mᵀaddr`` (memory read).
 3. **Value output** of the register-writing instructions, each weighted by its probability::
 
        out = ALU(f[table], u, v) + f_copy·u + f_read·r
@@ -234,6 +235,12 @@ def step(
     has = prog.present
     u = a @ R  # (B,W,N): u = Rᵀa
     v = b @ R
+    # Renormalise the values read. In exact arithmetic every register row sums to 1 and this is
+    # the identity; in float32 a row may carry 1 ± 1e-7, and a two-operand op multiplies the
+    # masses, so in a loop that feeds results back (x ← x + y) the error doubles every
+    # iteration: a sharp 2,000-step float32 run once diverged to NaN this way.
+    u = u / u.sum(-1, keepdim=True).clamp_min(_tiny(u.dtype))
+    v = v / v.sum(-1, keepdim=True).clamp_min(_tiny(v.dtype))
     memory = "read" in has or "write" in has
     addr = u if prog.fold_mem is None or not memory else u @ prog.fold_mem  # (B,W,M)
 

@@ -28,8 +28,8 @@ mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N�
 =================  ====================================================================  ===========
 
 The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
-exact 0 may come out as −1e-8: those are clamped to 0 by a *straight-through* clamp (forward
-``max(o, 0)``, backward identity), which keeps outputs non-negative without cutting the gradient
+exact 0 may come out as −1e-8: those and their other rounding noise are flushed to 0 by a *straight-through* flush
+(``_clean``; backward identity), which keeps outputs non-negative without cutting the gradient
 of the values that are currently 0. Below n = 64 no route calls MKL (see ``_MKL_MIN_N``).
 """
 
@@ -63,9 +63,31 @@ _FFT_MIN_N = _MKL_MIN_N
 _MATRIX_MAX_N = 256
 
 
-def _nonneg(x: torch.Tensor) -> torch.Tensor:
-    """Straight-through clamp: forward ``max(x, 0)``, backward identity."""
-    return x + (x.clamp_min(0) - x).detach()
+#: Routes that subtract (the FFT, the inverse bitwise transforms, differences of cumulative
+#: sums) run in float64 whatever the machine's dtype. In float32 each leaves ~1e-7 of rounding
+#: noise on every one of the N outputs; clamping it to non-negative values keeps the positive half,
+#: so every step *adds* ~1e-5 of probability mass, and a sharp float32 run of a few hundred steps
+#: diverged to NaN (tests/machine/test_long_runs.py). In float64 the noise is ~1e-16 and rounds
+#: away on the cast back.
+_WIDE = torch.float64
+
+
+#: relative noise floor of the float64 routes that subtract (see _WIDE and _clean)
+_FLOOR = 1e-12
+
+
+def _clean(x: torch.Tensor) -> torch.Tensor:
+    """Straight-through flush of a subtracting route's rounding noise: forward, every value
+    below ``_FLOOR`` times its row's total becomes 0 (negative ones included); backward identity.
+
+    Needed for exact sharp runs, not only for tidiness: a one-hot input must give a one-hot
+    output. Noise of 1e-17 survives the cast to float32 (float32 holds tiny numbers fine), and a
+    loop that feeds results back (``b ← a + b``) adds the off-peak mass of both operands every
+    iteration, so it grows like Fibonacci numbers: after ~100 iterations a float32 run had lost
+    its one-hot registers. Values that small are below what these routes can resolve anyway.
+    """
+    floor = _FLOOR * x.sum(-1, keepdim=True).abs()
+    return x + (torch.where(x > floor, x, torch.zeros_like(x)) - x).detach()
 
 
 def _shift_in(x: torch.Tensor, left: bool) -> torch.Tensor:
@@ -259,27 +281,33 @@ class SparseALU(ALU):
         transform is one batched matmul with its (3, N, N) matrix (fewest kernel calls); else
         K butterfly rounds."""
         B, N = u.shape
-        x = torch.cat([u, v]).expand(3, 2 * B, N)
+        dtype, wide = u.dtype, _WIDE  # the inverse transform subtracts: see _WIDE
+        x = torch.cat([u, v]).to(wide).expand(3, 2 * B, N)
         if self.bitwise_matrix is not None:
-            z = torch.bmm(x, self.bitwise_matrix.to(u.dtype))
-            o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(u.dtype))
+            z = torch.bmm(x, self.bitwise_matrix.to(wide))
+            o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(wide))
         else:
-            M = torch.tensor(_BITWISE_MATRICES, dtype=u.dtype, device=u.device)
-            Minv = torch.tensor(_BITWISE_INVERSES, dtype=u.dtype, device=u.device)
+            M = torch.tensor(_BITWISE_MATRICES, dtype=wide, device=u.device)
+            Minv = torch.tensor(_BITWISE_INVERSES, dtype=wide, device=u.device)
             z = _kron_transform(x, M)
             o = _kron_transform(z[:, :B] * z[:, B:], Minv)
-        return _nonneg(o.transpose(0, 1))
+        return _clean(o.transpose(0, 1)).to(dtype)
 
     def _divide(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``P(a // b = l) = Σ_k v_k P(l·k ≤ a < l·k + k)`` from the cumulative sums of u
         (b = 0 gives 0): O(B·N log N) instead of the O(B·N²) table."""
+        dtype = u.dtype
+        u, v = u.to(_WIDE), v.to(_WIDE)  # differences of cumulative sums: see _WIDE
         cu = torch.cat([torch.zeros_like(u[:, :1]), u.cumsum(-1)], -1)  # (B, N+1)
         slice_mass = cu.index_select(1, self.div_hi) - cu.index_select(1, self.div_lo)
         terms = v.index_select(1, self.div_k) * slice_mass
         o = torch.zeros_like(u).index_add(1, self.div_l, terms)
         at_zero = torch.zeros_like(u)
         at_zero[:, 0] = 1
-        return _nonneg(o + at_zero * (v[:, :1] * cu[:, -1:]))  # b = 0 → 0
+        return _clean(o + at_zero * (v[:, :1] * cu[:, -1:])).to(dtype)  # b = 0 → 0
+
+    def scratch_bytes(self) -> int:
+        return sum(b.numel() * b.element_size() for b in self._workspace.buffers.values())
 
     def _mix(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         # as ALU._mix, but f is put in the blocks' op order instead of reordering the outputs
@@ -311,15 +339,11 @@ class SparseALU(ALU):
         if self.use_fft and skip("add", "sub"):
             blocks.append(zeros(2))
         elif self.use_fft:
-            # In float64 whatever the machine's dtype: a float32 FFT leaves ~1e-7 of noise on
-            # every one of the N outputs, and the clamp below keeps the positive half of it, so
-            # a sharp run gained ~4e-5 of probability mass per add and diverged (NaN) after a
-            # few hundred steps. In float64 the noise is ~1e-16 and rounds away on the cast back.
-            spec = torch.fft.rfft(torch.stack([u, v]).double())
+            spec = torch.fft.rfft(torch.stack([u, v]).to(_WIDE))  # see _WIDE
             fu, fv = spec[0], spec[1]
             # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
             both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()], 1), n=N)
-            blocks.append(_nonneg(both).to(u.dtype))
+            blocks.append(_clean(both).to(u.dtype))
 
         # comparisons from cumulative sums of non-negative terms only (never "1 − p")
         cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
