@@ -21,7 +21,7 @@ def _restore_threads():
 
 def test_bench_command_writes_json_and_markdown(tmp_path, capsys):
     status = main(["bench", "--quick", "--sizes", "8,12", "--reps", "3", "--threads", "1",
-                   "--no-machine", "--out", str(tmp_path)])
+                   "--no-machine", "--memory", "sampled", "--out", str(tmp_path)])
     assert status == 0
     report = json.loads((tmp_path / "bench.json").read_text())
     cells = {(r["alu"], r["n"]): r for r in report["alu"]}
@@ -35,7 +35,7 @@ def test_bench_command_writes_json_and_markdown(tmp_path, capsys):
 
 
 def test_dense_that_does_not_fit_is_reported_not_built():
-    row = bench_alu("dense", 1024, reps=3)
+    row = bench_alu("dense", 1024, reps=3, memory="off")
     assert row.status == "refused" and "--alu sparse" in row.note and row.fwd_bwd_ms is None
 
 
@@ -45,3 +45,11 @@ def test_bad_options_are_usage_errors(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("neuralc: error:") and "Traceback" not in err
+
+
+def test_memory_probe_in_a_fresh_process():
+    from neuralc.machine.bench import _probe_in_subprocess
+
+    probe = _probe_in_subprocess("dense", 32, 32, torch.float32)
+    # the dense lookup's (B, A_t·N²) outer product alone is 2.4 MiB
+    assert probe["peak_mib"] > 1 and probe["own_mib"] > 2

@@ -48,6 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="timed repetitions per measurement (default 10, quick 5)")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="torch intra-op threads (default: torch's own choice)")
+    p.add_argument("--memory", choices=("subprocess", "sampled", "off"), default="subprocess",
+                   help="CPU peak memory: ru_maxrss of a fresh process per ALU (default), the "
+                        "sampled resident set of this process, or off")
     p.add_argument("--no-machine", action="store_true", help="skip the machine steps/s part")
     return p
 
@@ -70,6 +73,7 @@ def main(args) -> int:
         dtype=torch.float64 if args.dtype == "float64" else torch.float32,
         reps=args.reps or (5 if args.quick else 10), warmup=1 if args.quick else 2,
         budget_s=5.0 if args.quick else 20.0, quick=args.quick, machine=not args.no_machine,
+        memory=args.memory,
     )
     print(format_report(report), end="")
     js, md = save_report(report, args.out)

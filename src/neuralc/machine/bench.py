@@ -10,10 +10,14 @@ Measured in one run, on one machine, with the same settings for every ALU:
   (no graph) is timed the same way. At each N the ALUs' repetitions are interleaved, so that
   a change of load on a shared machine affects them alike.
   A dense table that would exceed its memory limit is not built: the row says why.
-* **Memory**: the bytes of the ALU's own tensors (table, index tables) and the peak increase
-  during forward + backward — on CPU the process's resident set sampled every 1 ms by a
-  background thread (torch allocations are invisible to ``tracemalloc``), on CUDA
-  ``torch.cuda.max_memory_allocated``.
+* **Memory**: the bytes of the ALU's own tensors (table, index tables, kept scratch buffers)
+  and the peak increase during one forward + backward (after a one-row warm-up call). On CUDA that is
+  ``torch.cuda.max_memory_allocated``. On CPU (torch allocations are invisible to
+  ``tracemalloc``) it is the peak resident-set increase (``VmHWM`` after resetting it, else
+  ``ru_maxrss``) in a fresh Python process that builds the ALU and runs it once
+  (``memory="subprocess"``, the default), because in the benchmark's own
+  process, memory freed by earlier measurements is reused and hides the peak. ``"sampled"``
+  samples the resident set of this process every 1 ms instead (a lower bound; no subprocess).
 * **Machine** steps per second (batch 1 and 256) and reference-interpreter steps per second,
   from :func:`neuralc.machine.bench_machine` when the machine package provides it (a hook:
   ``bench_machine(device=..., dtype=..., quick=...)`` returning a dict or a list of row dicts).
@@ -156,7 +160,7 @@ def _interleaved(fns: dict[str, Callable[[], object]], device: torch.device, war
 def bench_size(n: int, alus: tuple[str, ...] = ALUS, *, batch: int = 32,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
                warmup: int = 2, reps: int = 10, budget_s: float = 20.0,
-               seed: int = 0) -> list[AluRow]:
+               seed: int = 0, memory: str = "subprocess") -> list[AluRow]:
     """Forward + backward time and memory of the ALUs at one size (see the module docstring).
     Every ALU gets the same inputs; their repetitions are interleaved."""
     device = torch.device(device)
@@ -169,10 +173,7 @@ def bench_size(n: int, alus: tuple[str, ...] = ALUS, *, batch: int = 32,
         except UsageError as e:
             rows[name] = AluRow(name, n, "refused", note=str(e))
             continue
-        alu = built[name]
-        tensors = sum(t.numel() * t.element_size() for t in [*alu.buffers(), *alu.parameters()])
-        rows[name] = AluRow(name, n, "ok", build_s=time.perf_counter() - t0,
-                            tensors_mib=tensors / _MIB)
+        rows[name] = AluRow(name, n, "ok", build_s=time.perf_counter() - t0)
     gen = torch.Generator().manual_seed(seed)
 
     def soft(*shape: int) -> torch.Tensor:
@@ -191,20 +192,28 @@ def bench_size(n: int, alus: tuple[str, ...] = ALUS, *, batch: int = 32,
                 alu(f, u, v)
         return run
 
+    probe = {}
     try:
         both = _interleaved({k: forward_backward(a) for k, a in built.items()}, device, warmup,
                             reps, budget_s)
         fwd = _interleaved({k: forward(a) for k, a in built.items()}, device, 1, reps,
                            budget_s / 4)
         for name, alu in built.items():
-            with PeakMemory(device) as mem:  # apart from the timing: the sampler takes the GIL
-                forward_backward(alu)()
+            if memory == "subprocess" and device.type == "cpu":
+                probe = _probe_in_subprocess(name, n, batch, dtype)
+            elif memory != "off":
+                with PeakMemory(device) as mem:  # apart from timing: the sampler takes the GIL
+                    forward_backward(alu)()
+                probe = {"peak_mib": mem.peak / _MIB}
             row = rows[name]
             row.fwd_bwd_ms = statistics.median(t for t, _ in both[name])
             row.cpu_ms = statistics.median(c for _, c in both[name])
             row.fwd_ms = statistics.median(t for t, _ in fwd[name])
             row.reps = len(both[name])
-            row.peak_mib = mem.peak / _MIB
+            row.peak_mib = probe.get("peak_mib")
+            row.tensors_mib = _own_bytes(alu) / _MIB
+            if "error" in probe:
+                row.note = f"memory probe failed: {probe['error']}"
             row.times_ms = [round(t, 3) for t, _ in both[name]]
     except (RuntimeError, MemoryError) as e:  # e.g. CUDA out of memory: report, go on
         for name in built:
@@ -213,6 +222,65 @@ def bench_size(n: int, alus: tuple[str, ...] = ALUS, *, batch: int = 32,
     finally:
         built.clear()
     return [rows[name] for name in alus]
+
+
+def _own_bytes(alu: torch.nn.Module) -> int:
+    """Bytes of the ALU's buffers, parameters and kept scratch buffers."""
+    tensors = sum(t.numel() * t.element_size() for t in [*alu.buffers(), *alu.parameters()])
+    return tensors + getattr(alu, "scratch_bytes", lambda: 0)()
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def memory_probe(name: str, n: int, batch: int, dtype: torch.dtype) -> dict:
+    """In a fresh process: the peak resident-set increase of one forward + backward.
+
+    On Linux the high-water mark is reset first (``/proc/self/clear_refs``), so building the
+    ALU cannot hide the peak; elsewhere it is the ``ru_maxrss`` increase."""
+    import resource
+
+    alu = make_alu(name, n, dtype=dtype)
+    gen = torch.Generator().manual_seed(0)
+    f, u, v = (torch.softmax(torch.randn(batch, k, generator=gen, dtype=dtype), -1)
+               .requires_grad_() for k in (len(TABLE_OPS), n, n))
+    # one call on a single row first: lazy one-time set-up (autograd engine, FFT plans,
+    # libraries) is not the ALU's memory
+    torch.autograd.grad(alu(f[:1], u[:1], v[:1]).square().sum(), (f, u, v))
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset the peak RSS (VmHWM) to the current RSS
+        before = _status_kib("VmRSS")
+    except OSError:
+        before = None
+    if before is None:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    torch.autograd.grad(alu(f, u, v).square().sum(), (f, u, v))
+    after = _status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"peak_mib": max(0, after - before) / 1024, "own_mib": _own_bytes(alu) / _MIB}
+
+
+def _probe_in_subprocess(name: str, n: int, batch: int, dtype: torch.dtype) -> dict:
+    import subprocess
+
+    args = json.dumps([name, n, batch, str(dtype).replace("torch.", "")])
+    code = ("import json, sys, torch; from neuralc.machine.bench import memory_probe; "
+            f"a = json.loads({args!r}); torch.set_num_threads({torch.get_num_threads()}); "
+            "print(json.dumps(memory_probe(a[0], a[1], a[2], getattr(torch, a[3]))))")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=600, check=False)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError) as e:
+        return {"error": f"{type(e).__name__}: {e}"}
 
 
 def bench_alu(name: str, n: int, **options) -> AluRow:
@@ -261,19 +329,21 @@ def _environment(device: torch.device, dtype: torch.dtype, batch: int) -> dict:
 def run_bench(*, sizes: tuple[int, ...] = SIZES, alus: tuple[str, ...] = ALUS, batch: int = 32,
               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
               reps: int = 10, warmup: int = 2, budget_s: float = 20.0, quick: bool = False,
-              machine: bool = True, log: Callable[[str], None] | None = None) -> dict:
+              machine: bool = True, memory: str = "subprocess",
+              log: Callable[[str], None] | None = None) -> dict:
     """The whole benchmark as a dict: ``environment``, ``alu`` rows, ``ratios``, ``machine``."""
     device = torch.device(device)
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     report: dict = {"environment": _environment(device, dtype, batch), "alu": []}
+    report["environment"]["memory"] = memory
     for i, n in enumerate(sizes, 1):
         log(f"[{i}/{len(sizes)}] n={n}: {', '.join(alus)} ...")
         for row in bench_size(n, alus, batch=batch, device=device, dtype=dtype, warmup=warmup,
-                              reps=reps, budget_s=budget_s):
+                              reps=reps, budget_s=budget_s, memory=memory):
             report["alu"].append(asdict(row))
             if row.status == "ok":
                 log(f"    {row.alu:7s} fwd+bwd {row.fwd_bwd_ms:10.2f} ms  fwd {row.fwd_ms:9.2f} ms"
-                    f"  peak +{row.peak_mib:7.1f} MiB  ({row.reps} reps)")
+                    f"  peak +{_fmt(row.peak_mib, '.1f')} MiB  ({row.reps} reps)")
             else:
                 log(f"    {row.alu:7s} {row.status}: {row.note}")
     report["ratios"] = _ratios(report["alu"])
@@ -349,7 +419,13 @@ def format_report(report: dict) -> str:
             cells.append(_fmt(r.get("cpu_ms")) if r and r["status"] == "ok"
                          else (r["status"] if r else ""))
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Memory, MiB: the ALU's own tensors / peak increase during forward + backward:", ""]
+    how = {"subprocess": "peak RSS increase in a fresh process",
+           "sampled": "sampled resident-set increase in this process (a lower bound)",
+           "off": "not measured"}.get(env.get("memory", ""), "")
+    if env["device"].startswith("cuda"):
+        how = "torch.cuda.max_memory_allocated increase"
+    title = f"Memory, MiB: the ALU's own tensors / peak increase during forward + backward ({how}):"
+    lines += ["", title, ""]
     head = ["N", *alus]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---:"] * len(head)) + "|")
@@ -358,7 +434,7 @@ def format_report(report: dict) -> str:
         for a in alus:
             r = rows.get((a, n))
             ok = r is not None and r["status"] == "ok"
-            cells.append(f"{r['tensors_mib']:.1f} / {r['peak_mib']:.1f}" if ok
+            cells.append(f"{r['tensors_mib']:.1f} / {_fmt(r['peak_mib'], '.1f')}" if ok
                          else (r["status"] if r else ""))
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {r['alu']} at n={r['n']}: {r['note']}" for r in report["alu"] if r["note"]]

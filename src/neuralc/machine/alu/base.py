@@ -60,6 +60,10 @@ class ALU(nn.Module):
         # badly when the cores are oversubscribed (e.g. pytest -n 2)
         return (f.unsqueeze(-1) * per_op).sum(1)
 
+    def scratch_bytes(self) -> int:
+        """Bytes of scratch buffers the ALU keeps between calls (besides buffers/parameters)."""
+        return 0
+
     def _needed(self, f: torch.Tensor) -> frozenset[str] | None:
         """The ops with a non-zero weight somewhere, or None (all) when f needs a gradient."""
         if torch.is_grad_enabled() and f.requires_grad:
