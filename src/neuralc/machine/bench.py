@@ -11,13 +11,13 @@ Measured in one run, on one machine, with the same settings for every ALU:
   a change of load on a shared machine affects them alike.
   A dense table that would exceed its memory limit is not built: the row says why.
 * **Memory**: the bytes of the ALU's own tensors (table, index tables, kept scratch buffers)
-  and the peak increase during one forward + backward (after a one-row warm-up call). On CUDA that is
-  ``torch.cuda.max_memory_allocated``. On CPU (torch allocations are invisible to
+  and the peak increase during one forward + backward (after a one-row warm-up call). On CUDA
+  that is ``torch.cuda.max_memory_allocated``. On CPU (torch allocations are invisible to
   ``tracemalloc``) it is the peak resident-set increase (``VmHWM`` after resetting it, else
-  ``ru_maxrss``) in a fresh Python process that builds the ALU and runs it once
-  (``memory="subprocess"``, the default), because in the benchmark's own
-  process, memory freed by earlier measurements is reused and hides the peak. ``"sampled"``
-  samples the resident set of this process every 1 ms instead (a lower bound; no subprocess).
+  ``ru_maxrss``) in a fresh Python process that builds the ALU and runs it
+  (``memory="subprocess"``, the default), because in the benchmark's own process memory freed
+  by earlier measurements is reused and hides the peak. ``"sampled"`` samples the resident set
+  of this process every 1 ms instead (a lower bound; no subprocess).
 * **Machine** steps per second (batch 1 and 256) and reference-interpreter steps per second,
   from :func:`neuralc.machine.bench_machine` when the machine package provides it (a hook:
   ``bench_machine(device=..., dtype=..., quick=...)`` returning a dict or a list of row dicts).
