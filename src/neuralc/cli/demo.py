@@ -22,14 +22,14 @@ def add_parser(subparsers) -> None:
                     "(a bounded time), report held-out accuracy, then answer a few questions.")
     p.add_argument("--minutes", type=_pos_float, default=3.0,
                    help="training budget in minutes (default 3)")
-    p.add_argument("--task", default="arithmetic-basic",
-                   help="task (default arithmetic-basic: add, sub, mul mod 128)")
+    p.add_argument("--task", default="arithmetic",
+                   help="task (default arithmetic: add, sub, mul, inc, dec, min, max mod 128)")
     p.add_argument("--tokenizer", default="bpe",
                    help="bpe (default, fast), llama3 (the real Llama-3 tokenizer, slower)")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--epochs", type=_positive, default=12)
+    p.add_argument("--epochs", type=_positive, default=8)
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -40,7 +40,7 @@ def main(args) -> int:
 
     opts = TrainOptions(task=args.task, tokenizer=args.tokenizer, out=args.out, seed=args.seed,
                         device=args.device, epochs=args.epochs, minutes=args.minutes,
-                        train_size=2000, test_size=500, progress=not args.no_progress)
+                        train_size=6000, test_size=500, progress=not args.no_progress)
     print(f"neuralc demo: training a 2-layer LLaMA (hidden 128) that calls compiled calculators "
           f"on '{args.task}' for at most {args.minutes:g} min ...", file=sys.stderr)
     summary = train(opts)

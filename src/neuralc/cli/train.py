@@ -40,7 +40,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="the same backbone without the computer (answers as 128-way classes)")
     p.add_argument("--lr", type=_pos_float, default=None,
                    help="learning rate (default 1e-3; 1e-4 for pretrained backbones)")
-    p.add_argument("--batch-size", type=_positive, default=32)
+    p.add_argument("--head-lr", type=_pos_float, default=None,
+                   help="learning rate of the parsing and answer heads (default 3 × lr)")
+    p.add_argument("--batch-size", type=_positive, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-size", type=_positive, default=None, help="training examples")
     p.add_argument("--test-size", type=_positive, default=None, help="held-out examples")
@@ -84,7 +86,7 @@ def options_from_args(args, **over):
     name = os.path.basename(os.path.normpath(args.backbone))
     opts = TrainOptions(
         task=args.task, backbone=args.backbone, baseline=args.baseline,
-        epochs=getattr(args, "epochs", 10), lr=lr, batch_size=args.batch_size, seed=args.seed,
+        epochs=getattr(args, "epochs", 10), lr=lr, head_lr=args.head_lr, batch_size=args.batch_size, seed=args.seed,
         train_size=args.train_size, test_size=args.test_size, device=args.device,
         out=getattr(args, "out", None) or os.path.join(
             "runs", f"{args.task}-{name}{'-baseline' if args.baseline else ''}"),

@@ -87,7 +87,9 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                 parse_head: str = "pointer", alu: str = "sparse"):
     """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded."""
     tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden)
-    pooling = "cls" if backbone_config["model_type"] in ENCODERS else "last"
+    # decoders: the mean of the token states (a from-scratch 2-layer decoder's last token carries
+    # the request's op word only weakly; selection collapsed onto one program with "last")
+    pooling = "cls" if backbone_config["model_type"] in ENCODERS else "mean"
     cls_cfg, cls_model = ((NeuralCompilerBaselineConfig, NeuralCompilerBaseline) if baseline else
                           (NeuralCompilerConfig, NeuralCompilerModel))
     config = cls_cfg(backbone=backbone, backbone_config=backbone_config, task=task.name,

@@ -21,7 +21,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         max_depth: the largest Fibonacci depth (sets the step budget 2·d + 1).
         alu: ``sparse`` | ``dense`` | ``circuit``.
         readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
-        pooling: ``last`` (last real token, decoders) or ``cls`` (first token, encoders).
+        pooling: ``mean`` (mean of the real tokens, decoders), ``last`` (last real token) or
+            ``cls`` (first token, encoders).
         parse_head: ``pointer`` (attention from a learned query per input over the token states,
             then a shared per-token value head) or ``pooled`` (a linear head on the pooled state).
         eps: the answer log-probabilities are ``log(max(p, eps))``.

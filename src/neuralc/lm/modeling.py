@@ -127,6 +127,9 @@ class _Base(PreTrainedModel):
     def _pool(self, H: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "cls":
             return H[:, 0]
+        if self.config.pooling == "mean":  # every real token: the op word reaches z directly
+            m = attention_mask.to(H.dtype).unsqueeze(-1)
+            return (H * m).sum(1) / m.sum(1).clamp_min(1.0)
         last = attention_mask.long().sum(1) - 1  # right padding: the last real token
         return H[torch.arange(H.shape[0], device=H.device), last]
 

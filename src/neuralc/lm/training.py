@@ -40,7 +40,8 @@ class TrainOptions:
     baseline: bool = False
     epochs: int = 10
     lr: float = 1e-3
-    batch_size: int = 32
+    head_lr: float | None = None  # lr of the parser and answer heads; None: 3 × lr
+    batch_size: int = 16
     seed: int = 0
     train_size: int | None = None
     test_size: int | None = None
@@ -215,8 +216,18 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     train_t = encode_examples(tok, train_ex, task.outputs, max_len)
     test_t = encode_examples(tok, test_ex, task.outputs, max_len)
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    # The heads learn from scratch what the answer needs (which number a token denotes, which
+    # program a request names): a higher learning rate than the backbone's helps them most.
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    # The selection head stays at the backbone's rate: faster, it collapsed onto one program.
+    slow = ("backbone.", "selection_head.")
+    backbone = [p for n, p in named if n.startswith(slow)]
+    heads = [p for n, p in named if not n.startswith(slow)]
+    params = backbone + heads
+    head_lr = opts.head_lr if opts.head_lr is not None else 3 * opts.lr
+    optimizer = torch.optim.AdamW([{"params": backbone, "lr": opts.lr},
+                                   {"params": heads, "lr": head_lr}],
+                                  lr=opts.lr, weight_decay=opts.weight_decay)
     per_rank = opts.batch_size // world
     dataset = TensorDataset(*train_t)
     sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True,
