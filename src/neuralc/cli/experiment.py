@@ -11,6 +11,8 @@ from ..lang.errors import UsageError
 
 __all__ = ["add_parser", "main"]
 
+HELP = "run a learning study: routing, fib-depth, memorize, contextual, adapt"
+
 NAMES = ("routing", "fib-depth", "memorize", "contextual", "adapt")
 
 

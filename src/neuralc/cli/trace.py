@@ -12,6 +12,8 @@ from .options import add_size_options, nonnegative_int, size_overrides
 
 __all__ = ["add_parser", "main"]
 
+HELP = "draw the counter distribution and registers over time (PNG)"
+
 
 def _temperature(text: str) -> float:
     try:
