@@ -84,3 +84,27 @@ def test_no_supervision_of_selection_or_parsing(tiny_models):
     assert torch.allclose(out.loss, manual)
     assert torch.allclose(out.selection.sum(-1), torch.ones(4), atol=1e-5)
     assert torch.allclose(out.parsed_inputs.sum(-1), torch.ones(4, 3), atol=1e-5)
+
+
+def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
+    """Input i attends to the i-th token the gate marks, whatever precedes it and with padding:
+    a new phrasing that keeps the operands' order is parsed the same way."""
+    from neuralc.lm.modeling import PointerParser
+
+    torch.manual_seed(0)
+    D, N = 8, 16
+    p = PointerParser(2, D, N, mode="ordinal", sharpness=8.0)
+    with torch.no_grad():  # the gate fires on tokens whose feature 0 is set
+        p.gate.weight.zero_()
+        p.gate.weight[0, 0] = 30.0
+        p.gate.bias.fill_(-15.0)
+    for T, where in ((6, (1, 4)), (9, (5, 6)), (9, (0, 8))):
+        V = torch.randn(1, T, D)
+        V[..., 0] = 0.0
+        V[0, list(where), 0] = 1.0
+        mask = torch.ones(1, T + 2)  # two padding tokens at the end
+        mask[0, T:] = 0
+        V = torch.cat([V, torch.ones(1, 2, D)], 1)  # padding that looks gated: must be ignored
+        _, alpha = p(V, mask, V)
+        assert alpha[0].argmax(-1).tolist() == list(where), (T, where)
+        assert alpha[0, [0, 1], list(where)].min() > 0.99

@@ -49,6 +49,11 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=os.environ.get("NEURALC_DEVICE", "cpu"),
                    help="cpu (default), cuda, cuda:N")
     p.add_argument("--parse-head", choices=("pointer", "pooled"), default="pointer")
+    p.add_argument("--pointer", choices=("ordinal", "attention"), default="ordinal",
+                   help="how the parser finds input i: the i-th number-like token (ordinal, "
+                        "default) or learned attention queries")
+    p.add_argument("--pointer-positions", type=int, default=0, metavar="P",
+                   help="learned key positions of the attention pointer (default 0: none)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
     p.add_argument("--minutes", type=_pos_float, default=None,
                    help="wall-clock budget for training (stops mid-epoch, then evaluates)")
@@ -91,6 +96,7 @@ def options_from_args(args, **over):
         out=getattr(args, "out", None) or os.path.join(
             "runs", f"{args.task}-{name}{'-baseline' if args.baseline else ''}"),
         tokenizer=args.tokenizer, hidden=args.hidden, parse_head=args.parse_head, alu=args.alu,
+        pointer=args.pointer, pointer_positions=args.pointer_positions,
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

@@ -30,7 +30,10 @@ class NeuralCompilerConfig(PreTrainedConfig):
             embedding, the default: which number a token denotes is a property of the token) or
             ``hidden`` (the backbone's output state).
         pointer_positions: a learned position embedding of this many positions added to the
-            pointer's keys (0: none), so the queries can tell the first operand from the second.
+            pointer's keys (0: none; attention pointer only).
+        pointer: ``ordinal`` (input i reads the i-th number-like token: a learned per-token
+            gate, its running sum is the token's ordinal; the default, it carries over to unseen
+            phrasings) or ``attention`` (learned queries over keys; see ``pointer_positions``).
     """
 
     model_type = "neuralc"
@@ -41,7 +44,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  max_depth: int = 0, alu: str = "sparse", readout: str = "final",
                  pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
-                 pointer_positions: int = 64, **kwargs):
+                 pointer_positions: int = 0, pointer: str = "attention", **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -58,6 +61,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.initializer_range = initializer_range
         self.value_input = value_input
         self.pointer_positions = pointer_positions
+        self.pointer = pointer
         super().__init__(**kwargs)
 
 

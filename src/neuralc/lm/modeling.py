@@ -66,23 +66,49 @@ def build_backbone(backbone_config: dict) -> nn.Module:
 
 class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
-    number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v H_t)``."""
+    number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v V_t)``.
 
-    def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0):
+    ``mode="attention"``: ``α_i = softmax_t(q_i · (W_k H_t + P_t) / √D)`` (``P``: learned
+    absolute key positions when ``positions > 0``).
+
+    ``mode="ordinal"``: input ``i`` reads the ``i``-th number-like token, whatever the phrasing.
+    A learned per-token gate ``g_t = σ(w_g · V_t + b_g)`` ("does this token denote an operand?",
+    never supervised), its running sum ``o_t = Σ_{u≤t} g_u`` is the token's soft ordinal, and
+    ``α_i = softmax_t(log g_t − κ (o_t − (i+1))²)`` (κ = ``sharpness``). No position embedding:
+    an unseen phrasing that keeps the operands' order parses like a seen one.
+    """
+
+    def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
+                 mode: str = "attention", sharpness: float = 4.0):
         super().__init__()
+        if mode not in ("attention", "ordinal"):
+            raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
+        self.mode = mode
+        self.sharpness = sharpness
         self.query = nn.Parameter(torch.zeros(inputs, hidden))
         self.key = nn.Linear(hidden, hidden)
         self.value = nn.Linear(hidden, n)
-        self.positions = nn.Parameter(torch.zeros(positions, hidden)) if positions else None
+        self.gate = nn.Linear(hidden, 1) if mode == "ordinal" else None
+        self.positions = (nn.Parameter(torch.zeros(positions, hidden))
+                          if positions and mode == "attention" else None)
 
     def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None):
-        keys = self.key(H)
-        if self.positions is not None:
-            keys = keys + self.positions[: H.shape[1]]
-        scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
-        scores = scores.masked_fill(~mask[:, None, :].bool(), torch.finfo(scores.dtype).min)
+        V = H if V is None else V
+        real = mask.bool()
+        if self.mode == "ordinal":
+            g = torch.sigmoid(self.gate(V).squeeze(-1)) * real  # (B,T)
+            o = g.cumsum(-1)  # (B,T) soft ordinal of each token
+            i = torch.arange(1, self.query.shape[0] + 1, device=H.device, dtype=H.dtype)
+            scores = (g.clamp_min(1e-6).log()[:, None, :]
+                      - self.sharpness * (o[:, None, :] - i[None, :, None]) ** 2)  # (B,S,T)
+        else:
+            keys = self.key(H)
+            if self.positions is not None:
+                keys = keys + self.positions[: H.shape[1]]
+            scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
+        scores = scores.masked_fill(~real[:, None, :], torch.finfo(scores.dtype).min)
         alpha = scores.softmax(-1)  # (B,S,T)
-        values = self.value(H if V is None else V).softmax(-1)  # (B,T,N)
+        values = self.value(V).softmax(-1)  # (B,T,N)
         return alpha @ values, alpha
 
 
@@ -178,7 +204,8 @@ class NeuralCompilerModel(_Base):
         self.selection_head = nn.Linear(D, len(config.programs))
         S = len(config.input_names)
         if config.parse_head == "pointer":
-            self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0))
+            self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
+                                        getattr(config, "pointer", "attention"))
         elif config.parse_head == "pooled":
             self.parser = nn.Linear(D, S * n)
         else:

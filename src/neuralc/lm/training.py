@@ -50,6 +50,8 @@ class TrainOptions:
     tokenizer: str | None = None
     hidden: int | None = None
     parse_head: str = "pointer"
+    pointer: str = "ordinal"  # ordinal | attention (see NeuralCompilerConfig)
+    pointer_positions: int = 0  # learned key positions of the attention pointer
     alu: str = "sparse"
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
@@ -210,7 +212,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     else:
         model, tok = build_model(task, opts.backbone, baseline=opts.baseline,
                                  tokenizer=opts.tokenizer, hidden=opts.hidden, seed=opts.seed,
-                                 parse_head=opts.parse_head, alu=opts.alu)
+                                 parse_head=opts.parse_head, alu=opts.alu,
+                                 pointer=opts.pointer, pointer_positions=opts.pointer_positions)
     model.to(device)
     max_len = max(len(x) for x in tok([e.text for e in train_ex + test_ex]).input_ids)
     train_t = encode_examples(tok, train_ex, task.outputs, max_len)
