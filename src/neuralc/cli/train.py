@@ -54,6 +54,8 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                         "default) or learned attention queries")
     p.add_argument("--pointer-positions", type=int, default=0, metavar="P",
                    help="learned key positions of the attention pointer (default 0: none)")
+    p.add_argument("--selection-words", action="store_true",
+                   help="add bag-of-words votes of the token embeddings to the selection logits")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
     p.add_argument("--minutes", type=_pos_float, default=None,
                    help="wall-clock budget for training (stops mid-epoch, then evaluates)")
@@ -97,6 +99,7 @@ def options_from_args(args, **over):
             "runs", f"{args.task}-{name}{'-baseline' if args.baseline else ''}"),
         tokenizer=args.tokenizer, hidden=args.hidden, parse_head=args.parse_head, alu=args.alu,
         pointer=args.pointer, pointer_positions=args.pointer_positions,
+        selection_words=args.selection_words,
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

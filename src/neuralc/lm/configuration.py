@@ -34,6 +34,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         pointer: ``ordinal`` (input i reads the i-th number-like token: a learned per-token
             gate, its running sum is the token's ordinal; the default, it carries over to unseen
             phrasings) or ``attention`` (learned queries over keys; see ``pointer_positions``).
+        selection_words: add a bag of words to the selection logits: every real token votes
+            ``W_w E_t`` from its input embedding (an op word names its program in any phrasing).
     """
 
     model_type = "neuralc"
@@ -44,7 +46,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  max_depth: int = 0, alu: str = "sparse", readout: str = "final",
                  pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
-                 pointer_positions: int = 0, pointer: str = "attention", **kwargs):
+                 pointer_positions: int = 0, pointer: str = "attention",
+                 selection_words: bool = False, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -62,6 +65,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.value_input = value_input
         self.pointer_positions = pointer_positions
         self.pointer = pointer
+        self.selection_words = selection_words
         super().__init__(**kwargs)
 
 

@@ -5,7 +5,7 @@ N values.
 
     H = backbone(tokens)                                   (B,T,D)
     z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
-    s = softmax(W_s z)                                      (B,E)   selection over entry points
+    s = softmax(W_s z [+ Σ_t W_w E_t])                      (B,E)   selection over entry points
     α_i = softmax_t(q_i · W_k H_t / √D)                     (B,S,T) pointer of input i
     x_i = Σ_t α_i,t softmax(W_v H_t)                        (B,S,N) parsed input i
     y, h = computer(s, x)                                   (B,O,N) answer, (B,) halted
@@ -202,6 +202,11 @@ class NeuralCompilerModel(_Base):
         self._backbone_and_pool(config)
         D, n = self.hidden, config.n
         self.selection_head = nn.Linear(D, len(config.programs))
+        # "words": every real token also votes for a program from its own input embedding
+        # (a bag of words added to the logits), so an op word selects its program in a phrasing
+        # never seen in training, whatever the contextual states make of the rest.
+        self.selection_words = (nn.Linear(D, len(config.programs), bias=False)
+                                if getattr(config, "selection_words", False) else None)
         S = len(config.input_names)
         if config.parse_head == "pointer":
             self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
@@ -222,12 +227,14 @@ class NeuralCompilerModel(_Base):
                 return_dict=True, **kwargs) -> NeuralCompilerOutput:
         H, mask = self._encode(input_ids, attention_mask)
         z = self._pool(H, mask)
-        selection = self.selection_head(z).softmax(-1)
+        E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
+        logits = self.selection_head(z)
+        if self.selection_words is not None:  # Σ_t m_t W_w E_t
+            logits = logits + (self.selection_words(E) * mask[..., None].to(E.dtype)).sum(1)
+        selection = logits.softmax(-1)
         pointer = None
         if isinstance(self.parser, PointerParser):
-            V = None
-            if getattr(self.config, "value_input", "hidden") == "embedding":
-                V = self.backbone.get_input_embeddings()(input_ids)
+            V = E if getattr(self.config, "value_input", "hidden") == "embedding" else None
             parsed, pointer = self.parser(H, mask, V)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
