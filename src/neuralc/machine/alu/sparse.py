@@ -269,27 +269,32 @@ class SparseALU(ALU):
             self.register_buffer(name, t, persistent=False)
         matrices = pow2 and _MKL_MIN_N <= n <= _MATRIX_MAX_N
         M, Minv = torch.tensor(_BITWISE_MATRICES), torch.tensor(_BITWISE_INVERSES)
-        for name, m in (("bitwise_matrix", M), ("bitwise_inverse", Minv)):
-            self.register_buffer(name, _kron_matrix(m, n).to(dtype) if matrices else None,
-                                 persistent=False)
+        # kept in _WIDE (used in _WIDE): entries 0, ±1, ±1/N
+        H = _kron_matrix(M, n).permute(1, 0, 2).reshape(n, 3 * n) if matrices else None
+        self.register_buffer("bitwise_matrix", None if H is None else H.to(_WIDE),
+                             persistent=False)  # (N, 3N): [H_xor | H_and | H_or]
+        self.register_buffer("bitwise_inverse",
+                             _kron_matrix(Minv, n).to(_WIDE) if matrices else None,
+                             persistent=False)  # (3, N, N)
         self._workspace = _Workspace()
         if device is not None:
             self.to(device)
 
     def _bitwise(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """xor, and, or of ``u`` and ``v`` by their transforms: (B, 3, N). For 64 ≤ n ≤ 256 the
-        transform is one batched matmul with its (3, N, N) matrix (fewest kernel calls); else
-        K butterfly rounds."""
+        transforms are matmuls with their (N, N) matrices (fewest kernel calls); else K
+        butterfly rounds."""
         B, N = u.shape
         dtype, wide = u.dtype, _WIDE  # the inverse transform subtracts: see _WIDE
-        x = torch.cat([u, v]).to(wide).expand(3, 2 * B, N)
+        x = torch.cat([u, v]).to(wide)
         if self.bitwise_matrix is not None:
-            z = torch.bmm(x, self.bitwise_matrix.to(wide))
+            # forward transforms of u and v for all three ops: one (2B, N) × (N, 3N) matmul
+            z = (x @ self.bitwise_matrix.to(wide)).view(2 * B, 3, N).transpose(0, 1)
             o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(wide))
         else:
             M = torch.tensor(_BITWISE_MATRICES, dtype=wide, device=u.device)
             Minv = torch.tensor(_BITWISE_INVERSES, dtype=wide, device=u.device)
-            z = _kron_transform(x, M)
+            z = _kron_transform(x.expand(3, 2 * B, N), M)
             o = _kron_transform(z[:, :B] * z[:, B:], Minv)
         return _clean(o.transpose(0, 1)).to(dtype)
 
