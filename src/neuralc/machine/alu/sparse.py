@@ -249,11 +249,11 @@ class SparseALU(ALU):
         self.register_buffer("unary_flat", (unary + offsets).reshape(-1), persistent=False)
         block_ops = (
             UNARY
-            + (("add", "sub") if self.use_fft else ())
             + _COMPARE
             + ("min", "max")
+            + (("add", "sub") if self.use_fft else ())  # the routes that run in _WIDE ...
             + (_BITWISE if pow2 else ())
-            + ("div",)
+            + ("div",)  # ... up to here
             + self.table_ops
         )
         order = torch.tensor([block_ops.index(op) for op in TABLE_OPS])
@@ -280,36 +280,33 @@ class SparseALU(ALU):
         if device is not None:
             self.to(device)
 
-    def _bitwise(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """xor, and, or of ``u`` and ``v`` by their transforms: (B, 3, N). For 64 ≤ n ≤ 256 the
-        transforms are matmuls with their (N, N) matrices (fewest kernel calls); else K
-        butterfly rounds."""
-        B, N = u.shape
-        dtype, wide = u.dtype, _WIDE  # the inverse transform subtracts: see _WIDE
-        x = torch.cat([u, v]).to(wide)
+    def _bitwise(self, x: torch.Tensor) -> torch.Tensor:
+        """xor, and, or of ``u`` and ``v`` by their transforms, ``x = cat([u, v])`` (2B, N) in
+        _WIDE: (B, 3, N). For 64 ≤ n ≤ 256 the transforms are matmuls with their (N, N)
+        matrices (fewest kernel calls); else K butterfly rounds."""
+        B, N = x.shape[0] // 2, x.shape[1]
         if self.bitwise_matrix is not None:
             # forward transforms of u and v for all three ops: one (2B, N) × (N, 3N) matmul
-            z = (x @ self.bitwise_matrix.to(wide)).view(2 * B, 3, N).transpose(0, 1)
-            o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(wide))
+            z = (x @ self.bitwise_matrix.to(x.dtype)).view(2 * B, 3, N).transpose(0, 1)
+            o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(x.dtype))
         else:
-            M = torch.tensor(_BITWISE_MATRICES, dtype=wide, device=u.device)
-            Minv = torch.tensor(_BITWISE_INVERSES, dtype=wide, device=u.device)
+            M = torch.tensor(_BITWISE_MATRICES, dtype=x.dtype, device=x.device)
+            Minv = torch.tensor(_BITWISE_INVERSES, dtype=x.dtype, device=x.device)
             z = _kron_transform(x.expand(3, 2 * B, N), M)
             o = _kron_transform(z[:, :B] * z[:, B:], Minv)
-        return _clean(o.transpose(0, 1)).to(dtype)
+        return o.transpose(0, 1)
 
     def _divide(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``P(a // b = l) = Σ_k v_k P(l·k ≤ a < l·k + k)`` from the cumulative sums of u
-        (b = 0 gives 0): O(B·N log N) instead of the O(B·N²) table."""
-        dtype = u.dtype
-        u, v = u.to(_WIDE), v.to(_WIDE)  # differences of cumulative sums: see _WIDE
+        (b = 0 gives 0): O(B·N log N) instead of the O(B·N²) table. (B, 1, N), in u's dtype
+        (_WIDE: the differences of cumulative sums subtract)."""
         cu = torch.cat([torch.zeros_like(u[:, :1]), u.cumsum(-1)], -1)  # (B, N+1)
         slice_mass = cu.index_select(1, self.div_hi) - cu.index_select(1, self.div_lo)
         terms = v.index_select(1, self.div_k) * slice_mass
         o = torch.zeros_like(u).index_add(1, self.div_l, terms)
         at_zero = torch.zeros_like(u)
         at_zero[:, 0] = 1
-        return _clean(o + at_zero * (v[:, :1] * cu[:, -1:])).to(dtype)  # b = 0 → 0
+        return (o + at_zero * (v[:, :1] * cu[:, -1:])).unsqueeze(1)  # b = 0 → 0
 
     def scratch_bytes(self) -> int:
         return sum(b.numel() * b.element_size() for b in self._workspace.buffers.values())
@@ -341,18 +338,9 @@ class SparseALU(ALU):
         unary = torch.zeros_like(u).repeat(1, U).index_add(1, self.unary_flat, u.repeat(1, U))
         blocks.append(unary.view(-1, U, N) * sv.unsqueeze(-1))
 
-        if self.use_fft and skip("add", "sub"):
-            blocks.append(zeros(2))
-        elif self.use_fft:
-            spec = torch.fft.rfft(torch.stack([u, v]).to(_WIDE))  # see _WIDE
-            fu, fv = spec[0], spec[1]
-            # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
-            both = torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()], 1), n=N)
-            blocks.append(_clean(both).to(u.dtype))
-
         # comparisons from cumulative sums of non-negative terms only (never "1 − p")
-        cu, cv = u.cumsum(-1), v.cumsum(-1)  # C(x) = Σ_{k≤x}
-        ru, rv = u.flip(-1).cumsum(-1).flip(-1), v.flip(-1).cumsum(-1).flip(-1)  # S(x) = Σ_{k≥x}
+        uv = torch.stack([u, v])  # (2, B, N)
+        (cu, cv), (ru, rv) = uv.cumsum(-1), uv.flip(-1).cumsum(-1).flip(-1)  # C(x), S(x)
         rv_gt, cv_lt = _shift_in(rv, left=True), _shift_in(cv, left=False)  # Σ_{k>x}, Σ_{k<x}
         # lt = Σ_j u_j Σ_{k>j} v_k, le, gt = Σ_j u_j Σ_{k<j} v_k, ge, eq = Σ_j u_j v_j
         stacked = torch.stack([rv_gt, rv, cv_lt, cv, v], 1)  # (B, 5, N)
@@ -368,9 +356,23 @@ class SparseALU(ALU):
         hi = u * cv + v * _shift_in(cu, left=False)
         blocks.append(torch.stack([lo, hi], 1))
 
+        # the routes that subtract, in _WIDE, flushed and cast back together
+        wide: list[torch.Tensor] = []
+        uvw = uv.to(_WIDE)
+        if self.use_fft:
+            if skip("add", "sub"):
+                wide.append(zeros(2).to(_WIDE))
+            else:
+                spec = torch.fft.rfft(uvw)
+                fu, fv = spec[0], spec[1]
+                # add: Σ_j u_j v_{l−j};  sub: Σ_k u_{l+k} v_k
+                wide.append(torch.fft.irfft(torch.stack([fu * fv, fu * fv.conj()], 1), n=N))
         if self.bitwise_by_transform:
-            blocks.append(zeros(3) if skip(*_BITWISE) else self._bitwise(u, v))
-        blocks.append(zeros(1) if skip("div") else self._divide(u, v).unsqueeze(1))
+            wide.append(zeros(3).to(_WIDE) if skip(*_BITWISE)
+                        else self._bitwise(uvw.view(-1, N)))
+        wide.append(zeros(1).to(_WIDE) if skip("div") else self._divide(uvw[0], uvw[1]))
+        blocks.append(_clean(torch.cat(wide, 1)).to(u.dtype))
+
         if self.table_ops:
             rows = [r for r, op in enumerate(self.table_ops) if not skip(op)]
             if len(rows) == len(self.table_ops):
