@@ -85,8 +85,11 @@ class PointerParser(nn.Module):
             raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
         self.mode = mode
         self.sharpness = sharpness
-        self.query = nn.Parameter(torch.zeros(inputs, hidden))
-        self.key = nn.Linear(hidden, hidden)
+        self.inputs = inputs
+        # only the parameters the mode uses (DDP refuses parameters that get no gradient)
+        attention = mode == "attention"
+        self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention else None
+        self.key = nn.Linear(hidden, hidden) if attention else None
         self.value = nn.Linear(hidden, n)
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" else None
         self.positions = (nn.Parameter(torch.zeros(positions, hidden))
@@ -98,7 +101,7 @@ class PointerParser(nn.Module):
         if self.mode == "ordinal":
             g = torch.sigmoid(self.gate(V).squeeze(-1)) * real  # (B,T)
             o = g.cumsum(-1)  # (B,T) soft ordinal of each token
-            i = torch.arange(1, self.query.shape[0] + 1, device=H.device, dtype=H.dtype)
+            i = torch.arange(1, self.inputs + 1, device=H.device, dtype=H.dtype)
             scores = (g.clamp_min(1e-6).log()[:, None, :]
                       - self.sharpness * (o[:, None, :] - i[None, :, None]) ** 2)  # (B,S,T)
         else:
@@ -174,7 +177,8 @@ class _Base(PreTrainedModel):
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, PointerParser):
-            init.normal_(module.query, mean=0.0, std=1.0)
+            if module.query is not None:
+                init.normal_(module.query, mean=0.0, std=1.0)
             if module.positions is not None:
                 init.normal_(module.positions, mean=0.0, std=1.0)
         elif isinstance(module, LibraryComputer):
