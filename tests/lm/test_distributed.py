@@ -3,14 +3,22 @@ weights."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
+
+
+def _free_port() -> int:
+    """A port nobody listens on now (a fixed one collides with a concurrent run of this test)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_two_process_ddp_run(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-           "--master_port=29517", "-m", "neuralc", "train", "arithmetic-basic",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "-m", "neuralc", "train", "arithmetic-basic",
            "--tokenizer", "bpe", "--hidden", "32", "--train-size", "64", "--test-size", "16",
            "--batch-size", "16", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "d")]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
