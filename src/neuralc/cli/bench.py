@@ -1,8 +1,9 @@
 """``neuralc bench``: time the ALUs (dense, sparse, circuit) and the machine; save the results.
 
 Prints progress per measurement on stderr and the result table (markdown) on stdout, and
-writes ``bench.json`` and ``bench.md`` to ``--out`` (default ``docs/bench``). See
-:mod:`neuralc.machine.bench` for what is measured and how.
+writes ``bench.json`` and ``bench.md`` to ``--out`` (default ``docs/bench``). Runs with one
+torch thread unless ``--threads`` says otherwise. See :mod:`neuralc.machine.bench` for what is
+measured and how.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="only these ALUs (repeatable; default all three)")
     p.add_argument("--reps", type=positive_int, default=None,
                    help="timed repetitions per measurement (default 10, quick 5)")
-    p.add_argument("--threads", type=positive_int, default=None,
-                   help="torch intra-op threads (default: torch's own choice)")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="torch intra-op threads (default 1: on a shared machine, OpenMP "
+                        "barriers stall whenever another process holds a core, which swamps "
+                        "millisecond timings; 1 thread compares the ALUs core for core)")
     p.add_argument("--memory", choices=("subprocess", "sampled", "off"), default="subprocess",
                    help="CPU peak memory: ru_maxrss of a fresh process per ALU (default), the "
                         "sampled resident set of this process, or off")
@@ -62,8 +65,7 @@ def main(args) -> int:
     from ..machine.sharp import parse_device
 
     device = parse_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     if args.batch > 4096:
         raise UsageError(f"--batch {args.batch} is too large for a benchmark (at most 4096)")
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
