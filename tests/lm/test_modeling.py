@@ -13,6 +13,8 @@ from neuralc.lm import (
 from neuralc.lm.computer import LibraryComputer
 from neuralc.lm.training import encode_examples
 
+TINY = {"tokenizer": "bpe", "hidden": 32}
+
 
 def _tensors(model):
     return {**dict(model.named_parameters()), **dict(model.named_buffers())}
@@ -108,3 +110,54 @@ def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
         _, alpha = p(V, mask, V)
         assert alpha[0].argmax(-1).tolist() == list(where), (T, where)
         assert alpha[0, [0, 1], list(where)].min() > 0.99
+
+
+def test_selection_pool_starts_at_the_mean_and_can_single_out_a_token():
+    """The attention pool of the selection head starts exactly at the mean of the real tokens
+    (padding ignored); a query along one feature reads the token that carries it."""
+    from neuralc.lm.modeling import SelectionPool
+
+    torch.manual_seed(0)
+    D, T = 8, 7
+    pool = SelectionPool(D)
+    H = torch.randn(2, T, D)
+    mask = torch.ones(2, T)
+    mask[1, 4:] = 0  # padding
+    z, beta = pool(H, mask)
+    assert torch.allclose(z[0], H[0].mean(0), atol=1e-6)
+    assert torch.allclose(z[1], H[1, :4].mean(0), atol=1e-6)
+    assert beta[1, 4:].max() == 0
+    with torch.no_grad():  # key = identity, query along feature 0; token 2 carries it
+        pool.key.weight.copy_(torch.eye(D))
+        pool.key.bias.zero_()
+        pool.query.zero_()
+        pool.query[0] = 100.0
+        H[:, :, 0] = 0.0
+        H[:, 2, 0] = 1.0
+    z, beta = pool(H, mask)
+    assert beta[:, 2].min() > 0.99 and torch.allclose(z, H[:, 2], atol=1e-2)
+
+
+def test_attention_selection_pool_is_optional_learns_from_answers_and_round_trips(tmp_path):
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_model
+
+    task = get_task("arithmetic")
+    default, _ = build_model(task, "llama-tiny", seed=0, **TINY)
+    assert default.selection_pool is None  # the default model is unchanged
+    model, tok = build_model(task, "llama-tiny", seed=0, selection_pool="attention", **TINY)
+    assert model.config.selection_pool == "attention"
+    assert torch.count_nonzero(model.selection_pool.query) == 0  # starts as the mean pool
+    batch = _batch(task, tok, 8)
+    model(**batch).loss.backward()  # answers only, and the gradient reaches the pool's query
+    assert model.selection_pool.query.grad.abs().sum() > 0
+    with torch.no_grad():
+        model.selection_pool.query.normal_()
+    model.save_pretrained(tmp_path)
+    loaded = AutoModel.from_pretrained(tmp_path)
+    assert loaded.config.selection_pool == "attention"
+    a, b = _tensors(model), _tensors(loaded)
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+    model.eval(), loaded.eval()
+    with torch.no_grad():
+        assert torch.equal(model(**batch).selection, loaded(**batch).selection)

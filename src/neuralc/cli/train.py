@@ -56,6 +56,10 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="learned key positions of the attention pointer (default 0: none)")
     p.add_argument("--selection-words", action="store_true",
                    help="add bag-of-words votes of the token embeddings to the selection logits")
+    p.add_argument("--selection-pool", choices=("pooled", "attention"), default="pooled",
+                   help="what the selection head reads: the backbone's pooled state (default: mean "
+                        "for decoders, [CLS] for encoders) or a learned attention pool over the "
+                        "token states (starts as their mean)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
     p.add_argument("--minutes", type=_pos_float, default=None,
                    help="wall-clock budget for training (stops mid-epoch, then evaluates)")
@@ -100,6 +104,7 @@ def options_from_args(args, **over):
         tokenizer=args.tokenizer, hidden=args.hidden, parse_head=args.parse_head, alu=args.alu,
         pointer=args.pointer, pointer_positions=args.pointer_positions,
         selection_words=args.selection_words,
+        selection_pool=getattr(args, "selection_pool", "pooled"),
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

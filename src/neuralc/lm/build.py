@@ -85,7 +85,8 @@ def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | 
 def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = False,
                 tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
                 parse_head: str = "pointer", alu: str = "sparse", pointer: str = "ordinal",
-                pointer_positions: int = 0, selection_words: bool = False):
+                pointer_positions: int = 0, selection_words: bool = False,
+                selection_pool: str = "pooled"):
     """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded."""
     tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden)
     # decoders: the mean of the token states (a from-scratch 2-layer decoder's last token carries
@@ -97,7 +98,8 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                      programs=list(task.programs), input_names=list(task.input_names),
                      outputs=task.outputs, n=task.n, max_depth=task.max_depth, alu=alu,
                      pooling=pooling, parse_head=parse_head, pointer=pointer,
-                     pointer_positions=pointer_positions, selection_words=selection_words)
+                     pointer_positions=pointer_positions, selection_words=selection_words,
+                     selection_pool=selection_pool)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

@@ -36,6 +36,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
             phrasings) or ``attention`` (learned queries over keys; see ``pointer_positions``).
         selection_words: add a bag of words to the selection logits: every real token votes
             ``W_w E_t`` from its input embedding (an op word names its program in any phrasing).
+        selection_pool: what the selection head reads: ``pooled`` (the pooled state ``z`` of
+            ``pooling``; the default) or ``attention`` (a learned attention pool over the token
+            states, starting uniform; see :class:`neuralc.lm.modeling.SelectionPool`).
     """
 
     model_type = "neuralc"
@@ -47,7 +50,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
                  pointer_positions: int = 0, pointer: str = "attention",
-                 selection_words: bool = False, **kwargs):
+                 selection_words: bool = False, selection_pool: str = "pooled", **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -66,6 +69,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.pointer_positions = pointer_positions
         self.pointer = pointer
         self.selection_words = selection_words
+        self.selection_pool = selection_pool
         super().__init__(**kwargs)
 
 

@@ -6,6 +6,8 @@ N values.
     H = backbone(tokens)                                   (B,T,D)
     z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
     s = softmax(W_s z [+ Σ_t W_w E_t])                      (B,E)   selection over entry points
+        (selection_pool="attention": z_s = Σ_t β_t H_t, β = softmax_t(q_s · W_q H_t / √D),
+         replaces z in W_s z; β starts uniform over the real tokens, i.e. at the mean pool)
     α_i = softmax_t(q_i · W_k H_t / √D)                     (B,S,T) pointer of input i
     x_i = Σ_t α_i,t softmax(W_v H_t)                        (B,S,N) parsed input i
     y, h = computer(s, x)                                   (B,O,N) answer, (B,) halted
@@ -40,6 +42,7 @@ __all__ = [
     "NeuralCompilerModel",
     "NeuralCompilerOutput",
     "PointerParser",
+    "SelectionPool",
     "build_backbone",
 ]
 
@@ -115,6 +118,28 @@ class PointerParser(nn.Module):
         return alpha @ values, alpha
 
 
+class SelectionPool(nn.Module):
+    """Attention pooling for the selection head: ``z_s = Σ_t β_t H_t`` with
+    ``β = softmax_t(q · W_k H_t / √D)`` over the real tokens.
+
+    The mean pool gives every token the same weight, so in an unseen phrasing the frame words
+    ("What is the … of") can outvote the one op word; a learned query lets the selection read
+    the tokens that name the program. ``q`` starts at zero, so ``β`` starts uniform: training
+    starts from exactly the mean pool. Still answers-only: nothing supervises ``β``.
+    """
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.query = nn.Parameter(torch.zeros(hidden))
+        self.key = nn.Linear(hidden, hidden)
+
+    def forward(self, H: torch.Tensor, mask: torch.Tensor):
+        scores = self.key(H) @ self.query / math.sqrt(H.shape[-1])  # (B,T)
+        scores = scores.masked_fill(~mask.bool(), torch.finfo(scores.dtype).min)
+        beta = scores.softmax(-1)  # (B,T)
+        return torch.einsum("bt,btd->bd", beta, H), beta
+
+
 def _answer_loss(logp: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean negative log-probability of the answer over the slots that count (≠ IGNORE)."""
     return F.nll_loss(logp.reshape(-1, logp.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
@@ -181,6 +206,8 @@ class _Base(PreTrainedModel):
                 init.normal_(module.query, mean=0.0, std=1.0)
             if module.positions is not None:
                 init.normal_(module.positions, mean=0.0, std=1.0)
+        elif isinstance(module, SelectionPool):
+            init.zeros_(module.query)  # uniform β: the mean pool at the start
         elif isinstance(module, LibraryComputer):
             module.restore_derived()
 
@@ -211,6 +238,10 @@ class NeuralCompilerModel(_Base):
         # never seen in training, whatever the contextual states make of the rest.
         self.selection_words = (nn.Linear(D, len(config.programs), bias=False)
                                 if getattr(config, "selection_words", False) else None)
+        pool = getattr(config, "selection_pool", "pooled")
+        if pool not in ("pooled", "attention"):
+            raise ValueError(f"selection_pool must be pooled or attention, not {pool!r}")
+        self.selection_pool = SelectionPool(D) if pool == "attention" else None
         S = len(config.input_names)
         if config.parse_head == "pointer":
             self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
@@ -232,7 +263,8 @@ class NeuralCompilerModel(_Base):
         H, mask = self._encode(input_ids, attention_mask)
         z = self._pool(H, mask)
         E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
-        logits = self.selection_head(z)
+        z_s = z if self.selection_pool is None else self.selection_pool(H, mask)[0]
+        logits = self.selection_head(z_s)
         if self.selection_words is not None:  # Σ_t m_t W_w E_t
             logits = logits + (self.selection_words(E) * mask[..., None].to(E.dtype)).sum(1)
         selection = logits.softmax(-1)

@@ -53,6 +53,7 @@ class TrainOptions:
     pointer: str = "ordinal"  # ordinal | attention (see NeuralCompilerConfig)
     pointer_positions: int = 0  # learned key positions of the attention pointer
     selection_words: bool = False  # bag-of-words votes added to the selection logits (measured worse)
+    selection_pool: str = "pooled"  # pooled | attention: what the selection head reads (not measured yet)
     alu: str = "sparse"
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
@@ -215,7 +216,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                                  tokenizer=opts.tokenizer, hidden=opts.hidden, seed=opts.seed,
                                  parse_head=opts.parse_head, alu=opts.alu,
                                  pointer=opts.pointer, pointer_positions=opts.pointer_positions,
-                                 selection_words=opts.selection_words)
+                                 selection_words=opts.selection_words,
+                                 selection_pool=opts.selection_pool)
     model.to(device)
     max_len = max(len(x) for x in tok([e.text for e in train_ex + test_ex]).input_ids)
     train_t = encode_examples(tok, train_ex, task.outputs, max_len)
@@ -225,7 +227,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     # program a request names): a higher learning rate than the backbone's helps them most.
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     # The selection head stays at the backbone's rate: faster, it collapsed onto one program.
-    slow = ("backbone.", "selection_head.", "selection_words.")
+    slow = ("backbone.", "selection_head.", "selection_words.", "selection_pool.")
     backbone = [p for n, p in named if n.startswith(slow)]
     heads = [p for n, p in named if not n.startswith(slow)]
     params = backbone + heads
