@@ -28,9 +28,11 @@ mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N�
 =================  ====================================================================  ===========
 
 The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
-exact 0 may come out as −1e-8: those and their other rounding noise are flushed to 0 by a *straight-through* flush
-(``_clean``; backward identity), which keeps outputs non-negative without cutting the gradient
-of the values that are currently 0. Below n = 64 no route calls MKL (see ``_MKL_MIN_N``).
+exact 0 may come out slightly negative or positive. These routes run in float64 (``_WIDE``)
+and their rounding noise is flushed to 0 by a *straight-through* flush (``_clean``; backward
+identity): outputs stay non-negative, one-hot inputs give one-hot outputs, and the gradient of
+the values that are currently 0 is not cut. Below n = 64 no route calls MKL (``_MKL_MIN_N``).
+When ``f`` needs no gradient, routes whose ops have zero weight in every row are skipped.
 """
 
 from __future__ import annotations
