@@ -202,6 +202,24 @@ def test_gradcheck(name, n):
     assert torch.autograd.gradcheck(alu, (f, u, v), eps=1e-6, atol=1e-5)
 
 
+@pytest.mark.parametrize("n", [8, 64, 128])
+def test_sparse_gradients_at_sharp_inputs_equal_the_tables(n):
+    """At one-hot operands most outputs are exact zeros; the straight-through flush of the
+    subtracting routes must not cut their gradients (a sharp program must still learn)."""
+    gen = torch.Generator().manual_seed(n)
+    eye = torch.eye(n, dtype=F64)
+    a, b = torch.randint(0, n, (6,), generator=gen), torch.randint(0, n, (6,), generator=gen)
+    f = torch.rand(6, A_T, generator=gen, dtype=F64).requires_grad_()
+    u, v = eye[a].clone().requires_grad_(), eye[b].clone().requires_grad_()
+    g = torch.randn(6, n, generator=gen, dtype=F64)
+    grads = {}
+    for name in ("dense", "sparse"):
+        o = make_alu(name, n, dtype=F64)(f, u, v)
+        grads[name] = (o, *torch.autograd.grad((o * g).sum(), (f, u, v)))
+    for what, d, s in zip(("o", "df", "du", "dv"), grads["dense"], grads["sparse"]):
+        torch.testing.assert_close(s, d, atol=1e-9, rtol=0, msg=f"n={n}: {what} differs")
+
+
 @pytest.mark.parametrize("name", ALUS)
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
 def test_no_nan_with_extreme_logits(name, dtype):
