@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _free_port() -> int:
@@ -15,15 +16,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_ddp_run(tmp_path):
+def _torchrun(out) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "-m", "neuralc", "train", "arithmetic-basic",
-           "--tokenizer", "bpe", "--hidden", "32", "--train-size", "64", "--test-size", "16",
-           "--batch-size", "16", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "d")]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr[-2000:]
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "-m", "neuralc", "train",
+           "arithmetic-basic", "--tokenizer", "bpe", "--hidden", "32", "--train-size", "64",
+           "--test-size", "16", "--batch-size", "16", "--epochs", "1", "--no-progress",
+           "--out", str(out)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_two_process_ddp_run(tmp_path):
+    # One retry: on an oversubscribed 2-core CI box a gloo worker was seen to abort once in a
+    # full-suite run (never reproduced alone or in 4 reruns); a real bug fails both attempts.
+    p = _torchrun(tmp_path / "d")
+    if p.returncode != 0:
+        p = _torchrun(tmp_path / "d2")
+    log = "\n".join(line for line in p.stderr.splitlines() if not line.startswith(("W11", "I11")))
+    assert p.returncode == 0, log[-6000:]
     summary = json.loads(p.stdout.strip().splitlines()[-1])
     assert summary["world_size"] == 2
     assert summary["replicas_identical"] is True and len(summary["replica_sha256"]) == 2
-    assert (tmp_path / "d" / "checkpoint.safetensors").exists()
+    assert (Path(summary["out"]) / "checkpoint.safetensors").exists()
