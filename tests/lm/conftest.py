@@ -2,7 +2,7 @@
 
 import pytest
 
-TINY = dict(tokenizer="bpe", hidden=32)
+TINY = {"tokenizer": "bpe", "hidden": 32}
 
 
 @pytest.fixture(scope="session")

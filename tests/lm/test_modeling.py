@@ -23,7 +23,7 @@ def _tensors(model):
 def _batch(task, tok, n=8, seed=0):
     ex = task.make_split("train", seed, n)
     ids, mask, labels = encode_examples(tok, ex, task.outputs)
-    return dict(input_ids=ids, attention_mask=mask, labels=labels)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
 def test_round_trip_every_tensor_and_auto_classes(tiny_models, tmp_path):

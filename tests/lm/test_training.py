@@ -31,7 +31,8 @@ def test_stop_and_resume_equals_uninterrupted(runs, capsys):
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["epochs"] == 2 and "test_accuracy" in summary
     assert _run(capsys, "--epochs", "2", "--out", b, "--stop-after", "1")[0] == 0
-    assert json.load(open(os.path.join(b, "metrics.json")))[-1]["epoch"] == 1
+    with open(os.path.join(b, "metrics.json")) as f:
+        assert json.load(f)[-1]["epoch"] == 1
     rc, out, err = _run(capsys, "--epochs", "2", "--resume", b)
     assert rc == 0, err
     ta, tb = (load_file(os.path.join(d, "checkpoint.safetensors")) for d in (a, b))

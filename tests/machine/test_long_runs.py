@@ -13,7 +13,7 @@ from neuralc.lang.asm import assemble
 from neuralc.lang.interp import run_reference
 
 torch = pytest.importorskip("torch")
-from neuralc.machine import run_machine  # noqa: E402
+from neuralc.machine import run_machine
 
 STRESS = """
     set 77 r1

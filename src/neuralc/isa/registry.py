@@ -29,17 +29,17 @@ The order of :data:`INSTRUCTIONS` is the order of the instruction axis everywher
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = [
-    "Instruction",
-    "INSTRUCTIONS",
     "BY_NAME",
+    "CONTROL_OPS",
+    "INSTRUCTIONS",
     "OPCODE",
     "TABLE_OPS",
-    "CONTROL_OPS",
     "WRITES_REGISTER",
+    "Instruction",
     "opcode",
 ]
 

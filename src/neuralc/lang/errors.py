@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Diagnostic", "CompileError", "UsageError", "RuntimeProgramError"]
+__all__ = ["CompileError", "Diagnostic", "RuntimeProgramError", "UsageError"]
 
 
 @dataclass(frozen=True, order=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..isa import BY_NAME
 from .program import Program
 
-__all__ = ["RunResult", "run_reference", "DEFAULT_MAX_STEPS"]
+__all__ = ["DEFAULT_MAX_STEPS", "RunResult", "run_reference"]
 
 DEFAULT_MAX_STEPS = 10000
 

@@ -6,6 +6,8 @@ from .program import Op, Program, Sizes, Target
 
 __all__ = ["format_op", "format_program"]
 
+_DEFAULT_SIZES = Sizes()
+
 
 def format_operand(kind: str, value, line_names: dict[int, str] | None = None) -> str:
     if kind in "RD":
@@ -29,7 +31,7 @@ def format_op(op: Op, line_names: dict[int, str] | None = None) -> str:
 def format_program(
     program: Program,
     directives: bool = True,
-    default_sizes: Sizes = Sizes(),
+    default_sizes: Sizes = _DEFAULT_SIZES,
     annotations: dict[tuple[int, int], str] | None = None,
 ) -> str:
     """Assembly text for ``program``.

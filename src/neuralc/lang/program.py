@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from ..isa import BY_NAME
 from .errors import UsageError
 
-__all__ = ["Sizes", "Target", "Op", "Program", "nop"]
+__all__ = ["Op", "Program", "Sizes", "Target", "nop"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Sizes:
     def K(self) -> int:
         return self.registers
 
-    def check(self) -> "Sizes":
+    def check(self) -> Sizes:
         """Raise :class:`UsageError` unless the sizes are valid (SPEC §1)."""
         if self.n < 2:
             raise UsageError(f"n must be at least 2 (got {self.n})")
@@ -45,7 +45,7 @@ class Sizes:
             raise UsageError(f"width must be at least 1 (got {self.width})")
         return self
 
-    def override(self, **kw: int | None) -> "Sizes":
+    def override(self, **kw: int | None) -> Sizes:
         """Sizes with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
 

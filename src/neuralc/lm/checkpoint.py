@@ -138,7 +138,7 @@ def check_model_dir(folder: str) -> None:
         from safetensors import safe_open
 
         with safe_open(path, "pt") as f:
-            for k in f.keys():
+            for k in f.keys():  # noqa: SIM118 -- safe_open is not a dict
                 f.get_slice(k)
     except (SafetensorError, OSError, ValueError) as e:
         raise UsageError(f"{path}: corrupt or not a safetensors file ({e})") from None

@@ -96,8 +96,8 @@ UNARY_TEMPLATES = (
     "What is the {noun} of {a}?",
 )
 FIB_TEMPLATES = (
-    "Calculate the fibonacci function, starting from inputs {a} and {b}, "
-    "to a recursion depth of {d}",
+    ("Calculate the fibonacci function, starting from inputs {a} and {b}, "
+     "to a recursion depth of {d}"),
     "Run fibonacci from {a} and {b} for {d} steps.",
     "Fibonacci with inputs {a} and {b} and depth {d}?",
     "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.",

@@ -186,7 +186,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         run_file = os.path.join(resume, "run.json")
         if not os.path.exists(run_file):
             raise UsageError(f"{resume}: not a training folder (no run.json)")
-        saved = json.load(open(run_file))
+        with open(run_file) as f:
+            saved = json.load(f)
         keep = {k: getattr(opts, k) for k in ("epochs", "device", "stop_after", "progress",
                                                "minutes", "threads")}
         opts = TrainOptions(**{**saved, **keep})
@@ -255,7 +256,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         _log(f"neuralc: resumed {out_dir} at epoch {start_epoch} (step {step})", rank)
     elif rank == 0:
         os.makedirs(out_dir, exist_ok=True)
-        json.dump(asdict(opts), open(os.path.join(out_dir, "run.json"), "w"), indent=1)
+        with open(os.path.join(out_dir, "run.json"), "w") as f:
+            json.dump(asdict(opts), f, indent=1)
         model.save_pretrained(out_dir)
         tok.save_pretrained(out_dir)
 
@@ -263,7 +265,6 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     t0 = time.time()
     budget = opts.minutes * 60 if opts.minutes else None
     stopped = None
-    epochs_here = 0
     for epoch in range(start_epoch, opts.epochs):
         if stopped:
             break
@@ -287,24 +288,22 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
             if budget and time.time() - t0 > budget:
                 stopped = "time budget"
                 break
-        epochs_here += 1
-        if True:
-            ev = evaluate(model, test_t, test_ex, device) if rank == 0 else {}
-            row = {"epoch": epoch + 1, "step": step, "train_loss": tot_loss / max(1, tot_n),
-                   "time_s": round(time.time() - t0, 1), "partial_epoch": stopped is not None,
-                   **{f"test_{k}": v for k, v in ev.items()}}
-            metrics.append(row)
-            if rank == 0:
-                _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, test accuracy "
-                     f"{ev['accuracy']:.4f} ({row['time_s']} s)", rank)
-                if stopped is None:  # a checkpoint only at an epoch boundary (exact resume)
-                    save_checkpoint(ckpt, model, optimizer, scheduler,
-                                    {"epoch": epoch + 1, "step": step, "metrics": metrics})
-                model.save_pretrained(out_dir)
-                _write_metrics(out_dir, metrics)
+        ev = evaluate(model, test_t, test_ex, device) if rank == 0 else {}
+        row = {"epoch": epoch + 1, "step": step, "train_loss": tot_loss / max(1, tot_n),
+               "time_s": round(time.time() - t0, 1), "partial_epoch": stopped is not None,
+               **{f"test_{k}": v for k, v in ev.items()}}
+        metrics.append(row)
+        if rank == 0:
+            _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, test accuracy "
+                 f"{ev['accuracy']:.4f} ({row['time_s']} s)", rank)
+            if stopped is None:  # a checkpoint only at an epoch boundary (exact resume)
+                save_checkpoint(ckpt, model, optimizer, scheduler,
+                                {"epoch": epoch + 1, "step": step, "metrics": metrics})
+            model.save_pretrained(out_dir)
+            _write_metrics(out_dir, metrics)
         if world > 1:
             torch.distributed.barrier()
-        if opts.stop_after is not None and epochs_here >= opts.stop_after:
+        if opts.stop_after is not None and epoch + 1 - start_epoch >= opts.stop_after:
             stopped = stopped or "stop_after"
     last = metrics[-1] if metrics else {}
     summary = {
@@ -331,10 +330,11 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
 
 
 def _write_metrics(out_dir: str, metrics: list[dict]) -> None:
-    json.dump(metrics, open(os.path.join(out_dir, "metrics.json"), "w"), indent=1)
+    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
     try:
         from .plots import plot_curves
 
         plot_curves(metrics, os.path.join(out_dir, "curves.png"))
-    except Exception as e:  # a plot must never stop training
+    except Exception as e:  # noqa: BLE001 -- a plot must never stop training
         print(f"neuralc: warning: could not plot curves: {e}", file=sys.stderr)
