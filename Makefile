@@ -25,7 +25,8 @@ demo: $(STAMP)
 	$(VENV)/bin/neuralc demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 -m "not serial" tests
+	$(PY) -m pytest -m serial tests
 
 bench: $(STAMP)
 	$(VENV)/bin/neuralc bench --out docs/bench

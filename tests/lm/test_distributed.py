@@ -1,5 +1,10 @@
 """``torchrun --nproc_per_node=2`` on CPU (gloo): finishes, and both replicas hold identical
-weights."""
+weights.
+
+Marked ``serial``: ``make test`` runs it after the parallel suite, alone. Started beside the other
+xdist worker's heavy tests on a 2-core machine, the two gloo workers were seen to abort (SIGABRT)
+once and to hang past 300 s once; alone it passed every time (about 10 s). Root cause not found.
+"""
 
 import json
 import os
@@ -7,6 +12,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def _free_port() -> int:
@@ -23,14 +30,17 @@ def _torchrun(out) -> subprocess.CompletedProcess:
            "arithmetic-basic", "--tokenizer", "bpe", "--hidden", "32", "--train-size", "64",
            "--test-size", "16", "--batch-size", "16", "--epochs", "1", "--no-progress",
            "--out", str(out)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=150)
 
 
+@pytest.mark.serial  # see the module docstring
 def test_two_process_ddp_run(tmp_path):
-    # One retry: on an oversubscribed 2-core CI box a gloo worker was seen to abort once in a
-    # full-suite run (never reproduced alone or in 4 reruns); a real bug fails both attempts.
-    p = _torchrun(tmp_path / "d")
-    if p.returncode != 0:
+    # One retry for an infrastructure hiccup; a real bug fails both attempts.
+    try:
+        p = _torchrun(tmp_path / "d")
+    except subprocess.TimeoutExpired:
+        p = None
+    if p is None or p.returncode != 0:
         p = _torchrun(tmp_path / "d2")
     log = "\n".join(line for line in p.stderr.splitlines() if not line.startswith(("W11", "I11")))
     assert p.returncode == 0, log[-6000:]
