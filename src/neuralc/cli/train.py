@@ -60,7 +60,17 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="what the selection head reads: the backbone's pooled state (default: mean "
                         "for decoders, [CLS] for encoders) or a learned attention pool over the "
                         "token states (starts as their mean)")
+    p.add_argument("--selection-mode", choices=("programs", "superposition"), default="programs",
+                   help="programs (default): each library program runs alone and the answers are "
+                        "mixed by the selection (exact); superposition: one machine runs every "
+                        "program at once (the paper's form, cheaper)")
+    p.add_argument("--posterior-weight", type=float, default=1.0, metavar="W",
+                   help="weight of the selection's answer-posterior loss (programs mode; "
+                        "default 1, 0 = off: the marginal likelihood alone)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
+    p.add_argument("--init-from", metavar="DIR", default=None,
+                   help="start from the trained model in DIR (its tokenizer, and every tensor that "
+                        "fits: backbone, parser; not its library or a differently shaped head)")
     p.add_argument("--minutes", type=_pos_float, default=None,
                    help="wall-clock budget for training (stops mid-epoch, then evaluates)")
     p.add_argument("--threads", type=_positive, default=1,
@@ -105,6 +115,9 @@ def options_from_args(args, **over):
         pointer=args.pointer, pointer_positions=args.pointer_positions,
         selection_words=args.selection_words,
         selection_pool=getattr(args, "selection_pool", "pooled"),
+        selection_mode=getattr(args, "selection_mode", "programs"),
+        posterior_weight=getattr(args, "posterior_weight", 1.0),
+        init_from=getattr(args, "init_from", None),
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

@@ -86,8 +86,11 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                 tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
                 parse_head: str = "pointer", alu: str = "sparse", pointer: str = "ordinal",
                 pointer_positions: int = 0, selection_words: bool = False,
-                selection_pool: str = "pooled"):
-    """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded."""
+                selection_pool: str = "pooled", **options):
+    """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded.
+
+    ``options``: further :class:`NeuralCompilerConfig` fields (e.g. ``selection_mode``,
+    ``posterior_weight``)."""
     tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden)
     # decoders: the mean of the token states (a from-scratch 2-layer decoder's last token carries
     # the request's op word only weakly; selection collapsed onto one program with "last")
@@ -99,7 +102,7 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                      outputs=task.outputs, n=task.n, max_depth=task.max_depth, alu=alu,
                      pooling=pooling, parse_head=parse_head, pointer=pointer,
                      pointer_positions=pointer_positions, selection_words=selection_words,
-                     selection_pool=selection_pool)
+                     selection_pool=selection_pool, **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from ..lang.errors import UsageError
 
-__all__ = ["CHECKPOINT", "check_model_dir", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT", "check_model_dir", "init_from", "load_checkpoint", "save_checkpoint"]
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT = "neuralc-train-checkpoint-1"
@@ -142,3 +142,32 @@ def check_model_dir(folder: str) -> None:
                 f.get_slice(k)
     except (SafetensorError, OSError, ValueError) as e:
         raise UsageError(f"{path}: corrupt or not a safetensors file ({e})") from None
+
+
+def init_from(model, folder: str) -> dict[str, list[str]]:
+    """Copy into ``model`` every trained tensor of the model folder ``folder`` that fits.
+
+    Transfer between tasks (e.g. a Fibonacci model starting from an arithmetic model's backbone
+    and parser): a tensor is copied when ``model`` has a trainable parameter of the same name
+    and shape. The compiled library (``computer.*``) is never copied — it is the task's own
+    program — and neither are heads whose shape differs (a selection head over other
+    programs). Returns ``{"copied": [...], "skipped": [...]}``.
+    """
+    check_model_dir(folder)
+    path = os.path.join(folder, "model.safetensors")
+    try:
+        saved = load_file(path)
+    except (SafetensorError, OSError) as e:
+        raise UsageError(f"{path}: corrupt or not a safetensors file ({e})") from None
+    params = {k: p for k, p in model.named_parameters() if not k.startswith("computer.")}
+    copied, skipped = [], []
+    with torch.no_grad():
+        for k, p in params.items():
+            if k in saved and saved[k].shape == p.shape:
+                p.copy_(saved[k].to(p.dtype))
+                copied.append(k)
+            else:
+                skipped.append(k)
+    if not copied:
+        raise UsageError(f"{folder}: no tensor of that model fits this one (another backbone?)")
+    return {"copied": copied, "skipped": skipped}

@@ -10,6 +10,19 @@ K registers.
 
 Selection is a superposition over entry points (PAPER §4.3 [rec]): every program runs at once,
 weighted by the selection distribution, so the selection head gets a gradient from the answer.
+
+``per_program=True`` runs every entry point on its own instead (a batch of B·E machines, each
+started sharply at one entry line) and mixes the *answers*:
+
+    y_k = R_T^(k)[r_out]             (B,E,O,N) the answer of program k alone
+    y   = Σ_k s_k y_k                (B,O,N)
+
+This is the exact distribution of "pick program k with probability s_k, then run it". The
+superposed run equals it only when every program is one step long *and* reads the same registers
+(binary calculators); otherwise the programs share mean-field registers and operand reads (a unary
+``inc r0 r1`` mixes its unused operand slot into a binary op's ``v``; a loop mixes its registers
+with everybody's) and it is an approximation. Cost: E× the rows.
+
 The compiled library is frozen (``requires_grad=False``) and so are the ALU's tables.
 """
 
@@ -31,6 +44,7 @@ class ComputerOutput(NamedTuple):
     outputs: torch.Tensor  # (B,O,N) answer distributions
     halted: torch.Tensor  # (B,) halting probability after the step budget
     expected_steps: torch.Tensor  # (B,)
+    per_program: torch.Tensor | None = None  # (B,E,O,N) answers of each program alone
 
 
 def make_alu_module(kind: str, n: int) -> nn.Module:
@@ -170,19 +184,30 @@ class LibraryComputer(nn.Module):
                                             old.device.type != "meta" else new.device)
 
     def forward(self, selection: torch.Tensor, inputs: torch.Tensor,
-                steps: int | None = None) -> ComputerOutput:
-        B = selection.shape[0]
+                steps: int | None = None, per_program: bool = False) -> ComputerOutput:
+        B, E = selection.shape
         machine = self.machine
         dtype = machine.program.instr.dtype
-        regs = self.base_registers.to(dtype).expand(B, -1, -1)
+        if per_program:  # row b·E + k: request b, started at program k's entry line
+            inputs = inputs.repeat_interleave(E, 0)
+            counter = self.entries.to(dtype).repeat(B, 1)
+        else:
+            counter = selection.to(dtype) @ self.entries.to(dtype)
+        rows = counter.shape[0]
+        regs = self.base_registers.to(dtype).expand(rows, -1, -1)
         # put the parsed inputs in their registers; the rest keep their constants
         regs = regs.index_copy(1, self.input_registers, inputs.to(dtype))
-        counter = selection.to(dtype) @ self.entries.to(dtype)
-        mem = torch.zeros(B, machine.sizes.m, machine.sizes.n, dtype=dtype,
+        mem = torch.zeros(rows, machine.sizes.m, machine.sizes.n, dtype=dtype,
                           device=selection.device)
         mem[..., 0] = 1.0
         out = machine(State(regs, mem, counter), self.steps if steps is None else steps,
                       readout=self.readout)
         final = out.readout(self.readout)
         y = final.registers.index_select(1, self.output_registers)
-        return ComputerOutput(y, out.state.halted, out.expected_steps)
+        if not per_program:
+            return ComputerOutput(y, out.state.halted, out.expected_steps)
+        s = selection.to(dtype)
+        y_k = y.view(B, E, *y.shape[1:])  # (B,E,O,N)
+        mix = lambda t: (s * t.view(B, E)).sum(-1)  # noqa: E731 -- Σ_k s_k t_k
+        return ComputerOutput(torch.einsum("be,beon->bon", s, y_k), mix(out.state.halted),
+                              mix(out.expected_steps), y_k)

@@ -39,6 +39,15 @@ class NeuralCompilerConfig(PreTrainedConfig):
         selection_pool: what the selection head reads: ``pooled`` (the pooled state ``z`` of
             ``pooling``; the default) or ``attention`` (a learned attention pool over the token
             states, starting uniform; see :class:`neuralc.lm.modeling.SelectionPool`).
+        selection_mode: ``superposition`` (one machine started at ``s · entries``: every program
+            runs at once in superposition, PAPER §4.3) or ``programs`` (each program runs alone
+            and the answers are mixed by ``s``: exact, E× the rows; see
+            :mod:`neuralc.lm.computer`).
+        value_norm: a LayerNorm before the pointer's value head, whose weights then start at
+            std 1/√D: the first parses are non-uniform, away from the saddle point a uniform
+            parse is for programs of additions (see :class:`neuralc.lm.modeling.PointerParser`).
+        posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
+            (:mod:`neuralc.lm.modeling`); 0 turns it off.
     """
 
     model_type = "neuralc"
@@ -50,7 +59,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
                  pointer_positions: int = 0, pointer: str = "attention",
-                 selection_words: bool = False, selection_pool: str = "pooled", **kwargs):
+                 selection_words: bool = False, selection_pool: str = "pooled",
+                 selection_mode: str = "superposition", posterior_weight: float = 0.0,
+                 value_norm: bool = False, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -70,6 +81,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.pointer = pointer
         self.selection_words = selection_words
         self.selection_pool = selection_pool
+        self.selection_mode = selection_mode
+        self.posterior_weight = posterior_weight
+        self.value_norm = value_norm
         super().__init__(**kwargs)
 
 

@@ -13,6 +13,18 @@ N values.
     y, h = computer(s, x)                                   (B,O,N) answer, (B,) halted
     loss = − mean_slots log max(y[answer], ε)               answers only: no supervision of s, x
 
+With ``selection_mode="programs"`` every program runs on its own and the answers are mixed,
+``y = Σ_k s_k y_k`` (see :mod:`neuralc.lm.computer`), and the selection also learns which program
+*explains* the answer (``posterior_weight`` w; still answers only):
+
+    q_k = softmax_k(Σ_slots log max(y_k[answer], ε))        (B,E) posterior under a uniform prior
+    loss += w · CE(stopgrad(q), s)
+
+The marginal likelihood alone gives the selection logits a gradient ``s ⊙ (y_k[answer]/y[answer]
+− 1)``, proportional to ``s_k``: once a wrong program holds the softmax (s_k ≈ 1e-6 for the right
+one) nothing pulls it back (measured: "sum" stuck on ``sub``). The posterior term's gradient is
+``s − q``, which stays large whatever ``s`` is.
+
 The compiled library lives in ``computer`` as frozen parameters and buffers. ``_init_weights``
 initialises only the heads (and rebuilds the computer's derived, non-saved tables), so
 ``from_pretrained`` never re-initialises a compiled tensor (ANCHORS.md §3.6).
@@ -82,7 +94,7 @@ class PointerParser(nn.Module):
     """
 
     def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
-                 mode: str = "attention", sharpness: float = 4.0):
+                 mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False):
         super().__init__()
         if mode not in ("attention", "ordinal"):
             raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
@@ -94,6 +106,13 @@ class PointerParser(nn.Module):
         self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention else None
         self.key = nn.Linear(hidden, hidden) if attention else None
         self.value = nn.Linear(hidden, n)
+        # value_norm: LayerNorm before the value head, whose weights start at std 1/√D, so the
+        # first parses are already non-uniform (logits ~ N(0, 1)). A uniform parse is a saddle
+        # point of programs made of additions only: conv(uniform, v) = uniform for every v, so
+        # the gradient vanishes there (measured: the Fibonacci loss stuck at log 128).
+        self.value_norm = nn.LayerNorm(hidden) if value_norm else None
+        if value_norm:
+            self.value.init_std = hidden ** -0.5  # read by _init_weights
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" else None
         self.positions = (nn.Parameter(torch.zeros(positions, hidden))
                           if positions and mode == "attention" else None)
@@ -114,6 +133,8 @@ class PointerParser(nn.Module):
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
         scores = scores.masked_fill(~real[:, None, :], torch.finfo(scores.dtype).min)
         alpha = scores.softmax(-1)  # (B,S,T)
+        if self.value_norm is not None:
+            V = self.value_norm(V)
         values = self.value(V).softmax(-1)  # (B,T,N)
         return alpha @ values, alpha
 
@@ -143,6 +164,20 @@ class SelectionPool(nn.Module):
 def _answer_loss(logp: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean negative log-probability of the answer over the slots that count (≠ IGNORE)."""
     return F.nll_loss(logp.reshape(-1, logp.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
+
+
+def _posterior_loss(y_k: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,
+                    eps: float) -> torch.Tensor:
+    """``CE(stopgrad(q), softmax(logits))`` with ``q_k ∝ Π_slots y_k[answer]`` (module docstring).
+
+    y_k (B,E,O,N) answers of each program alone, logits (B,E), labels (B,O) with IGNORE slots.
+    """
+    counted = labels != IGNORE  # (B,O)
+    idx = labels.clamp_min(0)[:, None, :, None].expand(-1, y_k.shape[1], -1, 1)
+    lk = y_k.gather(-1, idx).squeeze(-1).clamp_min(eps).log()  # (B,E,O)
+    lk = (lk * counted[:, None, :].to(lk.dtype)).sum(-1)  # (B,E)
+    q = lk.softmax(-1).detach().to(logits.dtype)
+    return -(q * logits.log_softmax(-1)).sum(-1).mean()
 
 
 def _realign(module: nn.Module) -> None:
@@ -198,7 +233,7 @@ class _Base(PreTrainedModel):
         # tensors are never touched (they are loaded, or built exactly in __init__).
         std = self.config.initializer_range
         if isinstance(module, nn.Linear):
-            init.normal_(module.weight, mean=0.0, std=std)
+            init.normal_(module.weight, mean=0.0, std=getattr(module, "init_std", std))
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, PointerParser):
@@ -245,7 +280,8 @@ class NeuralCompilerModel(_Base):
         S = len(config.input_names)
         if config.parse_head == "pointer":
             self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
-                                        getattr(config, "pointer", "attention"))
+                                        getattr(config, "pointer", "attention"),
+                                        value_norm=getattr(config, "value_norm", False))
         elif config.parse_head == "pooled":
             self.parser = nn.Linear(D, S * n)
         else:
@@ -268,16 +304,23 @@ class NeuralCompilerModel(_Base):
         if self.selection_words is not None:  # Σ_t m_t W_w E_t
             logits = logits + (self.selection_words(E) * mask[..., None].to(E.dtype)).sum(1)
         selection = logits.softmax(-1)
+        mode = getattr(self.config, "selection_mode", "superposition")
+        if mode not in ("superposition", "programs"):
+            raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         pointer = None
         if isinstance(self.parser, PointerParser):
             V = E if getattr(self.config, "value_input", "hidden") == "embedding" else None
             parsed, pointer = self.parser(H, mask, V)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
-        out = self.computer(selection, parsed, steps)
+        out = self.computer(selection, parsed, steps, per_program=mode == "programs")
         # ε-clipped log of the output probabilities (PAPER §10.2 item 11)
         logp = out.outputs.clamp_min(self.config.eps).log()
         loss = None if labels is None else _answer_loss(logp, labels)
+        weight = getattr(self.config, "posterior_weight", 0.0)
+        if loss is not None and out.per_program is not None and weight and logits.shape[-1] > 1:
+            loss = loss + weight * _posterior_loss(out.per_program, logits, labels,
+                                                   self.config.eps)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer)
 

@@ -54,7 +54,12 @@ class TrainOptions:
     pointer_positions: int = 0  # learned key positions of the attention pointer
     selection_words: bool = False  # bag-of-words votes added to the selection logits (measured worse)
     selection_pool: str = "pooled"  # pooled | attention: what the selection head reads (not measured yet)
+    # each program runs alone, answers mixed by the selection, and the selection learns from the
+    # answer posterior (NeuralCompilerConfig); "superposition" with weight 0 is the paper's form
+    selection_mode: str = "programs"
+    posterior_weight: float = 1.0
     alu: str = "sparse"
+    init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
     minutes: float | None = None  # wall-clock budget for the training loop
@@ -213,12 +218,22 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         model = AutoModel.from_pretrained(resume, local_files_only=True)
         tok = load_tokenizer(resume)
     else:
+        tokenizer = opts.tokenizer or opts.init_from  # transfer needs the same token ids
         model, tok = build_model(task, opts.backbone, baseline=opts.baseline,
-                                 tokenizer=opts.tokenizer, hidden=opts.hidden, seed=opts.seed,
+                                 tokenizer=tokenizer, hidden=opts.hidden, seed=opts.seed,
                                  parse_head=opts.parse_head, alu=opts.alu,
                                  pointer=opts.pointer, pointer_positions=opts.pointer_positions,
                                  selection_words=opts.selection_words,
-                                 selection_pool=opts.selection_pool)
+                                 selection_pool=opts.selection_pool,
+                                 **({} if opts.baseline else {
+                                     "selection_mode": opts.selection_mode,
+                                     "posterior_weight": opts.posterior_weight}))
+        if opts.init_from:
+            from .checkpoint import init_from
+
+            moved = init_from(model, opts.init_from)
+            _log(f"neuralc: {len(moved['copied'])} tensors from {opts.init_from}; new: "
+                 f"{', '.join(moved['skipped']) or 'none'}", rank)
     model.to(device)
     max_len = max(len(x) for x in tok([e.text for e in train_ex + test_ex]).input_ids)
     train_t = encode_examples(tok, train_ex, task.outputs, max_len)
