@@ -80,3 +80,16 @@ def test_posterior_ignores_uncounted_slots_and_depends_on_the_answer_only():
     c = torch.tensor([[1, 5], [4, 2]])  # counting the second slot changes the posterior
     assert not torch.equal(_posterior_loss(y_k, logits, a, 1e-6),
                            _posterior_loss(y_k, logits, c, 1e-6))
+
+
+def test_each_program_runs_for_its_own_budget_as_if_for_the_longest():
+    """Calculators stop after their one step, the loop runs 17: same answers as every program
+    idling through the longest budget (a halted machine no longer changes)."""
+    comp = LibraryComputer(("add", "inc", "max", "fibonacci"), inputs=3, max_depth=8)
+    assert comp.library.program_steps == (1, 1, 1, 17)
+    s, x = _soft((3, 4), 4), _soft((3, 3, 128), 5)
+    own = comp(s, x, per_program=True)
+    longest = comp(s, x, steps=comp.steps, per_program=True)
+    assert torch.allclose(own.per_program, longest.per_program, atol=1e-6)
+    assert torch.allclose(own.outputs, longest.outputs, atol=1e-6)
+    assert torch.allclose(own.halted, longest.halted, atol=1e-6)

@@ -67,6 +67,8 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--posterior-weight", type=float, default=1.0, metavar="W",
                    help="weight of the selection's answer-posterior loss (programs mode; "
                         "default 1, 0 = off: the marginal likelihood alone)")
+    p.add_argument("--gate-bias", type=float, default=0.0, metavar="B",
+                   help="initial bias of the ordinal pointer's operand gate (default 0)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
     p.add_argument("--init-from", metavar="DIR", default=None,
                    help="start from the trained model in DIR (its tokenizer, and every tensor that "
@@ -118,6 +120,7 @@ def options_from_args(args, **over):
         selection_mode=getattr(args, "selection_mode", "programs"),
         posterior_weight=getattr(args, "posterior_weight", 1.0),
         init_from=getattr(args, "init_from", None),
+        gate_bias=getattr(args, "gate_bias", 0.0),
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

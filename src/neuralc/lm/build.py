@@ -38,8 +38,14 @@ class BackboneError(UsageError):
     """A backbone or tokenizer that cannot be found offline."""
 
 
+# The BPE tokenizer's training texts: a fixed set of tasks that covers every template, so that
+# adding a task (which only recombines templates) never changes the tokenizer of existing runs.
+CORPUS_TASKS = ("arithmetic", "arithmetic-all", "arithmetic-basic", "fibonacci", "sorting",
+                "sorting8", "mixed")
+
+
 def _corpus() -> list[str]:
-    return [text for task in TASKS.values() for text in task.corpus(size=1000)]
+    return [text for name in CORPUS_TASKS for text in TASKS[name].corpus(size=1000)]
 
 
 def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | None):

@@ -183,31 +183,47 @@ class LibraryComputer(nn.Module):
                 mod._buffers[name] = new.to(old.device if old is not None and
                                             old.device.type != "meta" else new.device)
 
-    def forward(self, selection: torch.Tensor, inputs: torch.Tensor,
-                steps: int | None = None, per_program: bool = False) -> ComputerOutput:
-        B, E = selection.shape
+    def _run(self, counter: torch.Tensor, inputs: torch.Tensor, steps: int):
+        """Run rows (counter (R, L+1), parsed inputs (R,S,N)) for ``steps``; (answers (R,O,N),
+        halted (R,), expected steps (R,))."""
         machine = self.machine
-        dtype = machine.program.instr.dtype
-        if per_program:  # row b·E + k: request b, started at program k's entry line
-            inputs = inputs.repeat_interleave(E, 0)
-            counter = self.entries.to(dtype).repeat(B, 1)
-        else:
-            counter = selection.to(dtype) @ self.entries.to(dtype)
+        dtype = counter.dtype
         rows = counter.shape[0]
         regs = self.base_registers.to(dtype).expand(rows, -1, -1)
         # put the parsed inputs in their registers; the rest keep their constants
         regs = regs.index_copy(1, self.input_registers, inputs.to(dtype))
         mem = torch.zeros(rows, machine.sizes.m, machine.sizes.n, dtype=dtype,
-                          device=selection.device)
+                          device=counter.device)
         mem[..., 0] = 1.0
-        out = machine(State(regs, mem, counter), self.steps if steps is None else steps,
-                      readout=self.readout)
+        out = machine(State(regs, mem, counter), steps, readout=self.readout)
         final = out.readout(self.readout)
         y = final.registers.index_select(1, self.output_registers)
+        return y, out.state.halted, out.expected_steps
+
+    def forward(self, selection: torch.Tensor, inputs: torch.Tensor,
+                steps: int | None = None, per_program: bool = False) -> ComputerOutput:
+        B, E = selection.shape
+        dtype = self.machine.program.instr.dtype
+        entries = self.entries.to(dtype)
         if not per_program:
-            return ComputerOutput(y, out.state.halted, out.expected_steps)
+            return ComputerOutput(*self._run(selection.to(dtype) @ entries, inputs,
+                                             self.steps if steps is None else steps))
+        # each program alone, for its own step budget (a one-step calculator need not idle
+        # through a loop's budget: a halted machine's state no longer changes)
+        budgets = [steps] * E if steps is not None else list(
+            getattr(self.library, "program_steps", ()) or [self.steps] * E)
+        y_k = halted = expected = None
+        for T in sorted(set(budgets)):
+            ks = [k for k in range(E) if budgets[k] == T]
+            # row b·|ks| + j: request b, started at program ks[j]'s entry line
+            y, h, e = self._run(entries[ks].repeat(B, 1), inputs.repeat_interleave(len(ks), 0), T)
+            if y_k is None:
+                y_k = y.new_zeros(B, E, *y.shape[1:])
+                halted, expected = h.new_zeros(B, E), e.new_zeros(B, E)
+            idx = torch.tensor(ks, device=y.device)
+            y_k = y_k.index_copy(1, idx, y.view(B, len(ks), *y.shape[1:]))
+            halted = halted.index_copy(1, idx, h.view(B, len(ks)))
+            expected = expected.index_copy(1, idx, e.view(B, len(ks)))
         s = selection.to(dtype)
-        y_k = y.view(B, E, *y.shape[1:])  # (B,E,O,N)
-        mix = lambda t: (s * t.view(B, E)).sum(-1)  # noqa: E731 -- Σ_k s_k t_k
-        return ComputerOutput(torch.einsum("be,beon->bon", s, y_k), mix(out.state.halted),
-                              mix(out.expected_steps), y_k)
+        return ComputerOutput(torch.einsum("be,beon->bon", s, y_k), (s * halted).sum(-1),
+                              (s * expected).sum(-1), y_k)

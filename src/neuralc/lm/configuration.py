@@ -46,6 +46,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         value_norm: a LayerNorm before the pointer's value head, whose weights then start at
             std 1/√D: the first parses are non-uniform, away from the saddle point a uniform
             parse is for programs of additions (see :class:`neuralc.lm.modeling.PointerParser`).
+        gate_bias: the initial bias of the ordinal pointer's gate (σ(−4) ≈ 0.02: a token is no
+            operand until training says so; tokens a task never showed keep that prior).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
     """
@@ -61,7 +63,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  pointer_positions: int = 0, pointer: str = "attention",
                  selection_words: bool = False, selection_pool: str = "pooled",
                  selection_mode: str = "superposition", posterior_weight: float = 0.0,
-                 value_norm: bool = False, **kwargs):
+                 value_norm: bool = False, gate_bias: float = 0.0, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -84,6 +86,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
         self.value_norm = value_norm
+        self.gate_bias = gate_bias
         super().__init__(**kwargs)
 
 

@@ -79,6 +79,7 @@ class Library:
     output_registers: tuple[int, ...]
     steps: int
     constants: dict[int, int]
+    program_steps: tuple[int, ...] = ()  # step budget of each program alone (``steps`` = max)
 
 
 def _relocate(op: Op, offset: int) -> Op:
@@ -100,7 +101,7 @@ def build_library(names: tuple[str, ...] | list[str], n: int = 128, inputs: int 
     """
     lines: list[tuple[Op, ...]] = []
     entries = []
-    steps = 0
+    budgets = []
     labels = {}
     for name in names:
         body, unit = program(name)
@@ -108,11 +109,11 @@ def build_library(names: tuple[str, ...] | list[str], n: int = 128, inputs: int 
         labels[name] = len(lines)
         lines += [tuple(_relocate(op, entries[-1]) for op in line)
                   for line in body]
-        steps = max(steps, unit * max(max_depth, 1) + 1 if name == "fibonacci" else unit)
+        budgets.append(unit * max(max_depth, 1) + 1 if name == "fibonacci" else unit)
     K = max(5 if "fibonacci" in names else 2, inputs, outputs)
     width = max(len(line) for line in lines)
     image = Program(lines=lines, sizes=Sizes(n=n, registers=K, memory=1, width=width),
                     entry=entries[0], labels=labels)
     out_regs = (1,) if outputs == 1 else tuple(range(outputs))
-    return Library(image, tuple(names), tuple(entries), tuple(range(inputs)), out_regs, steps,
-                   dict(CONSTANTS) if "fibonacci" in names else {})
+    return Library(image, tuple(names), tuple(entries), tuple(range(inputs)), out_regs,
+                   max(budgets), dict(CONSTANTS) if "fibonacci" in names else {}, tuple(budgets))

@@ -94,7 +94,8 @@ class PointerParser(nn.Module):
     """
 
     def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
-                 mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False):
+                 mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
+                 gate_bias: float = 0.0):
         super().__init__()
         if mode not in ("attention", "ordinal"):
             raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
@@ -114,6 +115,11 @@ class PointerParser(nn.Module):
         if value_norm:
             self.value.init_std = hidden ** -0.5  # read by _init_weights
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" else None
+        if self.gate is not None:
+            # the gate's prior: a token is no operand unless training says so. A token that
+            # training never shows keeps its random embedding and gets σ(b): with b = 0 it was
+            # half an operand and shifted every ordinal in a new task's phrasing.
+            self.gate.init_bias = gate_bias  # read by _init_weights
         self.positions = (nn.Parameter(torch.zeros(positions, hidden))
                           if positions and mode == "attention" else None)
 
@@ -235,7 +241,7 @@ class _Base(PreTrainedModel):
         if isinstance(module, nn.Linear):
             init.normal_(module.weight, mean=0.0, std=getattr(module, "init_std", std))
             if module.bias is not None:
-                init.zeros_(module.bias)
+                init.constant_(module.bias, getattr(module, "init_bias", 0.0))
         elif isinstance(module, PointerParser):
             if module.query is not None:
                 init.normal_(module.query, mean=0.0, std=1.0)
@@ -281,7 +287,8 @@ class NeuralCompilerModel(_Base):
         if config.parse_head == "pointer":
             self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
                                         getattr(config, "pointer", "attention"),
-                                        value_norm=getattr(config, "value_norm", False))
+                                        value_norm=getattr(config, "value_norm", False),
+                                        gate_bias=getattr(config, "gate_bias", 0.0))
         elif config.parse_head == "pooled":
             self.parser = nn.Linear(D, S * n)
         else:

@@ -164,6 +164,7 @@ class Task:
     test_fraction: float = 0.2
     train_size: int = 4000
     test_size: int = 1000
+    fib_share: float | None = None  # mixed: fraction of Fibonacci requests (None: 1/(ops+1))
     extra: dict = field(default_factory=dict)
 
     # -- the interface the library must offer ---------------------------------------------
@@ -221,7 +222,8 @@ class Task:
         want_test = split == "test"
         kind = self.kind
         if kind == "mixed":
-            kind = "fibonacci" if rng.random() < 1 / (len(self.ops) + 1) else "arithmetic"
+            share = self.fib_share if self.fib_share is not None else 1 / (len(self.ops) + 1)
+            kind = "fibonacci" if rng.random() < share else "arithmetic"
         while True:
             if kind == "arithmetic":
                 op = rng.choice(self.ops)
@@ -279,6 +281,12 @@ TASKS: dict[str, Task] = {
     "sorting8": Task("sorting8", "sorting", lengths=(8,)),
     "mixed": Task("mixed", "mixed", ops=("add", "sub", "mul", "min", "max"),
                   depths=(1, 2, 3, 4)),
+    # half arithmetic (the ops of "arithmetic"), half Fibonacci of depths 1-8: the arithmetic
+    # requests teach the shared number reader, which a deep loop alone cannot (its output stays
+    # flat while the parse is uniform); then the loop runs on sharp inputs
+    "mixed-deep": Task("mixed-deep", "mixed", ops=("add", "sub", "mul", "inc", "dec", "min", "max"),
+                       depths=tuple(range(1, 9)), fib_share=0.5, train_size=8000,
+                       test_size=2000),
 }
 
 

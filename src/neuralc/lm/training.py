@@ -58,6 +58,7 @@ class TrainOptions:
     # answer posterior (NeuralCompilerConfig); "superposition" with weight 0 is the paper's form
     selection_mode: str = "programs"
     posterior_weight: float = 1.0
+    gate_bias: float = 0.0  # initial bias of the ordinal pointer's gate
     alu: str = "sparse"
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
@@ -227,7 +228,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                                  selection_pool=opts.selection_pool,
                                  **({} if opts.baseline else {
                                      "selection_mode": opts.selection_mode,
-                                     "posterior_weight": opts.posterior_weight}))
+                                     "posterior_weight": opts.posterior_weight,
+                                     "gate_bias": opts.gate_bias}))
         if opts.init_from:
             from .checkpoint import init_from
 
