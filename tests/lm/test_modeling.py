@@ -76,16 +76,29 @@ def test_training_steps_lower_the_answer_loss(tiny_models):
 
 
 def test_no_supervision_of_selection_or_parsing(tiny_models):
-    """The loss depends on the labels only through the answer slots."""
+    """The loss depends on the labels only through the answers: the answer NLL plus the
+    selection's cross-entropy to the posterior of the programs' own answers."""
     task, model, _, tok = tiny_models
     model.eval()
     batch = _batch(task, tok, 4)
     out = model(**batch)
+    assert model.config.selection_mode == "programs" and model.config.posterior_weight == 1.0
     logp = out.answer_log_probs
-    manual = -logp.gather(-1, batch["labels"][..., None]).mean()
-    assert torch.allclose(out.loss, manual)
+    labels = batch["labels"]
+    nll = -logp.gather(-1, labels[..., None]).mean()
+    y_k = out.program_answers  # (B,E,O,N)
+    assert torch.allclose(torch.einsum("be,beon->bon", out.selection, y_k), logp.exp(), atol=1e-5)
+    lk = y_k[torch.arange(4), :, 0, labels[:, 0]].clamp_min(1e-6).log()  # (B,E)
+    q = lk.softmax(-1)
+    manual = nll - (q * out.selection.log()).sum(-1).mean()
+    assert torch.allclose(out.loss, manual, atol=1e-5)
     assert torch.allclose(out.selection.sum(-1), torch.ones(4), atol=1e-5)
     assert torch.allclose(out.parsed_inputs.sum(-1), torch.ones(4, 3), atol=1e-5)
+    model.config.posterior_weight = 0.0  # the marginal likelihood alone
+    try:
+        assert torch.allclose(model(**batch).loss, nll, atol=1e-6)
+    finally:
+        model.config.posterior_weight = 1.0
 
 
 def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():

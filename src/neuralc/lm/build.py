@@ -92,7 +92,8 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                 tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
                 parse_head: str = "pointer", alu: str = "sparse", pointer: str = "ordinal",
                 pointer_positions: int = 0, selection_words: bool = False,
-                selection_pool: str = "pooled", **options):
+                selection_pool: str = "pooled", selection_mode: str = "programs",
+                posterior_weight: float = 1.0, **options):
     """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded.
 
     ``options``: further :class:`NeuralCompilerConfig` fields (e.g. ``selection_mode``,
@@ -109,6 +110,8 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                      pooling=pooling, parse_head=parse_head, pointer=pointer,
                      pointer_positions=pointer_positions, selection_words=selection_words,
                      selection_pool=selection_pool, **options)
+    if not baseline:
+        config.selection_mode, config.posterior_weight = selection_mode, posterior_weight
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

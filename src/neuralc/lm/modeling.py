@@ -70,6 +70,7 @@ class NeuralCompilerOutput(ModelOutput):
     parsed_inputs: torch.Tensor | None = None
     halted: torch.Tensor | None = None
     pointer: torch.Tensor | None = None
+    program_answers: torch.Tensor | None = None  # (B,E,O,N) each program alone ("programs" mode)
 
 
 def build_backbone(backbone_config: dict) -> nn.Module:
@@ -329,7 +330,8 @@ class NeuralCompilerModel(_Base):
             loss = loss + weight * _posterior_loss(out.per_program, logits, labels,
                                                    self.config.eps)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
-                                    parsed_inputs=parsed, halted=out.halted, pointer=pointer)
+                                    parsed_inputs=parsed, halted=out.halted, pointer=pointer,
+                                    program_answers=out.per_program)
 
 
 class NeuralCompilerBaseline(_Base):
