@@ -33,7 +33,8 @@ def _free_port() -> int:
 def _dump_workers(pid: int) -> None:
     """SIGABRT the torchrun workers (children of ``pid``): with PYTHONFAULTHANDLER set, each
     prints every thread's Python stack to its stderr before dying — where a hang sat."""
-    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    kids = subprocess.run(["pgrep", "-P", str(pid)], check=False, capture_output=True,
+                          text=True).stdout
     for kid in kids.split():
         try:
             os.kill(int(kid), signal.SIGABRT)
