@@ -125,6 +125,32 @@ def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
         assert alpha[0, [0, 1], list(where)].min() > 0.99
 
 
+def test_pointer_null_slot_fills_the_inputs_a_request_lacks():
+    """With 2 gated tokens and 4 inputs, inputs 3 and 4 read the null slot's value (learned; here
+    set to 15), inputs 1 and 2 their tokens; without the slot they would read a token."""
+    from neuralc.lm.modeling import PointerParser
+
+    torch.manual_seed(0)
+    D, N = 8, 16
+    p = PointerParser(4, D, N, mode="ordinal", sharpness=8.0, null=True)
+    with torch.no_grad():
+        p.gate.weight.zero_()
+        p.gate.weight[0, 0] = 30.0
+        p.gate.bias.fill_(-15.0)
+        p.null_value.zero_()
+        p.null_value[15] = 20.0
+        p.null_score.fill_(-2.0)
+    V = torch.randn(1, 7, D)
+    V[..., 0] = 0.0
+    V[0, [2, 5], 0] = 1.0
+    parsed, alpha = p(V, torch.ones(1, 7), V)
+    assert alpha.shape == (1, 4, 7)
+    assert alpha[0, 0, 2] > 0.8 and alpha[0, 1, 5] > 0.8  # the real operands
+    assert alpha[0, 2:].sum(-1).max() < 0.01  # inputs 3, 4: (almost) all mass on the null slot
+    assert parsed[0, 2:, 15].min() > 0.99
+    assert torch.allclose(parsed.sum(-1), torch.ones(1, 4), atol=1e-5)
+
+
 def test_selection_pool_starts_at_the_mean_and_can_single_out_a_token():
     """The attention pool of the selection head starts exactly at the mean of the real tokens
     (padding ignored); a query along one feature reads the token that carries it."""

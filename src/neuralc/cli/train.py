@@ -69,6 +69,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                         "default 1, 0 = off: the marginal likelihood alone)")
     p.add_argument("--gate-bias", type=float, default=0.0, metavar="B",
                    help="initial bias of the ordinal pointer's operand gate (default 0)")
+    p.add_argument("--pointer-null", action="store_true",
+                   help="a learned null slot the ordinal pointer reads for inputs the request "
+                        "lacks (variable-length lists)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
     p.add_argument("--init-from", metavar="DIR", default=None,
                    help="start from the trained model in DIR (its tokenizer, and every tensor that "
@@ -121,6 +124,7 @@ def options_from_args(args, **over):
         posterior_weight=getattr(args, "posterior_weight", 1.0),
         init_from=getattr(args, "init_from", None),
         gate_bias=getattr(args, "gate_bias", 0.0),
+        pointer_null=getattr(args, "pointer_null", False),
         minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
         progress=not args.no_progress, threads=args.threads)
     for k, v in over.items():

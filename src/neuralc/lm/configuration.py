@@ -48,6 +48,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
             parse is for programs of additions (see :class:`neuralc.lm.modeling.PointerParser`).
         gate_bias: the initial bias of the ordinal pointer's gate (σ(−4) ≈ 0.02: a token is no
             operand until training says so; tokens a task never showed keep that prior).
+        pointer_null: the ordinal pointer gets a null slot after the request, with a learned
+            score and value distribution, for inputs the request does not have (short lists).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
     """
@@ -63,7 +65,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  pointer_positions: int = 0, pointer: str = "attention",
                  selection_words: bool = False, selection_pool: str = "pooled",
                  selection_mode: str = "superposition", posterior_weight: float = 0.0,
-                 value_norm: bool = False, gate_bias: float = 0.0, **kwargs):
+                 value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
+                 **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -87,6 +90,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.posterior_weight = posterior_weight
         self.value_norm = value_norm
         self.gate_bias = gate_bias
+        self.pointer_null = pointer_null
         super().__init__(**kwargs)
 
 

@@ -96,7 +96,7 @@ class PointerParser(nn.Module):
 
     def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
                  mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
-                 gate_bias: float = 0.0):
+                 gate_bias: float = 0.0, null: bool = False):
         super().__init__()
         if mode not in ("attention", "ordinal"):
             raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
@@ -123,6 +123,13 @@ class PointerParser(nn.Module):
             self.gate.init_bias = gate_bias  # read by _init_weights
         self.positions = (nn.Parameter(torch.zeros(positions, hidden))
                           if positions and mode == "attention" else None)
+        # null: one more place to point at, after the request, with its own learned value
+        # distribution — where input i looks when the request has fewer than i operands (a short
+        # list: the value that makes the missing inputs sort after every real one)
+        if null and mode != "ordinal":
+            raise ValueError("the null slot needs the ordinal pointer")
+        self.null_score = nn.Parameter(torch.full((), -3.0)) if null else None
+        self.null_value = nn.Parameter(torch.zeros(n)) if null else None
 
     def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None):
         V = H if V is None else V
@@ -139,10 +146,15 @@ class PointerParser(nn.Module):
                 keys = keys + self.positions[: H.shape[1]]
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
         scores = scores.masked_fill(~real[:, None, :], torch.finfo(scores.dtype).min)
-        alpha = scores.softmax(-1)  # (B,S,T)
         if self.value_norm is not None:
             V = self.value_norm(V)
         values = self.value(V).softmax(-1)  # (B,T,N)
+        if self.null_score is not None:  # one more column: (B,S,T+1), the null slot last
+            null = self.null_score.to(scores.dtype).expand(*scores.shape[:2], 1)
+            alpha = torch.cat([scores, null], -1).softmax(-1)
+            parsed = alpha[..., :-1] @ values + alpha[..., -1:] * self.null_value.softmax(-1)
+            return parsed, alpha[..., :-1]
+        alpha = scores.softmax(-1)  # (B,S,T)
         return alpha @ values, alpha
 
 
@@ -244,6 +256,9 @@ class _Base(PreTrainedModel):
             if module.bias is not None:
                 init.constant_(module.bias, getattr(module, "init_bias", 0.0))
         elif isinstance(module, PointerParser):
+            if module.null_score is not None:
+                init.constant_(module.null_score, -3.0)
+                init.zeros_(module.null_value)
             if module.query is not None:
                 init.normal_(module.query, mean=0.0, std=1.0)
             if module.positions is not None:
@@ -289,7 +304,8 @@ class NeuralCompilerModel(_Base):
             self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
                                         getattr(config, "pointer", "attention"),
                                         value_norm=getattr(config, "value_norm", False),
-                                        gate_bias=getattr(config, "gate_bias", 0.0))
+                                        gate_bias=getattr(config, "gate_bias", 0.0),
+                                        null=getattr(config, "pointer_null", False))
         elif config.parse_head == "pooled":
             self.parser = nn.Linear(D, S * n)
         else:

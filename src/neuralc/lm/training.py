@@ -59,6 +59,7 @@ class TrainOptions:
     selection_mode: str = "programs"
     posterior_weight: float = 1.0
     gate_bias: float = 0.0  # initial bias of the ordinal pointer's gate
+    pointer_null: bool = False  # a null slot for inputs the request lacks (short lists)
     alu: str = "sparse"
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
@@ -229,7 +230,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                                  **({} if opts.baseline else {
                                      "selection_mode": opts.selection_mode,
                                      "posterior_weight": opts.posterior_weight,
-                                     "gate_bias": opts.gate_bias}))
+                                     "gate_bias": opts.gate_bias,
+                                     "pointer_null": opts.pointer_null}))
         if opts.init_from:
             from .checkpoint import init_from
 
