@@ -337,15 +337,34 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         "seconds": round(time.time() - t0, 1), "stopped": stopped, "out": out_dir,
     }
     if world > 1:
-        import torch.distributed as dist
-
-        shas = [None] * world
-        dist.all_gather_object(shas, _weights_sha(model))
-        summary["replica_sha256"] = shas
-        summary["replicas_identical"] = len(set(shas)) == 1
-        if own_pg:
-            dist.destroy_process_group()
+        del net  # the DDP reducer must not hold the last reference to the group (below)
+        summary.update(_compare_replicas(model, device, own_pg))
     return summary if rank == 0 else {}
+
+
+def _compare_replicas(model, device, own_pg: bool) -> dict:
+    """Every rank's weight digest, gathered; then the process group is torn down.
+
+    Teardown order matters (measured: a rank hung at exit under CPU load, gdb showed it): if the
+    last reference to the gloo process group is dropped by the DDP reducer's destructor on the
+    main thread (GIL held, joining gloo's worker threads) while a worker thread still destroys a
+    finished collective whose tensor's Python object it owns (it needs the GIL to free it), the
+    two wait on each other forever. So: the caller drops the DDP wrapper first; we gather into
+    tensors that Python keeps alive until after ``destroy_process_group``, and synchronise first.
+    """
+    import torch.distributed as dist
+
+    world = dist.get_world_size()
+    mine = torch.tensor(list(bytes.fromhex(_weights_sha(model))), dtype=torch.uint8,
+                        device=device)
+    gathered = [torch.empty_like(mine) for _ in range(world)]
+    dist.all_gather(gathered, mine)
+    shas = [bytes(g.cpu().tolist()).hex() for g in gathered]
+    dist.barrier()
+    if own_pg:
+        dist.destroy_process_group()
+    del mine, gathered  # only now: no collective can still hold them
+    return {"replica_sha256": shas, "replicas_identical": len(set(shas)) == 1}
 
 
 def _write_metrics(out_dir: str, metrics: list[dict]) -> None:
