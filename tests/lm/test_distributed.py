@@ -1,13 +1,15 @@
 """``torchrun --nproc_per_node=2`` on CPU (gloo): finishes, and both replicas hold identical
 weights.
 
-Marked ``serial``: ``make test`` runs it after the parallel suite, alone. Started beside the other
-xdist worker's heavy tests on a 2-core machine, the two gloo workers were seen to abort (SIGABRT)
-once and to hang past 300 s once; alone it passed every time (about 10 s). Session 2 saw one more
-hang (a 150 s timeout, then the retry passed in 23 s) with two training processes running beside
-it, and none in 12 further tries under the same load. Root cause not found: on a timeout the test
-now SIGABRTs the workers (PYTHONFAULTHANDLER=1 prints their Python stacks) and shows the stacks as
-a pytest warning, so the next hang says where it sat.
+Marked ``serial``: ``make test`` runs it after the parallel suite, alone. Session 1 saw the two
+gloo workers abort (SIGABRT) once and hang once beside other heavy tests. Session 2 caught a hung
+rank alive and read its stacks with gdb: a teardown deadlock — the DDP reducer's destructor, on
+the main thread with the GIL, joined gloo's worker threads while one of them, freeing a finished
+all-gather whose tensor's Python object it owned, waited for the GIL. Fixed in
+``neuralc.lm.training._compare_replicas`` (drop DDP first; gathered tensors outlive the group).
+The test keeps its diagnostics: on a timeout it SIGABRTs the workers (PYTHONFAULTHANDLER=1 prints
+their Python stacks) and shows the stacks as a pytest warning, then retries once. The SIGABRT of
+session 1 was not reproduced.
 """
 
 import json
