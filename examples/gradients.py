@@ -12,7 +12,9 @@ import neuralc
 from neuralc.machine import DifferentiableComputer, decompile_text
 
 torch.manual_seed(0)
-program = neuralc.assemble(open("examples/sum.asm").read(), "sum.asm", {"n": 16, "registers": 4})
+with open("examples/sum.asm") as f:
+    source = f.read()
+program = neuralc.assemble(source, "sum.asm", {"n": 16, "registers": 4})
 computer = DifferentiableComputer.from_program(program, alu="sparse")  # exact, frozen program
 
 logits = torch.zeros(1, 16, requires_grad=True)  # r1 = softmax(logits)
