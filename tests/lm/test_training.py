@@ -45,8 +45,15 @@ def test_stop_and_resume_equals_uninterrupted(runs, capsys):
         assert os.path.exists(os.path.join(b, name))
 
 
-def test_corrupt_and_pickled_checkpoints_are_refused(runs, capsys):
-    d = str(runs / "a")
+def _trained(tmp_path, capsys) -> str:
+    """A run of its own (xdist may run a test apart from the one that trained ``runs``)."""
+    d = str(tmp_path / "run")
+    assert _run(capsys, "--epochs", "1", "--out", d)[0] == 0
+    return d
+
+
+def test_corrupt_and_pickled_checkpoints_are_refused(tmp_path, capsys):
+    d = _trained(tmp_path, capsys)
     ckpt = os.path.join(d, "checkpoint.safetensors")
     with open(ckpt, "wb") as f:
         f.write(b"\x00garbage, not safetensors")
@@ -58,8 +65,8 @@ def test_corrupt_and_pickled_checkpoints_are_refused(runs, capsys):
     assert rc == 2 and "not a safetensors checkpoint" in err
 
 
-def test_predict_refuses_a_corrupt_model(runs, capsys):
-    d = str(runs / "b")
+def test_predict_refuses_a_corrupt_model(tmp_path, capsys):
+    d = _trained(tmp_path, capsys)
     assert main(["predict", d, "Add 3 and 4", "--json"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(res) >= {"answer", "programs", "inputs", "halted"}

@@ -109,9 +109,8 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
                      outputs=task.outputs, n=task.n, max_depth=task.max_depth, alu=alu,
                      pooling=pooling, parse_head=parse_head, pointer=pointer,
                      pointer_positions=pointer_positions, selection_words=selection_words,
-                     selection_pool=selection_pool, **options)
-    if not baseline:
-        config.selection_mode, config.posterior_weight = selection_mode, posterior_weight
+                     selection_pool=selection_pool, selection_mode=selection_mode,
+                     posterior_weight=posterior_weight, **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

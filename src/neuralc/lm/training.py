@@ -227,11 +227,9 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                                  pointer=opts.pointer, pointer_positions=opts.pointer_positions,
                                  selection_words=opts.selection_words,
                                  selection_pool=opts.selection_pool,
-                                 **({} if opts.baseline else {
-                                     "selection_mode": opts.selection_mode,
-                                     "posterior_weight": opts.posterior_weight,
-                                     "gate_bias": opts.gate_bias,
-                                     "pointer_null": opts.pointer_null}))
+                                 selection_mode=opts.selection_mode,
+                                 posterior_weight=opts.posterior_weight,
+                                 gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
         if opts.init_from:
             from .checkpoint import init_from
 
