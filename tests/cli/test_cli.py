@@ -215,8 +215,6 @@ def test_cli_json_equals_the_reference_on_the_case_table(case, tmp_path, capsys)
 
 
 def test_machine_backend_matches_the_reference(tmp_path, capsys):
-    pytest.importorskip("torch")
-    pytest.importorskip("neuralc.machine")
     case = cases.case("call_ret_store")
     f = tmp_path / "c.asm"
     f.write_text(case.source)
@@ -304,7 +302,6 @@ def test_py_bad_arguments(py, capsys, monkeypatch, extra, message):
 
 
 def test_py_machine_backend(py, capsys):
-    pytest.importorskip("torch")
     rc, out, err = in_process(capsys, "run", py / "fib.py", "--args", "9", "--json",
                               "--backend", "machine", "--n", "64")
     assert rc == 0 and err == ""
@@ -377,7 +374,6 @@ def test_public_api():
     assert neuralc.assemble(neuralc.format_program(p)) == p
     with pytest.raises(AttributeError):
         neuralc.no_such_thing  # noqa: B018
-    pytest.importorskip("torch")
     from neuralc.machine import run_machine
 
     assert neuralc.run_machine is run_machine
@@ -385,10 +381,8 @@ def test_public_api():
 
 def test_public_compile_python():
     import neuralc
+    from neuralc.lang import pysub
 
-    pysub = pytest.importorskip("neuralc.lang.pysub")
-    if not hasattr(pysub, "compile_python"):
-        pytest.skip("neuralc.lang.pysub.compile_python has not landed yet")
     assert neuralc.compile_python is pysub.compile_python
 
 

@@ -12,11 +12,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from pysub_cases import CASES, Case, cpython
 
+from neuralc.lang.asm import assemble
 from neuralc.lang.errors import CompileError, RuntimeProgramError, UsageError
 from neuralc.lang.interp import run_reference
 from neuralc.lang.printer import format_program
 from neuralc.lang.program import Sizes
 from neuralc.lang.pysub import compile_python, run_python
+from neuralc.machine import run_machine
 
 ERROR_WORDS = {ZeroDivisionError: "division or modulo by zero", IndexError: "index out of range",
                MemoryError: "out of memory", RecursionError: "call stack overflowed"}
@@ -65,13 +67,10 @@ MACHINE = [c for c in CASES if c.machine]
 
 @pytest.mark.parametrize("case", MACHINE, ids=[c.name for c in MACHINE])
 def test_sharp_machine_matches_reference(case: Case):
-    machine = pytest.importorskip("neuralc.machine")
-    if not hasattr(machine, "run_machine"):
-        pytest.skip("neuralc.machine.run_machine is not there yet")
     compiled = compile_python(case.source, case.name, case.sizes, case.function)
     registers, memory = compiled.inputs(case.args)
     ref = run_reference(compiled.program, registers, memory, STEPS)
-    out = machine.run_machine(compiled.program, registers, memory, max_steps=ref.steps + 1)
+    out = run_machine(compiled.program, registers, memory, max_steps=ref.steps + 1)
     assert bool(out.halted) and int(out.steps) == ref.steps
     if case.raises:
         with pytest.raises(RuntimeProgramError):
@@ -85,8 +84,7 @@ def test_printed_program_carries_the_source_and_reassembles():
     compiled = compile_python(source, "loop.py")
     text = format_program(compiled.program)
     assert "; 3: for i in range(a):" in text and "; 4: s += i" in text
-    asm = pytest.importorskip("neuralc.lang.asm")
-    again = asm.assemble(text, "loop.asm")
+    again = assemble(text, "loop.asm")
     assert again == compiled.program
 
 

@@ -78,8 +78,5 @@ SHARP = [("calc_add", [100, 50]), ("calc_mul", [7, 9]), ("calc_lt", [3, 4]), ("f
 
 @pytest.mark.parametrize("name,args", SHARP, ids=[s[0] for s in SHARP])
 def test_sharp_machine_sample(name, args):
-    machine = pytest.importorskip("neuralc.machine")
-    if not hasattr(machine, "run_machine"):
-        pytest.skip("neuralc.machine.run_machine is not there yet")
     entry = library.get(name)
     assert entry.run(args, backend="machine") == entry.reference(args, entry.sizes.n)

@@ -1,15 +1,15 @@
 """``torchrun --nproc_per_node=2`` on CPU (gloo): finishes, and both replicas hold identical
 weights.
 
-Marked ``serial``: ``make test`` runs it after the parallel suite, alone. Session 1 saw the two
-gloo workers abort (SIGABRT) once and hang once beside other heavy tests. Session 2 caught a hung
-rank alive and read its stacks with gdb: a teardown deadlock — the DDP reducer's destructor, on
-the main thread with the GIL, joined gloo's worker threads while one of them, freeing a finished
+Marked ``serial``: ``make test`` runs it after the parallel suite, alone. Beside other heavy
+tests the two gloo workers once aborted (SIGABRT) and once hung. The hang was a teardown
+deadlock, read from a live rank's stacks with gdb: the DDP reducer's destructor, on the main
+thread with the GIL, joined gloo's worker threads while one of them, freeing a finished
 all-gather whose tensor's Python object it owned, waited for the GIL. Fixed in
 ``neuralc.lm.training._compare_replicas`` (drop DDP first; gathered tensors outlive the group).
 The test keeps its diagnostics: on a timeout it SIGABRTs the workers (PYTHONFAULTHANDLER=1 prints
-their Python stacks) and shows the stacks as a pytest warning, then retries once. The SIGABRT of
-session 1 was not reproduced.
+their Python stacks) and shows the stacks as a pytest warning, then retries once. The SIGABRT
+was not reproduced.
 """
 
 import json

@@ -11,8 +11,6 @@ import pytest
 
 from neuralc.lang.asm import assemble
 from neuralc.lang.interp import run_reference
-
-torch = pytest.importorskip("torch")
 from neuralc.machine import run_machine
 
 STRESS = """
