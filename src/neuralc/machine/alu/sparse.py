@@ -245,8 +245,9 @@ class SparseALU(ALU):
 
     name = "sparse"
 
-    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None):
-        super().__init__(n)
+    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None,
+                 ops=None):
+        super().__init__(n, ops)
         if trainable:
             raise UsageError("the sparse ALU has fixed tables; use --alu dense for a trainable table")
         pow2 = n & (n - 1) == 0
@@ -348,6 +349,7 @@ class SparseALU(ALU):
                 needed: frozenset[str] | None) -> torch.Tensor:
         """Every op's output (B, A_t, N), ops in block order (``block_order`` maps them back)."""
         N = self.n
+        needed = self.computed if needed is None else needed
         blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of block_order
 
         def skip(*ops: str) -> bool:  # the costly routes are skipped when not needed
