@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
+from neuralc.bench import bench_alu, format_report
 from neuralc.cli.main import main
-from neuralc.machine.bench import bench_alu, format_report
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,7 @@ def test_bad_options_are_usage_errors(argv, capsys):
 
 
 def test_memory_probe_in_a_fresh_process():
-    from neuralc.machine.bench import _probe_in_subprocess
+    from neuralc.bench.alu import _probe_in_subprocess
 
     probe = _probe_in_subprocess("dense", 32, 32, torch.float32)
     # the dense lookup's (B, A_t·N²) outer product alone is 2.4 MiB
