@@ -4,7 +4,8 @@
 ``j = q·k + l`` with ``0 ≤ l < k`` and split the pairs (j, k):
 
 * ``q = 0`` (``j < k``): ``o_l += u_l·Σ_{k > l} v_k`` — a cumulative sum, O(N);
-* small divisors ``k ≤ k_s`` (``q ≥ 1``): the ~N·k_s pairs one by one (gather, index_add);
+* small divisors ``k ≤ k_s`` (``q ≥ 1``): ``R_k[l] = Σ_{q≥1} u[q·k + l]`` for every
+  ``l < k ≤ k_s`` by one matmul with a constant 0/1 matrix (k_s²/2, N), then ``v_k·R_k[l]``;
 * large divisors, in blocks ``β = [a_β, b_β)`` of k: for ``l < a_β`` the condition ``l < k``
   holds for every k of the block, so the block adds the *correlation*
   ``Σ_d H_β[d]·u[d + l]`` with ``H_β[d] = Σ_{k ∈ β, q ≥ 1, q·k = d} v_k`` (the block's divisors
@@ -13,10 +14,10 @@
 * the rest, ``a_β ≤ l < k`` inside a block (a triangle per block and quotient), pair by pair.
 
 Blocks ``(n/(m+1), n/m]`` (quotients up to m) make the triangles small: ~n²/30 pairs in
-all, against n² for the index table; with ``k_s ≈ n/M`` the pairs cost O(n²/M + n²/30) and the
-FFTs O(M·n log n). Shapes: ``u``, ``v`` (B, N) → (B, N). The FFT subtracts, so callers run
-this in float64 and flush its rounding noise (see :mod:`.sparse`); autograd differentiates
-every step exactly.
+all, against n² for the index table; with ``k_s = n/M`` and M ≈ √n/2 blocks, the matmul costs
+O(n·k_s²/2), the FFTs O(M·n log n), the triangles O(n²/30). Shapes: ``u``, ``v`` (B, N) →
+(B, N). The FFT subtracts, so it runs in float64, and callers flush its rounding noise (see
+:mod:`.sparse`); autograd differentiates every step exactly.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from itertools import pairwise
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 __all__ = ["BlockMod"]
 
@@ -36,32 +38,68 @@ def _blocks(n: int, m_max: int) -> tuple[int, list[tuple[int, int]]]:
     return edges[0] - 1, [(a, b) for a, b in pairwise(edges) if a < b]
 
 
-class BlockMod(nn.Module):
-    """``o_l = Σ_{jk: j mod k = l} u_j v_k`` (``j mod 0 = 0``) as in the module docstring."""
+class _Correlate(torch.autograd.Function):
+    """``C[b, p, l] = Σ_d H[b, p, d]·u[b, d + l]`` (u = 0 beyond N), l < N, by FFTs of length 2N.
 
-    def __init__(self, n: int, blocks: int | None = None):
+    Backward with the forward's spectra: ``∂H[d] = Σ_l g[l]·u[d + l]`` (the same correlation
+    of g with u) and ``∂u[m] = Σ_p Σ_{d+l=m} H[p, d]·g[p, l]`` (a convolution, summed over
+    p in the frequency domain): four FFTs of P rows in all, where autograd's own backward of
+    ``rfft``/``irfft`` takes complex FFTs of the padded length.
+    """
+
+    @staticmethod
+    def forward(ctx, H, u):
+        N = u.shape[-1]
+        fh = torch.fft.rfft(H, n=2 * N)  # (B, P, N + 1)
+        fu = torch.fft.rfft(u, n=2 * N).unsqueeze(1)  # (B, 1, N + 1)
+        ctx.save_for_backward(fh, fu)
+        return torch.fft.irfft(fh.conj() * fu, n=2 * N)[..., :N]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        fh, fu = ctx.saved_tensors
+        N = g.shape[-1]
+        fg = torch.fft.rfft(g, n=2 * N)
+        gH = torch.fft.irfft(fg.conj() * fu, n=2 * N)[..., :N] if ctx.needs_input_grad[0] else None
+        gu = (torch.fft.irfft((fh * fg).sum(1), n=2 * N)[..., :N]
+              if ctx.needs_input_grad[1] else None)
+        return gH, gu
+
+
+class BlockMod(nn.Module):
+    """``o_l = Σ_{jk: j mod k = l} u_j v_k`` (``j mod 0 = 0``) as in the module docstring.
+
+    ``dtype``: the machine's dtype, for the constant matrix of the small divisors. The parts
+    that only add (quotient 0, small divisors, triangles) run in the inputs' dtype; the FFT in
+    float64. The result is float64.
+    """
+
+    def __init__(self, n: int, blocks: int | None = None, dtype=torch.float32):
         super().__init__()
         self.n = n
         m_max = blocks or max(2, math.ceil(math.sqrt(n) / 2))
         small, spans = _blocks(n, m_max)
         self.blocks = len(spans)
-        # pairs done one by one: (j, k) → l; small divisors (every q ≥ 1) and the triangles
-        J, Kd = [torch.zeros(0, dtype=torch.long)], [torch.ones(0, dtype=torch.long)]
-        for k in range(1, small + 1):
-            j = torch.arange(k, n)
-            J.append(j)
-            Kd.append(torch.full_like(j, k))
+        # small divisors: R[(k, l)] = Σ_{q ≥ 1} u[q·k + l] for l < k ≤ k_s, one matrix (S, N)
+        k_of = torch.cat([torch.full((k,), k) for k in range(1, small + 1)] + [torch.zeros(0)])
+        l_of = torch.cat([torch.arange(k) for k in range(1, small + 1)] + [torch.zeros(0)])
+        k_of, l_of = k_of.long(), l_of.long()
+        j = torch.arange(n)
+        fold = (j >= k_of.view(-1, 1)) & (j % k_of.clamp(min=1).view(-1, 1) == l_of.view(-1, 1))
+        self.register_buffer("small_fold", fold.to(dtype), persistent=False)
+        self.register_buffer("small_k", k_of, persistent=False)
+        self.register_buffer("small_l", l_of, persistent=False)
         # H rows: (block, d = q·k) ← v_k; and the triangles a ≤ l < k with q·k + l < n
         empty = torch.zeros(0, dtype=torch.long)
-        hb, hd, hk = [empty], [empty], [empty]
+        J, Kd, hb, hd, hk = [empty], [empty], [empty], [empty], [empty]
         for beta, (a, b) in enumerate(spans):
             for k in range(a, b):
                 q = torch.arange(1, (n - 1) // k + 1)
                 hb.append(torch.full_like(q, beta))
                 hd.append(q * k)
                 hk.append(torch.full_like(q, k))
-                l = torch.arange(a, k)
-                j = (q.view(-1, 1) * k + l).reshape(-1)
+                j = (q.view(-1, 1) * k + torch.arange(a, k)).reshape(-1)
                 j = j[j < n]
                 J.append(j)
                 Kd.append(torch.full_like(j, k))
@@ -69,11 +107,11 @@ class BlockMod(nn.Module):
         self.pairs = J.numel()
         self.register_buffer("pair_j", J, persistent=False)
         self.register_buffer("pair_k", Kd, persistent=False)
-        self.register_buffer("pair_l", J % Kd, persistent=False)
+        self.register_buffer("pair_l", J % Kd.clamp(min=1), persistent=False)
         self.register_buffer("h_index", torch.cat(hb) * n + torch.cat(hd), persistent=False)
         self.register_buffer("h_k", torch.cat(hk), persistent=False)
         # output l reads the suffix sum of blocks with a > l: row β(l) (l < last a), else none
-        starts = torch.tensor([a for a, _ in spans])
+        starts = torch.tensor([a for a, _ in spans], dtype=torch.long)
         l = torch.arange(n)
         row = torch.searchsorted(starts, l, right=True)  # first block with a > l
         reach = row < len(spans)
@@ -88,16 +126,18 @@ class BlockMod(nn.Module):
         above = vt.flip(0).cumsum(0).flip(0)  # Σ_{k ≥ l} v_k
         o = ut * torch.cat([above[1:], torch.zeros_like(vt[:1])])
         o = torch.cat([o[:1] + vt[:1] * ut.sum(0, keepdim=True), o[1:]])
-        # pairs one by one
-        o = o.index_add(0, self.pair_l, ut.index_select(0, self.pair_j) * vt.index_select(0, self.pair_k))
+        # small divisors: one matmul with the fold matrix; triangles: pair by pair
+        folded = self.small_fold.to(ut.dtype) @ ut  # (S, B)
+        o = o.index_add(0, self.small_l, folded * vt.index_select(0, self.small_k))
+        o = o.index_add(0, self.pair_l,
+                        ut.index_select(0, self.pair_j) * vt.index_select(0, self.pair_k))
+        o = o.t().to(torch.float64)
         if P:
             # blocks: H (P, N, B) suffix-summed over blocks, correlated with u by one FFT
             H = vt.new_zeros(P * N, vt.shape[1]).index_add(0, self.h_index,
                                                            vt.index_select(0, self.h_k))
             H = H.view(P, N, -1).flip(0).cumsum(0).flip(0).permute(2, 0, 1)  # (B, P, N)
-            x = torch.cat([H, u.unsqueeze(1)], 1)
-            spec = torch.fft.rfft(torch.cat([x, torch.zeros_like(x)], -1), dim=-1)
-            corr = torch.fft.irfft(spec[:, :P].conj() * spec[:, P:], n=2 * N, dim=-1)[..., :N]
+            corr = _Correlate.apply(H.to(torch.float64), u.to(torch.float64))  # (B, P, N)
             picked = corr.reshape(-1, P * N).index_select(1, self.out_index)  # (B, ·)
-            o = o.index_add(0, self.out_l, picked.t())
-        return o.t()
+            o = o.index_add(1, self.out_l, picked)
+        return o

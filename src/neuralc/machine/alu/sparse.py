@@ -257,7 +257,7 @@ class SparseALU(ALU):
         # divisors; else index tables
         by_fft = self.use_fft and n >= _MULMOD_MIN_N
         self.log_mul = LogMul(n) if by_fft and log_mul_supported(n) else None
-        self.block_mod = BlockMod(n) if by_fft else None
+        self.block_mod = BlockMod(n, dtype=dtype) if by_fft else None
         direct = {"mul"} if self.log_mul is None else set()
         if self.block_mod is None:
             direct |= {"mod"}
@@ -402,7 +402,7 @@ class SparseALU(ALU):
                         else self.log_mul(uvw[0], uvw[1]).unsqueeze(1))
         if self.block_mod is not None:
             wide.append(zeros(1).to(_WIDE) if skip("mod")
-                        else self.block_mod(uvw[0], uvw[1]).unsqueeze(1))
+                        else self.block_mod(u, v).unsqueeze(1))
         blocks.append(_clean(torch.cat(wide, 1)).to(u.dtype))
 
         if self.table_ops:
