@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 __all__ = ["LogMul", "log_mul_supported"]
 
@@ -70,18 +71,51 @@ class LogMul(nn.Module):
         B, K, L = u.shape[0], self.K, self.L
         uv = torch.stack([u, v])  # (2, B, N)
         lifted = uv.view(2 * B, -1).index_select(1, self.lift).view(2, B, K, 2, L)
-        # the characters of Z_2 × Z_L: a sum and a difference over σ, a real FFT over e
-        x0, x1 = lifted.unbind(3)
-        spec = torch.fft.rfft(torch.stack([x0 + x1, x0 - x1], 3), dim=-1)  # (2, B, K, 2, F)
-        # valuations add: a linear convolution over a, by a DFT of length 2K written as small
-        # matrices (one GEMM each way; K ≤ 20)
-        at = torch.einsum("pa,xbasf->xbpsf", self.dft.to(spec.dtype), spec)  # (2, B, 2K, 2, F)
-        prod = torch.einsum("cp,bpsf->bcsf", self.idft.to(spec.dtype), at[0] * at[1])
-        w0, w1 = torch.fft.irfft(prod, n=L, dim=-1).unbind(2)  # (B, K, L) each
-        W = torch.stack([w0 + w1, w0 - w1], 2) / 2  # (B, K, 2, L)
+        W = _GroupConvolve.apply(lifted, self.dft, self.idft)  # (B, K, 2, L)
         o = torch.zeros_like(u).index_add(1, self.lift, W.reshape(B, -1) * self.scale.to(u.dtype))
         # zero: valuations adding up to K or more (μ[K] = the mass at 0)
         mass = uv.new_zeros(2, B, K + 1).index_add(2, self.valuation, uv)
         tail_v = mass[1].flip(-1).cumsum(-1)  # tail_v[i] = Σ_{b ≥ K−i} μ_v[b]
         zero = (mass[0] * tail_v).sum(-1, keepdim=True)
         return o + torch.cat([zero, torch.zeros_like(u[:, 1:])], -1)
+
+
+def _spectrum(x: torch.Tensor, dft: torch.Tensor) -> torch.Tensor:
+    """(…, K, 2, L) real → (…, 2K, 2, L/2 + 1) complex: the characters of Z_2 (a sum and a
+    difference over σ), a real FFT over e, and a DFT of length 2K over the zero-padded
+    valuation axis, as one small matrix (K ≤ 20)."""
+    x0, x1 = x.unbind(-2)
+    spec = torch.fft.rfft(torch.stack([x0 + x1, x0 - x1], -2), dim=-1)
+    return torch.einsum("pa,...asf->...psf", dft.to(spec.dtype), spec)
+
+
+def _inverse(spec: torch.Tensor, idft: torch.Tensor, L: int) -> torch.Tensor:
+    """The inverse of :func:`_spectrum`, keeping the first K valuations: (…, K, 2, L) real."""
+    w0, w1 = torch.fft.irfft(torch.einsum("cp,...psf->...csf", idft.to(spec.dtype), spec),
+                             n=L, dim=-1).unbind(-2)
+    return torch.stack([w0 + w1, w0 - w1], -2) / 2
+
+
+class _GroupConvolve(torch.autograd.Function):
+    """``W[c, w] = Σ_{a+b=c} Σ_{t·t'=w} U[a, t]·V[b, t']`` for ``x = (U, V)`` (2, B, K, 2, L).
+
+    Backward from the forward's spectra: ``∂U = Σ g[a+b, t·t']·V[b, t']``, a correlation, is
+    ``inverse(conj(ŝ_V)·ŝ_g)`` (the valuation axis is padded to 2K, so nothing wraps), and
+    likewise ``∂V``: one transform of g and two inverses, where autograd would differentiate
+    every FFT and matrix of the forward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dft, idft):
+        spec = _spectrum(x, dft)  # (2, B, 2K, 2, F)
+        ctx.save_for_backward(spec, dft, idft)
+        ctx.L = x.shape[-1]
+        return _inverse(spec[0] * spec[1], idft, ctx.L)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        spec, dft, idft = ctx.saved_tensors
+        sg = _spectrum(g, dft)  # (B, 2K, 2, F)
+        swapped = torch.stack([spec[1], spec[0]]).conj_physical()  # ∂U reads V, ∂V reads U
+        return _inverse(swapped * sg, idft, ctx.L), None, None
