@@ -25,9 +25,9 @@ div                ``P(a // b = l) = Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 
 mul                n = 2^K ≥ 256: valuations add, odd parts multiply as sums of discrete  B·N log²N
                    logarithms (base 5, sign −1): one FFT over (valuation, sign, log),
                    :mod:`.logmul`
-mod                n ≥ 256: cumulative sums (quotient 0), FFT correlations over blocks   B·N^1.5
-                   of large divisors, the ~N·√N/2 + N²/30 remaining pairs one by one,     + B·N²/30
-                   :mod:`.modulo`
+mod                n ≥ 256: cumulative sums (quotient 0), FFT correlations over blocks   B·N^1.5 log N
+                   of large divisors, small divisors by one matmul (2N² multiply-adds),   + B·N²
+                   the ~N²/30 remaining pairs one by one: :mod:`.modulo`
 mul, mod           n < 256 (and mul for n not a power of two): index table ``L_i[j, k]``:  B·N²
 (small n)          the outer product ``u⊗v`` (B, N²) scatter-added into N values;
                    backward ``G[j,k] = g[L_i[j,k]]``, ``∂u = G v``, ``∂v = Gᵀ u``; in
