@@ -67,7 +67,7 @@ def render() -> str:
     out = [
         "# The standard library",
         "",
-        "Compiled programs the paper's experiments and users need (PAPER §4.1), in",
+        "Compiled programs the paper's experiments and users need (arXiv 2407.04899), in",
         "`src/neuralc/library/programs/` (Python subset or assembly); the one-operation",
         "calculators are made from the instruction registry. Every program is tested against a",
         "CPython oracle on 100 random valid inputs (reference interpreter) and on a sample on the",
