@@ -2,8 +2,8 @@
 
 Prints progress per measurement on stderr and the result table (markdown) on stdout, and
 writes ``bench.json`` and ``bench.md`` to ``--out`` (default ``docs/bench``). Runs with one
-torch thread unless ``--threads`` says otherwise. See :mod:`neuralc.machine.bench` for what is
-measured and how.
+torch thread unless ``--threads`` says otherwise. See :mod:`neuralc.bench` for what is
+measured and how; every time is in milliseconds.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def main(args) -> int:
     import torch
 
-    from ..machine.bench import QUICK_SIZES, SIZES, format_report, run_bench, save_report
+    from ..bench import QUICK_SIZES, SIZES, format_report, run_bench, save_report
     from ..machine.sharp import parse_device
 
     device = parse_device(args.device)

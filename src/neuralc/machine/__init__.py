@@ -14,7 +14,6 @@ from .computer import DifferentiableComputer
 from .decompile import decompile, decompile_text, entropies
 from .freeze import FrozenMask, freeze, freeze_module, line_mask
 from .params import FIELDS, ProgramParams, ProgramProbs, encode
-from .profile import bench_machine
 from .run import RunOutput, run
 from .sharp import MachineRunResult, run_machine
 from .state import State, initial_state
@@ -30,7 +29,6 @@ __all__ = [
     "ProgramTensors",
     "RunOutput",
     "State",
-    "bench_machine",
     "decompile",
     "decompile_text",
     "encode",

@@ -18,12 +18,13 @@ from .state import State, initial_state
 __all__ = ["DifferentiableComputer", "resolve_alu"]
 
 
-def resolve_alu(alu, n: int, dtype: torch.dtype, device=None) -> nn.Module:
-    """An ALU module: ``alu`` itself, or ``make_alu(alu, n, ...)`` when it is a name."""
+def resolve_alu(alu, n: int, dtype: torch.dtype, device=None, ops=None) -> nn.Module:
+    """An ALU module: ``alu`` itself, or ``make_alu(alu, n, ..., ops=ops)`` when it is a name
+    (``ops``: compute only these table ops, for a program that is not trained)."""
     if isinstance(alu, str):
         from .alu import make_alu
 
-        return make_alu(alu, n, dtype=dtype, device=device)
+        return make_alu(alu, n, dtype=dtype, device=device, ops=ops)
     return alu
 
 
@@ -59,6 +60,12 @@ class DifferentiableComputer(nn.Module):
         """Compile ``program`` (:func:`encode`) into a computer."""
         params = encode(program, W=W, logits=logits, sharpness=sharpness, dtype=dtype,
                         device=device, trainable=trainable)
+        if isinstance(alu, str) and not (logits or trainable):
+            # a fixed one-hot program: the ALU computes only the ops it uses
+            from .alu import program_ops
+
+            alu = resolve_alu(alu, program.sizes.n, dtype, params.instr.device,
+                              ops=program_ops(program))
         return cls(params, alu, faithful_writes=faithful_writes)
 
     @property

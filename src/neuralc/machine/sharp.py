@@ -17,6 +17,7 @@ import torch
 from ..lang.errors import UsageError
 from ..lang.interp import DEFAULT_MAX_STEPS
 from ..lang.program import Program
+from .alu import program_ops
 from .computer import resolve_alu
 from .params import encode
 from .state import initial_state
@@ -97,7 +98,7 @@ def run_machine(
     dev = parse_device(device)
     sizes = program.sizes
     try:
-        alu_module = resolve_alu(alu, sizes.n, dt, dev)
+        alu_module = resolve_alu(alu, sizes.n, dt, dev, ops=program_ops(program))
     except (ValueError, MemoryError) as e:
         raise UsageError(str(e)) from e
     if check_every is None:

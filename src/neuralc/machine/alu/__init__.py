@@ -13,6 +13,8 @@ distributions, and returns ``o`` (B, N) with ``o_l = Σ_i f_i Σ_jk u_j v_k T[i,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 
 from neuralc.isa.registry import TABLE_OPS
@@ -21,29 +23,41 @@ from neuralc.lang.errors import UsageError
 from .base import ALU
 from .binary import binary_to_unit, unit_to_binary
 
-__all__ = ["ALU", "ALUS", "TABLE_OPS", "binary_to_unit", "make_alu", "unit_to_binary"]
+__all__ = ["ALU", "ALUS", "TABLE_OPS", "binary_to_unit", "make_alu", "program_ops",
+           "unit_to_binary"]
 
 ALUS: tuple[str, ...] = ("dense", "sparse", "circuit")
 
 
+def program_ops(program) -> frozenset[str]:
+    """The table ops a program's instructions use (``program``: a ``neuralc.lang`` Program)."""
+    return frozenset(op.name for line in program.lines for op in line
+                     if op.instruction.kind == "table")
+
+
 def make_alu(name: str, n: int, *, trainable: bool = False, dtype=torch.float32, device=None,
-             **options) -> ALU:
+             ops: Iterable[str] | None = None, **options) -> ALU:
     """Build the ALU called ``name`` (one of :data:`ALUS`) for values ``0..n-1``.
 
-    ``trainable`` makes the dense table a parameter (the other ALUs have none). ``options`` go to
+    ``trainable`` makes the dense table a parameter (the other ALUs have none). ``ops`` (a
+    subset of ``TABLE_OPS``): compute only these ops, e.g. :func:`program_ops` of a program
+    that is not trained (see :class:`ALU`). ``options`` go to
     the ALU's constructor (e.g. ``memory_limit=`` bytes for the dense table). Sizes that cannot
     work raise :class:`UsageError` before anything large is allocated.
     """
     if name == "dense":
         from .dense import DenseALU
 
-        return DenseALU(n, trainable=trainable, dtype=dtype, device=device, **options)
+        return DenseALU(n, trainable=trainable, dtype=dtype, device=device, ops=ops,
+                        **options)
     if name == "sparse":
         from .sparse import SparseALU
 
-        return SparseALU(n, trainable=trainable, dtype=dtype, device=device, **options)
+        return SparseALU(n, trainable=trainable, dtype=dtype, device=device, ops=ops,
+                        **options)
     if name == "circuit":
         from .circuit import CircuitALU
 
-        return CircuitALU(n, trainable=trainable, dtype=dtype, device=device, **options)
+        return CircuitALU(n, trainable=trainable, dtype=dtype, device=device, ops=ops,
+                        **options)
     raise UsageError(f"unknown ALU {name!r} (choose from {', '.join(ALUS)})")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
 from neuralc.isa.registry import TABLE_OPS
+from neuralc.lang.errors import UsageError
 
 __all__ = ["ALU"]
 
@@ -22,19 +25,34 @@ class ALU(nn.Module):
     Unary ops have ``T[i, j, k, :] = onehot(fn_i(j))`` for every ``k``, so for them the sum over
     ``k`` only multiplies by ``Σ_k v_k`` (= 1 for a distribution). Extra leading dimensions are
     allowed (``f`` (..., A_t), ``u``, ``v`` (..., N)).
+
+    With ``ops`` (a subset of ``TABLE_OPS``, e.g. the ops a program's instructions use) the ALU
+    computes only those: the weights of the other ops are ignored (their outputs and
+    ``∂/∂f_i`` are 0) and their routes never run. ``f`` keeps its A_t columns, so such an ALU is
+    a drop-in replacement wherever ``f`` is fixed (a compiled program that is not trained).
     """
 
     name: str = "?"
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, ops: Iterable[str] | None = None):
         super().__init__()
         if n < 2:
             raise ValueError(f"n must be at least 2 (got {n})")
         self.n = n
         self.ops: tuple[str, ...] = TABLE_OPS
+        self.computed: frozenset[str] | None = None
+        if ops is not None:
+            unknown = sorted(set(ops) - set(TABLE_OPS))
+            if unknown:
+                raise UsageError(f"unknown ALU ops {', '.join(unknown)} "
+                                 f"(the table ops are {', '.join(TABLE_OPS)})")
+            self.computed = frozenset(ops)
+            mask = torch.tensor([float(op in self.computed) for op in TABLE_OPS])
+            self.register_buffer("op_mask", mask, persistent=False)
 
     def extra_repr(self) -> str:
-        return f"n={self.n}"
+        only = "" if self.computed is None else f", ops={sorted(self.computed)}"
+        return f"n={self.n}{only}"
 
     def forward(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         lead = u.shape[:-1]
@@ -44,6 +62,8 @@ class ALU(nn.Module):
                 f"got {tuple(f.shape)}, {tuple(u.shape)}, {tuple(v.shape)}"
             )
         f2 = f.reshape(-1, f.shape[-1])
+        if self.computed is not None:  # the ops not computed contribute nothing
+            f2 = f2 * self.op_mask.to(f2.dtype)
         o = self._mix(f2, u.reshape(-1, self.n), v.reshape(-1, self.n))
         return o.reshape(*lead, self.n)
 
@@ -65,11 +85,13 @@ class ALU(nn.Module):
         return 0
 
     def _needed(self, f: torch.Tensor) -> frozenset[str] | None:
-        """The ops with a non-zero weight somewhere, or None (all) when f needs a gradient."""
+        """The ops to compute: those with a non-zero weight somewhere, or all (None) when f
+        needs a gradient; never more than :attr:`computed`."""
         if torch.is_grad_enabled() and f.requires_grad:
-            return None
+            return self.computed
         used = (f != 0).any(0).tolist()
-        return frozenset(op for op, x in zip(self.ops, used) if x)
+        needed = frozenset(op for op, x in zip(self.ops, used) if x)
+        return needed if self.computed is None else needed & self.computed
 
     def per_op(self, u: torch.Tensor, v: torch.Tensor,
                needed: frozenset[str] | None = None) -> torch.Tensor:

@@ -132,8 +132,9 @@ class CircuitALU(ALU):
 
     name = "circuit"
 
-    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None):
-        super().__init__(n)
+    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None,
+                 ops=None):
+        super().__init__(n, ops)
         if n < 2 or n & (n - 1):
             raise UsageError(
                 f"the circuit ALU needs n to be a power of two (2, 4, ..., 1024), got n={n}; "

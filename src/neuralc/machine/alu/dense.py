@@ -28,11 +28,13 @@ __all__ = ["DenseALU", "default_memory_limit", "dense_table_bytes"]
 _GIB = 1 << 30
 
 
-def dense_table_bytes(n: int, dtype=torch.float32, *, trainable: bool = False) -> int:
-    """Bytes the dense table needs: A_t·N³ numbers (twice that with its gradient)."""
+def dense_table_bytes(n: int, dtype=torch.float32, *, trainable: bool = False,
+                      ops: int | None = None) -> int:
+    """Bytes the dense table needs: A_t·N³ numbers (twice that with its gradient); ``ops``
+    tables instead of A_t when the ALU computes only some ops."""
     from neuralc.isa.registry import TABLE_OPS
 
-    numbers = len(TABLE_OPS) * n**3
+    numbers = (len(TABLE_OPS) if ops is None else ops) * n**3
     item = torch.empty((), dtype=dtype).element_size()
     return numbers * item * (2 if trainable else 1)
 
@@ -67,17 +69,19 @@ class DenseALU(ALU):
     name = "dense"
 
     def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None,
-                 memory_limit: int | None = None):
-        super().__init__(n)
-        need = dense_table_bytes(n, dtype, trainable=trainable)
+                 memory_limit: int | None = None, ops=None):
+        super().__init__(n, ops)
+        # with ops: only their tables, T (R, N, N, N), and f's columns of them (``rows``)
+        rows = [i for i, op in enumerate(self.ops) if self.computed is None or op in self.computed]
+        need = dense_table_bytes(n, dtype, trainable=trainable, ops=len(rows))
         limit = default_memory_limit(device) if memory_limit is None else memory_limit
         if need > limit:
             raise UsageError(
                 f"dense ALU at n={n} needs {need / _GIB:.2f} GiB for its table "
                 f"(limit {limit / _GIB:.2f} GiB); use --alu sparse"
             )
-        L = index_table(n).to(device)  # (A_t, N, N)
-        T = torch.zeros(len(self.ops), n, n, n, dtype=dtype, device=device)
+        L = index_table(n)[rows].to(device)  # (R, N, N)
+        T = torch.zeros(len(rows), n, n, n, dtype=dtype, device=device)
         T.scatter_(3, L.unsqueeze(-1), 1.0)
         del L
         if trainable:
@@ -85,11 +89,18 @@ class DenseALU(ALU):
         else:
             self.register_buffer("table", T)
         self.trainable = trainable
+        self.register_buffer("rows", None if self.computed is None else torch.tensor(rows),
+                             persistent=False)
 
     def _mix(self, f, u, v):
+        if self.rows is not None:
+            f = f.index_select(1, self.rows)
         return torch.einsum("bi,bj,bk,ijkl->bl", f, u, v, self.table)
 
     def per_op(self, u, v, needed=None):
         w = (u.unsqueeze(2) * v.unsqueeze(1)).reshape(u.shape[0], -1)  # (B, N²)
-        T = self.table.permute(1, 2, 0, 3).reshape(self.n * self.n, -1)  # (N², A_t·N)
-        return (w @ T).reshape(u.shape[0], len(self.ops), self.n)
+        T = self.table.permute(1, 2, 0, 3).reshape(self.n * self.n, -1)  # (N², R·N)
+        o = (w @ T).reshape(u.shape[0], -1, self.n)
+        if self.rows is None:
+            return o
+        return o.new_zeros(u.shape[0], len(self.ops), self.n).index_copy(1, self.rows, o)

@@ -22,9 +22,16 @@ xor, and, or       n = 2^K: Hadamard / superset-sum / subset-sum transform ``ζ`
                    n not a power of two: index table
 div                ``P(a // b = l) = Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 1))``: the      B·N log N
                    ~N ln N pairs (k, l) with lk < n, cumulative sums of u
-mul, mod           index table ``L_i[j, k]``: the outer product ``u⊗v`` (B, N²)          B·N²
-                   scatter-added into N values; backward ``G[j,k] = g[L_i[j,k]]``,
-                   ``∂u = G v``, ``∂v = Gᵀ u``; in batch chunks so n = 1024 fits
+mul                n = 2^K ≥ 256: valuations add, odd parts multiply as sums of discrete  B·N log²N
+                   logarithms (base 5, sign −1): one FFT over (valuation, sign, log),
+                   :mod:`.logmul`
+mod                n ≥ 256: cumulative sums (quotient 0), FFT correlations over blocks   B·N^1.5 log N
+                   of large divisors, small divisors by one matmul (2N² multiply-adds),   + B·N²
+                   the ~N²/30 remaining pairs one by one: :mod:`.modulo`
+mul, mod           n < 256 (and mul for n not a power of two): index table ``L_i[j, k]``:  B·N²
+(small n)          the outer product ``u⊗v`` (B, N²) scatter-added into N values;
+                   backward ``G[j,k] = g[L_i[j,k]]``, ``∂u = G v``, ``∂v = Gᵀ u``; in
+                   batch chunks so large n fits
 =================  ====================================================================  ===========
 
 The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
@@ -44,6 +51,8 @@ from neuralc.isa.registry import TABLE_OPS
 from neuralc.lang.errors import UsageError
 
 from .base import ALU
+from .logmul import LogMul, log_mul_supported
+from .modulo import BlockMod
 from .tables import UNARY, op_table
 
 __all__ = ["SparseALU"]
@@ -60,6 +69,9 @@ _WORKSPACE_ELEMENTS = 1 << 22
 _MKL_MIN_N = 64
 #: from this n on, add and sub go by FFT (below, by index tables)
 _FFT_MIN_N = _MKL_MIN_N
+#: from this n on, mul and mod go by their FFT routes (:mod:`.logmul`, :mod:`.modulo`); below,
+#: the index table of the two is cheaper (fewer, larger kernels; measured in docs/BENCH.md)
+_MULMOD_MIN_N = 256
 #: bitwise transforms as one matmul with their (3, N, N) matrices for n in
 #: [_MKL_MIN_N, _MATRIX_MAX_N]; butterfly rounds outside
 _MATRIX_MAX_N = 256
@@ -233,14 +245,22 @@ class SparseALU(ALU):
 
     name = "sparse"
 
-    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None):
-        super().__init__(n)
+    def __init__(self, n: int, *, trainable: bool = False, dtype=torch.float32, device=None,
+                 ops=None):
+        super().__init__(n, ops)
         if trainable:
             raise UsageError("the sparse ALU has fixed tables; use --alu dense for a trainable table")
         pow2 = n & (n - 1) == 0
         self.use_fft = n >= _FFT_MIN_N
         self.bitwise_by_transform = pow2
-        direct = {"mul", "mod"}  # no sub-quadratic exact route: index tables
+        # with the FFT: mul by logarithms of odd numbers (n = 2^K ≥ 8), mod by blocks of
+        # divisors; else index tables
+        by_fft = self.use_fft and n >= _MULMOD_MIN_N
+        self.log_mul = LogMul(n) if by_fft and log_mul_supported(n) else None
+        self.block_mod = BlockMod(n, dtype=dtype) if by_fft else None
+        direct = {"mul"} if self.log_mul is None else set()
+        if self.block_mod is None:
+            direct |= {"mod"}
         if not self.use_fft:
             direct |= {"add", "sub"}
         if not pow2:
@@ -255,7 +275,9 @@ class SparseALU(ALU):
             + ("min", "max")
             + (("add", "sub") if self.use_fft else ())  # the routes that run in _WIDE ...
             + (_BITWISE if pow2 else ())
-            + ("div",)  # ... up to here
+            + ("div",)
+            + (("mul",) if self.log_mul is not None else ())
+            + (("mod",) if self.block_mod is not None else ())  # ... up to here
             + self.table_ops
         )
         order = torch.tensor([block_ops.index(op) for op in TABLE_OPS])
@@ -264,7 +286,8 @@ class SparseALU(ALU):
         self.register_buffer("block_ops_index", perm, persistent=False)  # TABLE_OPS → blocks
         self.register_buffer(
             "table_index",
-            torch.stack([op_table(op, n).reshape(-1) for op in self.table_ops]),
+            torch.stack([op_table(op, n).reshape(-1) for op in self.table_ops])
+            if self.table_ops else None,
             persistent=False,
         )  # (R, N²): column j·N + k holds fn(j, k)
         for name, t in zip(("div_k", "div_l", "div_lo", "div_hi"), _division_pairs(n)):
@@ -326,6 +349,7 @@ class SparseALU(ALU):
                 needed: frozenset[str] | None) -> torch.Tensor:
         """Every op's output (B, A_t, N), ops in block order (``block_order`` maps them back)."""
         N = self.n
+        needed = self.computed if needed is None else needed
         blocks: list[torch.Tensor] = []  # (B, G, N) each, ops in the order of block_order
 
         def skip(*ops: str) -> bool:  # the costly routes are skipped when not needed
@@ -373,6 +397,12 @@ class SparseALU(ALU):
             wide.append(zeros(3).to(_WIDE) if skip(*_BITWISE)
                         else self._bitwise(uvw.view(-1, N)))
         wide.append(zeros(1).to(_WIDE) if skip("div") else self._divide(uvw[0], uvw[1]))
+        if self.log_mul is not None:
+            wide.append(zeros(1).to(_WIDE) if skip("mul")
+                        else self.log_mul(uvw[0], uvw[1]).unsqueeze(1))
+        if self.block_mod is not None:
+            wide.append(zeros(1).to(_WIDE) if skip("mod")
+                        else self.block_mod(u, v).unsqueeze(1))
         blocks.append(_clean(torch.cat(wide, 1)).to(u.dtype))
 
         if self.table_ops:

@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
+from neuralc.bench import bench_alu, format_report
 from neuralc.cli.main import main
-from neuralc.machine.bench import bench_alu, format_report
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +29,11 @@ def test_bench_command_writes_json_and_markdown(tmp_path, capsys):
     assert cells[("circuit", 12)]["status"] == "refused"  # n not a power of two
     assert "power of two" in cells[("circuit", 12)]["note"]
     assert report["ratios"][0]["dense_over_sparse"] > 0
+    # growth from the smallest size (no 128 here), and outputs checked against dense
+    assert report["ratios"][0]["base_n"] == 8 and report["ratios"][0]["sparse_over_base"] == 1
+    assert cells[("sparse", 12)]["max_diff_vs_dense"] < 1e-5
     md = (tmp_path / "bench.md").read_text()
-    assert md == format_report(report) and "| 8 |" in md
+    assert md == format_report(report) and "| 8 |" in md and "Growth" in md
     assert "dense ÷ sparse" in capsys.readouterr().out
 
 
@@ -48,7 +51,7 @@ def test_bad_options_are_usage_errors(argv, capsys):
 
 
 def test_memory_probe_in_a_fresh_process():
-    from neuralc.machine.bench import _probe_in_subprocess
+    from neuralc.bench.alu import _probe_in_subprocess
 
     probe = _probe_in_subprocess("dense", 32, 32, torch.float32)
     # the dense lookup's (B, A_t·N²) outer product alone is 2.4 MiB
