@@ -32,6 +32,10 @@ width-k program). Register-indirect targets must hold return addresses written b
 from __future__ import annotations
 
 from ..lang.program import Op, Program, Target
+from .facts import fold_jumps
+from .flow import Flow, supported
+from .restructure import duplicate_tails, thread_gotos, unroll_loops
+from .trace import schedule_trace, trace_program
 
 __all__ = ["basic_blocks", "schedule"]
 
@@ -51,103 +55,6 @@ def basic_blocks(program: Program) -> list[tuple[int, int]]:
     return [(s, e) for s, e in zip(starts, starts[1:] + [L])]
 
 
-def _address_values(ops: list[Op], n: int):
-    """Symbolic value of each memory op's address: ``(base, offset)`` (base None = constant)."""
-    fresh = iter(range(1 << 30))
-    val: dict[int, tuple] = {}
-
-    def get(r):
-        return val.get(r, (("in", r), 0))
-
-    out = []
-    for op in ops:
-        name, d = op.name, op.dest
-        if name in ("read", "write"):
-            out.append(get(op.args[0]))
-        else:
-            out.append(None)
-        if d is None:
-            continue
-        if name == "set":
-            v = (None, op.args[0] % n)
-        elif name == "zero":
-            v = (None, 0)
-        elif name == "copy":
-            v = get(op.args[0])
-        elif name in ("inc", "dec"):
-            b, o = get(op.args[0])
-            v = (b, (o + (1 if name == "inc" else -1)) % n)
-        elif name in ("add", "sub"):
-            (ba, oa), (bb, ob) = get(op.args[0]), get(op.args[1])
-            if bb is None:
-                v = (ba, (oa + ob if name == "add" else oa - ob) % n)
-            elif ba is None and name == "add":
-                v = (bb, (oa + ob) % n)
-            else:
-                v = (("v", next(fresh)), 0)
-        else:
-            v = (("v", next(fresh)), 0)
-        val[d] = v
-    return out
-
-
-def _may_alias(x, y, n: int, m: int) -> bool:
-    (bx, ox), (by, oy) = x, y
-    if bx is None and by is None:
-        return ox % m == oy % m
-    if bx == by and m == n:
-        return ox == oy
-    return True
-
-
-def _schedule_block(ops: list[Op], width: int, n: int, m: int) -> list[list[int]]:
-    k = len(ops)
-    addr = _address_values(ops, n)
-    reads = [set(op.reads) for op in ops]
-    writes = [{op.dest} - {None} for op in ops]
-    preds: list[list[tuple[int, bool]]] = [[] for _ in ops]
-    for j in range(k):
-        for i in range(j):
-            strict = bool(writes[i] & reads[j])
-            weak = bool(reads[i] & writes[j] or writes[i] & writes[j])
-            if addr[i] is not None and addr[j] is not None and \
-                    "write" in (ops[i].name, ops[j].name) and _may_alias(addr[i], addr[j], n, m):
-                if ops[i].name == "write" and ops[j].name == "read":
-                    strict = True
-                else:
-                    weak = True
-            if strict or weak:
-                preds[j].append((i, strict))
-    height = [0] * k
-    for j in range(k - 1, -1, -1):
-        for i, strict in preds[j]:
-            height[i] = max(height[i], height[j] + (1 if strict else 0))
-    control = k - 1 if ops[-1].instruction.is_control else None
-    placed: dict[int, int] = {}
-    remaining = set(range(k))
-    order = sorted(range(k), key=lambda j: (-height[j], j))
-    lines: list[list[int]] = []
-    cur = 0
-    while remaining:
-        slots: list[int] = []
-        progress = True
-        while progress and len(slots) < width:
-            progress = False
-            for j in order:
-                if j not in remaining or (j == control and len(remaining) > 1):
-                    continue
-                if all(i in placed and (placed[i] < cur if strict else placed[i] <= cur)
-                       for i, strict in preds[j]):
-                    placed[j] = cur
-                    slots.append(j)
-                    remaining.discard(j)
-                    progress = True
-                    break
-        lines.append(sorted(slots))
-        cur += 1
-    return lines
-
-
 def schedule(program: Program, width: int) -> Program:
     """The program packed into lines of up to ``width`` slots, with the same results.
 
@@ -160,6 +67,23 @@ def schedule(program: Program, width: int) -> Program:
     sizes = program.sizes
     if width == 1 or any(op.name == "store" for _, _, op in program.ops()):
         return program
+    if supported(program):
+        for copies, limit in ((min(width, 8), 12), (2, 8), (1, 8), (1, 0)):
+            flow = Flow.of(program)
+            if limit:
+                thread_gotos(flow, limit)
+                duplicate_tails(flow, limit)
+            unroll_loops(flow, copies, 48, limit)
+            fold_jumps(flow, sizes.n)
+            out = trace_program(flow, program, width)
+            if out.L <= sizes.n:
+                return out
+    return _schedule_blocks(program, width)
+
+
+def _schedule_blocks(program: Program, width: int) -> Program:
+    """Each basic block packed on its own (programs with line numbers as values)."""
+    sizes = program.sizes
     n, m, L = sizes.n, sizes.m, program.L
     ops = [line[0] for line in program.lines]
     new_start: dict[int, int] = {}
@@ -167,7 +91,7 @@ def schedule(program: Program, width: int) -> Program:
     packed: list[list[int]] = []
     for start, end in basic_blocks(program):
         new_start[start] = len(packed)
-        for slots in _schedule_block(ops[start:end], width, n, m):
+        for slots in schedule_trace(ops[start:end], {}, width, n, m):
             for j in slots:
                 where[start + j] = len(packed)
             packed.append([start + j for j in slots])

@@ -1,0 +1,138 @@
+"""Jumps decided by what the path already knows (jump threading on known conditions).
+
+Along a chain of blocks each entered only from the one before (by falling through or by a follow
+jump), registers get *value numbers*: the same number means the same value. A jump that was
+taken tells the chain its condition was 1; one that fell through, that its condition was not 1
+(0 when a comparison or ``not`` made it). From ``c = lt a b`` known 1 the chain also knows
+``ge a b = 0``, ``gt b a = 1`` and ``le b a = 0``; from ``not x`` known 0 that ``x`` is not 0.
+A later ``jump`` whose condition is then known to be 0 can never be taken and becomes a ``nop``
+(dropped by the scheduler): an unrolled ``while b != 0: ... a % b`` loses its division check
+after the first copy, and a bounds check repeated after the loop test that implies it goes.
+
+The comparison or ``not`` that made the condition stays: its register keeps the same value.
+"""
+
+from __future__ import annotations
+
+from ..isa import BY_NAME
+from ..lang.program import Op
+from .flow import Flow
+
+__all__ = ["fold_jumps"]
+
+_SWAP = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "ne": "ne"}
+_NEGATE = {"lt": "ge", "ge": "lt", "le": "gt", "gt": "le", "eq": "ne", "ne": "eq"}
+_BOOLEAN = {*_SWAP, "not"}
+
+
+class _State:
+    def __init__(self, n: int):
+        self.n = n
+        self.reg: dict[int, int] = {}  # register → value number
+        self.defn: dict[int, tuple] = {}  # value number → (name, vn, vn) that made it
+        self.const: dict[int, int] = {}
+        self.known: dict[tuple, int] = {}  # (name, vn, vn) → 0/1
+        self.fresh = 0
+
+    def copy(self) -> _State:
+        s = _State(self.n)
+        s.reg, s.defn, s.const, s.known = dict(self.reg), dict(self.defn), dict(self.const), \
+            dict(self.known)
+        s.fresh = self.fresh
+        return s
+
+    def vn(self, r: int) -> int:
+        if r not in self.reg:
+            self.fresh += 1
+            self.reg[r] = self.fresh
+        return self.reg[r]
+
+    def new(self, key: tuple | None = None) -> int:
+        self.fresh += 1
+        if key is not None:
+            self.defn[self.fresh] = key
+        return self.fresh
+
+    def value(self, key: tuple) -> int | None:
+        name, *args = key
+        if all(a in self.const for a in args):
+            a = self.const[args[0]]
+            b = self.const[args[1]] if len(args) > 1 else 0
+            return BY_NAME[name].fn(a, b, self.n) % self.n
+        return self.known.get(key)
+
+    def learn(self, v: int, value: int | None, boolean: bool) -> None:
+        """Value number ``v`` is ``value`` (None: it is not 1; ``boolean``: it is 0 or 1)."""
+        if value is None:
+            if not boolean:
+                return
+            value = 0
+        self.const[v] = value
+        key = self.defn.get(v)
+        if key is None or key[0] not in _BOOLEAN:
+            return
+        name, *args = key
+        if name == "not":
+            if value == 1:
+                self.learn(args[0], 0, False)
+            else:
+                self.known[key] = 0
+            return
+        a, b = args
+        self.known[(name, a, b)] = value
+        self.known[(_NEGATE[name], a, b)] = 1 - value
+        self.known[(_SWAP[name], b, a)] = value
+        self.known[(_NEGATE[_SWAP[name]], b, a)] = 1 - value
+
+    def step(self, op: Op) -> None:
+        d = op.dest
+        if d is None:
+            return
+        name = op.name
+        if name == "copy":
+            self.reg[d] = self.vn(op.args[0])
+            return
+        if name in ("set", "zero"):
+            v = self.new()
+            self.const[v] = op.args[0] % self.n if name == "set" else 0
+        elif op.instruction.kind == "table":
+            key = (name, *(self.vn(r) for r in op.reads))
+            v = self.new(key)
+            known = self.value(key)
+            if known is not None:
+                self.const[v] = known
+        else:
+            v = self.new()
+        self.reg[d] = v
+
+
+def fold_jumps(flow: Flow, n: int) -> int:
+    """Turn jumps that can never be taken into ``nop``s (in place); how many."""
+    blocks = flow.blocks()
+    preds = flow.block_preds(blocks)
+    out: dict[tuple[int, str], _State] = {}  # (block, "fall" | "taken") → state on that edge
+    folded = 0
+    for bi, block in enumerate(blocks):
+        p = preds[bi]
+        state = None
+        if len(p) == 1 and p[0][0] >= 0:
+            state = out.get((p[0][0], "fall" if p[0][1] == "fall" else "taken"))
+        state = state.copy() if state is not None else _State(n)
+        for node in block:
+            if node.op.name != "jump":
+                state.step(node.op)
+                continue
+            c = state.vn(node.op.reads[0])
+            key = state.defn.get(c)
+            boolean = key is not None and key[0] in _BOOLEAN
+            if state.const.get(c, 1) != 1:
+                node.op, node.target, node.follow = Op("nop"), None, False
+                folded += 1
+                continue
+            taken = state.copy()
+            taken.learn(c, 1, boolean)
+            out[(bi, "taken")] = taken
+            state.learn(c, None, boolean)
+        out[(bi, "fall")] = state
+    return folded
+
