@@ -3,8 +3,10 @@
 Along a chain of blocks each entered only from the one before (by falling through or by a follow
 jump), registers get *value numbers*: the same number means the same value. A jump that was
 taken tells the chain its condition was 1; one that fell through, that its condition was not 1
-(0 when a comparison or ``not`` made it). From ``c = lt a b`` known 1 the chain also knows
-``ge a b = 0``, ``gt b a = 1`` and ``le b a = 0``; from ``not x`` known 0 that ``x`` is not 0.
+(0 when a comparison or ``not`` made it). A comparison known for two values narrows their
+possible orderings (``<``, ``==``, ``>``; values are unsigned, so totally ordered), which decides
+every comparison they allow only one answer to: after ``lt a b`` known 1, ``ge a b``,
+``lt b a`` and ``eq a b`` are 0. From ``not x`` known 0, ``x`` is not 0.
 A later ``jump`` whose condition is then known to be 0 can never be taken and becomes a ``nop``
 (dropped by the scheduler): an unrolled ``while b != 0: ... a % b`` loses its division check
 after the first copy, and a bounds check repeated after the loop test that implies it goes.
@@ -20,9 +22,9 @@ from .flow import Flow
 
 __all__ = ["fold_jumps"]
 
-_SWAP = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "ne": "ne"}
-_NEGATE = {"lt": "ge", "ge": "lt", "le": "gt", "gt": "le", "eq": "ne", "ne": "eq"}
-_BOOLEAN = {*_SWAP, "not"}
+# each comparison as the orderings of its operands (-1: a < b, 0: a == b, 1: a > b) it holds on
+_HOLDS = {"lt": {-1}, "le": {-1, 0}, "eq": {0}, "ne": {-1, 1}, "gt": {1}, "ge": {0, 1}}
+_BOOLEAN = {*_HOLDS, "not"}
 
 
 class _State:
@@ -31,13 +33,15 @@ class _State:
         self.reg: dict[int, int] = {}  # register → value number
         self.defn: dict[int, tuple] = {}  # value number → (name, vn, vn) that made it
         self.const: dict[int, int] = {}
-        self.known: dict[tuple, int] = {}  # (name, vn, vn) → 0/1
+        self.known: dict[tuple, int] = {}  # ("not", vn) → 0/1
+        self.order: dict[tuple[int, int], frozenset] = {}  # (a, b), a < b → possible orderings
         self.fresh = 0
 
     def copy(self) -> _State:
         s = _State(self.n)
         s.reg, s.defn, s.const, s.known = dict(self.reg), dict(self.defn), dict(self.const), \
             dict(self.known)
+        s.order = dict(self.order)
         s.fresh = self.fresh
         return s
 
@@ -59,7 +63,19 @@ class _State:
             a = self.const[args[0]]
             b = self.const[args[1]] if len(args) > 1 else 0
             return BY_NAME[name].fn(a, b, self.n) % self.n
+        if name in _HOLDS:
+            a, b = args
+            if a == b:
+                return int(0 in _HOLDS[name])
+            possible = self._orderings(a, b)
+            values = {int(o in _HOLDS[name]) for o in possible}
+            return values.pop() if len(values) == 1 else None
         return self.known.get(key)
+
+    def _orderings(self, a: int, b: int) -> frozenset:
+        if a < b:
+            return self.order.get((a, b), frozenset((-1, 0, 1)))
+        return frozenset(-o for o in self.order.get((b, a), frozenset((-1, 0, 1))))
 
     def learn(self, v: int, value: int | None, boolean: bool) -> None:
         """Value number ``v`` is ``value`` (None: it is not 1; ``boolean``: it is 0 or 1)."""
@@ -79,10 +95,12 @@ class _State:
                 self.known[key] = 0
             return
         a, b = args
-        self.known[(name, a, b)] = value
-        self.known[(_NEGATE[name], a, b)] = 1 - value
-        self.known[(_SWAP[name], b, a)] = value
-        self.known[(_NEGATE[_SWAP[name]], b, a)] = 1 - value
+        if a == b:
+            return
+        allowed = {o for o in (-1, 0, 1) if (o in _HOLDS[name]) == bool(value)}
+        if a > b:
+            a, b, allowed = b, a, {-o for o in allowed}
+        self.order[(a, b)] = self._orderings(a, b) & frozenset(allowed)
 
     def step(self, op: Op) -> None:
         d = op.dest
@@ -134,5 +152,7 @@ def fold_jumps(flow: Flow, n: int) -> int:
             out[(bi, "taken")] = taken
             state.learn(c, None, boolean)
         out[(bi, "fall")] = state
+        if block[-1].op.name == "goto":
+            out[(bi, "taken")] = state
     return folded
 

@@ -1,0 +1,324 @@
+"""The parallelizing compiler across blocks: each transformation fires where it should, and
+random loop programs keep every register, memory cell, halting and (never more) steps."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from neuralc.lang.asm import assemble
+from neuralc.lang.interp import run_reference
+from neuralc.lang.program import Op, Program, Sizes, Target
+from neuralc.passes import schedule
+from neuralc.passes.facts import fold_jumps
+from neuralc.passes.flow import Flow, supported
+from neuralc.passes.restructure import duplicate_tails, thread_gotos, unroll_loops
+from neuralc.passes.trace import schedule_trace
+
+SIZES = Sizes(n=32, registers=6, memory=8)
+VALUE_OPS = ["set", "copy", "inc", "dec", "not", "add", "sub", "mul", "mod", "min", "max",
+             "xor", "eq", "ne", "lt", "le", "gt", "ge", "read", "write"]
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "not"]
+
+
+def _value_op(rng: random.Random, K: int, n: int) -> Op:
+    from neuralc.isa import BY_NAME
+
+    name = rng.choice(VALUE_OPS)
+    args = tuple(rng.randrange(n) if k == "I" else rng.randrange(K)
+                 for k in BY_NAME[name].operands)
+    return Op(name, args)
+
+
+_FLIP = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "ne": "ne"}
+
+
+def _test(rng: random.Random, K: int, seen: list[tuple] | None = None) -> list[Op]:
+    """A condition into a register: a comparison (or ``not``), as compilers make them; often
+    one seen before, swapped or negated (the checks that known conditions decide)."""
+    c = rng.randrange(K)
+    if seen and rng.random() < 0.4:
+        name, a, b = rng.choice(seen)
+        if name == "not":
+            return [Op("not", (a, c))] + ([Op("not", (c, c))] if rng.random() < 0.5 else [])
+        if rng.random() < 0.5:
+            name, a, b = _FLIP[name], b, a
+        return [Op(name, (a, b, c))]
+    name = rng.choice(COMPARE)
+    a, b = rng.randrange(K), rng.randrange(K)
+    if seen is not None:
+        seen.append((name, a, b))
+    if name == "not":
+        return [Op("not", (a, c))]
+    return [Op(name, (a, b, c))]
+
+
+def loop_program(rng: random.Random) -> Program:
+    """Random width-1 code shaped like compiled loops: a prologue, loops entered by ``goto
+    test`` or falling in, bodies with side exits (to an error stub, past the loop), counters,
+    exit tests closing with ``jump c head`` or ``goto head``, a shared epilogue."""
+    K, n = SIZES.registers, SIZES.n
+    code: list[tuple[Op, object]] = []  # (op, symbolic target)
+    seen: list[tuple] = []
+
+    def emit(op, target=None):
+        code.append((op, target))
+
+    for _ in range(rng.randrange(4)):
+        emit(_value_op(rng, K, n))
+    for loop in range(rng.randrange(1, 3)):
+        head, test, done = f"h{loop}", f"t{loop}", f"d{loop}"
+        rotated = rng.random() < 0.5
+        if rotated:
+            emit(Op("goto", (Target(line=0),)), test)
+        emit(("label", head), None)
+        for _ in range(rng.randrange(1, 7)):
+            r = rng.random()
+            if r < 0.2:
+                for op in _test(rng, K, seen):
+                    emit(op)
+                emit(Op("jump", (code[-1][0].dest, Target(line=0))), rng.choice(["err", done]))
+            elif r < 0.3:  # a diamond inside the body
+                for op in _test(rng, K):
+                    emit(op)
+                skip = f"s{loop}{len(code)}"
+                emit(Op("jump", (code[-1][0].dest, Target(line=0))), skip)
+                emit(_value_op(rng, K, n))
+                emit(("label", skip), None)
+            else:
+                emit(_value_op(rng, K, n))
+        counter = rng.randrange(K)
+        emit(Op(rng.choice(["inc", "dec"]), (counter, counter)))
+        emit(("label", test), None)
+        for op in _test(rng, K, seen):
+            emit(op)
+        if rng.random() < 0.75:
+            emit(Op("jump", (code[-1][0].dest, Target(line=0))), head)
+        else:
+            emit(Op("jump", (code[-1][0].dest, Target(line=0))), done)
+            emit(Op("goto", (Target(line=0),)), head)
+        emit(("label", done), None)
+        for _ in range(rng.randrange(3)):
+            emit(_value_op(rng, K, n))
+    emit(Op("halt"))
+    emit(("label", "err"), None)
+    emit(Op("set", (rng.randrange(n), rng.randrange(K))))
+    emit(Op("write", (rng.randrange(K), rng.randrange(K))))
+    if rng.random() < 0.5:
+        emit(Op("halt"))
+    labels: dict[str, int] = {}
+    lines = []
+    for op, target in code:
+        if isinstance(op, tuple):
+            labels[op[1]] = len(lines)
+        else:
+            lines.append((op, target))
+    out = []
+    for op, target in lines:
+        if target is not None:
+            t = Target(line=labels[target])
+            op = Op(op.name, tuple(t if isinstance(a, Target) else a for a in op.args))
+        out.append((op,))
+    return Program(out, SIZES)
+
+
+def _same(program: Program, width: int, rng: random.Random, runs: int = 6) -> None:
+    par = schedule(program, width)
+    assert par.width <= width and par.L <= max(program.L, program.sizes.n)
+    for line in par.lines:
+        assert sum(op.instruction.is_control for op in line) <= 1
+    for _ in range(runs):
+        registers = [rng.randrange(SIZES.n) for _ in range(SIZES.registers)]
+        memory = [rng.randrange(SIZES.n) for _ in range(SIZES.m)]
+        base = run_reference(program, registers, memory, 300)
+        out = run_reference(par, registers, memory, 300)
+        if base.halted:
+            assert out.halted and out.steps <= base.steps
+            assert (out.registers, out.memory) == (base.registers, base.memory)
+        elif not run_reference(program, registers, memory, 3000).halted:
+            assert not out.halted
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_loop_programs_keep_their_results(seed):
+    rng = random.Random(seed)
+    program = loop_program(rng)
+    for width in (2, 3, 4, 8):
+        _same(program, width, rng)
+
+
+def _flow(text: str) -> tuple[Program, Flow]:
+    program = assemble(text, "t.asm")
+    return program, Flow.of(program)
+
+
+def _ops(flow: Flow) -> list[str]:
+    return [x.op.name for x in flow.nodes]
+
+
+SUM_LOOP = """\
+    zero r3
+    goto test
+body:
+    read r0 r1
+    add r3 r1 r3
+    inc r0 r0
+test:
+    lt r0 r2 r1
+    jump r1 body
+    copy r3 r0
+    halt
+"""
+
+
+def test_goto_threading_copies_the_path_and_drops_the_goto():
+    program, flow = _flow(SUM_LOOP)
+    thread_gotos(flow, 8)
+    # the goto became the loop test and its exit path (up to the halt)
+    assert _ops(flow)[:6] == ["zero", "lt", "jump", "copy", "halt", "read"]
+    assert flow.nodes[2].target is flow.nodes[5]
+    assert "goto" not in _ops(flow)
+    _same(program, 4, random.Random(0))
+
+
+def test_goto_threading_needs_an_unconditional_end():
+    # the path from the target runs off the end of the program: nothing to copy
+    _, flow = _flow("goto t\nb: inc r0 r0\nt: lt r0 r1 r2\njump r2 b\n")
+    before = _ops(flow)
+    thread_gotos(flow, 8)
+    assert _ops(flow) == before
+
+
+def test_tail_duplication_gives_the_fall_through_its_own_copy():
+    text = "jump r0 j\ninc r1 r1\nj: add r1 r2 r2\nhalt\n"
+    program, flow = _flow(text)
+    duplicate_tails(flow, 8)
+    assert _ops(flow) == ["jump", "inc", "add", "halt", "add", "halt"]
+    _same(program, 2, random.Random(1))
+
+
+def test_unrolling_a_conditional_loop_keeps_every_exit_test():
+    program, flow = _flow(SUM_LOOP)
+    thread_gotos(flow, 8)
+    size = len(flow.nodes)
+    unroll_loops(flow, 3, 48, 8)
+    follows = [x for x in flow.nodes if x.follow]
+    assert len(follows) == 2  # copies 1 and 2 jump on into the next copy
+    assert sum(x.op.name == "jump" for x in flow.nodes) == 4  # the entry test + 3 copies
+    assert len(flow.nodes) == size + 2 * (5 + 2)  # two more bodies, two exit stubs
+    _same(program, 4, random.Random(2))
+
+
+def test_unrolling_a_goto_loop_drops_the_inner_gotos():
+    text = "l: not r4 r6\njump r6 out\ndec r4 r4\ngoto l\nout: halt\n"
+    program, flow = _flow(text)
+    unroll_loops(flow, 4, 48, 8)
+    assert _ops(flow).count("goto") == 1 and _ops(flow).count("dec") == 4
+    _same(program, 4, random.Random(3))
+
+
+def test_folding_a_check_implied_by_the_loop_test():
+    # while b != 0: t = a % b (with its division check) ...
+    text = """\
+    goto t
+b:  not r1 r2
+    jump r2 err
+    mod r0 r1 r2
+    copy r1 r0
+    copy r2 r1
+t:  not r1 r2
+    not r2 r2
+    jump r2 b
+    halt
+err: set 1 r0
+    halt
+"""
+    program, flow = _flow(text)
+    thread_gotos(flow, 8)
+    assert fold_jumps(flow, 16) == 0  # the loop head has two ways in: nothing is known
+    unroll_loops(flow, 2, 48, 8)
+    # copy 2 is entered only from copy 1's test r1 != 0, taken: its check can never jump
+    assert fold_jumps(flow, 16) == 1
+    assert [x.op.name for x in flow.nodes].count("nop") == 1
+    for width in (2, 4):
+        _same(program, width, random.Random(4), runs=20)
+
+
+def test_speculation_only_into_registers_dead_at_the_exit():
+    ops = [Op("lt", (0, 1, 2)), Op("jump", (2, Target(line=9))), Op("inc", (3, 3)),
+           Op("inc", (4, 4)), Op("halt")]
+    # r3 is dead where the exit goes, r4 is live: inc r3 may join the jump's line, inc r4 not
+    lines = schedule_trace(ops, {1: 1 << 4}, 4, 16, 16)
+    where = {j: i for i, line in enumerate(lines) for j in line}
+    assert where[2] <= where[1] < where[3]
+    # a memory write never moves above an exit
+    ops[2] = Op("write", (0, 3))
+    lines = schedule_trace(ops, {1: 0}, 4, 16, 16)
+    where = {j: i for i, line in enumerate(lines) for j in line}
+    assert where[2] > where[1]
+
+
+def test_loop_exit_compensation_frees_the_condition_register():
+    program = assemble(SUM_LOOP, "s.asm")
+    par = schedule(program, 4)
+    assert any(op.name == "zero" and op.args == (1,) for line in par.lines for op in line)
+    base = run_reference(program, [0, 0, 9, 0], list(range(16)))
+    out = run_reference(par, [0, 0, 9, 0], list(range(16)))
+    assert (out.registers, out.memory) == (base.registers, base.memory)
+    assert out.steps * 2 <= base.steps  # 5 steps an iteration become 2
+
+
+def test_copy_propagation_reads_the_source():
+    program = assemble("copy r1 r2\nadd r2 r2 r3\nhalt\n", "c.asm")
+    par = schedule(program, 2)
+    assert par.L == 1 + 1 and par.lines[0][1].args == (1, 1, 3)  # both on one line: + halt
+    _same(program, 2, random.Random(5))
+
+
+def test_line_numbers_as_values_keep_the_block_scheduler():
+    program = assemble("call f r5\nhalt\nf: inc r0 r0\nret r5\n", "c.asm")
+    assert not supported(program)
+    assert run_reference(schedule(program, 4), [1]).registers[0] == 2
+
+
+@pytest.mark.parametrize("first", ["lt", "le", "eq", "ne", "gt", "ge"])
+def test_folding_follows_exactly_what_a_comparison_implies(first):
+    # after `first r0 r1` falls through (0) or jumps (1), `second` on (r0, r1) or (r1, r0)
+    # is decided exactly when the first implies it; every input of a small machine agrees
+    import operator
+
+    fn = {"lt": operator.lt, "le": operator.le, "eq": operator.eq, "ne": operator.ne,
+          "gt": operator.gt, "ge": operator.ge}
+    for taken in (0, 1):
+        for second in fn:
+            for swap in (False, True):
+                a, b = (1, 0) if swap else (0, 1)
+                text = (f"{first} r0 r1 r2\njump r2 {'next' if taken else 'out'}\n"
+                        f"{'halt' if taken else 'goto next'}\n"
+                        f"next: {second} r{a} r{b} r3\njump r3 out\ninc r4 r4\nhalt\n"
+                        "out: dec r4 r4\nhalt\n")
+                program, flow = _flow(text)
+                folded = fold_jumps(flow, 16)
+                # decided: the second's value is the same for every (x, y) the path allows
+                values = {int(fn[second](*((y, x) if swap else (x, y))))
+                          for x in range(4) for y in range(4)
+                          if int(fn[first](x, y)) == taken}
+                assert folded == (values == {0}), (first, taken, second, swap)
+                for x in range(4):
+                    for y in range(4):
+                        want = run_reference(program, [x, y])
+                        for width in (2, 4):
+                            got = run_reference(schedule(program, width), [x, y])
+                            assert (got.registers, got.steps <= want.steps) == \
+                                (want.registers, True)
+
+
+def test_folding_a_double_not():
+    # not not x taken: x != 0, so a later `not x` is 0 and its jump goes
+    text = "not r0 r1\nnot r1 r1\njump r1 next\nhalt\nnext: not r0 r2\njump r2 out\nhalt\nout: halt\n"
+    program, flow = _flow(text)
+    assert fold_jumps(flow, 16) == 1
+    for x in range(4):
+        assert run_reference(schedule(program, 2), [x]).registers == \
+            run_reference(program, [x]).registers
