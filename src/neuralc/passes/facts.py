@@ -35,13 +35,14 @@ class _State:
         self.const: dict[int, int] = {}
         self.known: dict[tuple, int] = {}  # ("not", vn) → 0/1
         self.order: dict[tuple[int, int], frozenset] = {}  # (a, b), a < b → possible orderings
+        self.same: dict[tuple, int] = {}  # (name, vn, vn) → value number
         self.fresh = 0
 
     def copy(self) -> _State:
         s = _State(self.n)
         s.reg, s.defn, s.const, s.known = dict(self.reg), dict(self.defn), dict(self.const), \
             dict(self.known)
-        s.order = dict(self.order)
+        s.order, s.same = dict(self.order), dict(self.same)
         s.fresh = self.fresh
         return s
 
@@ -115,10 +116,12 @@ class _State:
             self.const[v] = op.args[0] % self.n if name == "set" else 0
         elif op.instruction.kind == "table":
             key = (name, *(self.vn(r) for r in op.reads))
-            v = self.new(key)
-            known = self.value(key)
-            if known is not None:
-                self.const[v] = known
+            v = self.same.get(key)
+            if v is None:  # the same operation on the same values: the same value number
+                v = self.same[key] = self.new(key)
+                known = self.value(key)
+                if known is not None:
+                    self.const[v] = known
         else:
             v = self.new()
         self.reg[d] = v

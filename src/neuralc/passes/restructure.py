@@ -9,8 +9,10 @@ steps on any run): the program-level half of the parallelizing compiler.
 2. **Tail duplication.** A join point (a line that is both a jump target and the fall-through of
    the line before) gets a private copy, up to the next ``goto``/``halt``, for the fall-through
    predecessor, so that path has no side entrance.
-3. **Loop unrolling.** A loop whose body is one straight run of lines ``h .. j`` (side exits
-   allowed, no other entrance) closed by ``goto h`` or ``jump c h`` is laid out ``u`` times.
+3. **Loop unrolling.** A loop whose lines ``h .. j`` are entered from outside only at ``h``
+   (side exits and branches inside allowed) and closed by ``goto h`` or ``jump c h`` is laid out
+   ``u`` times, each copy's inner targets its own lines (back edges other than ``j``: the first
+   copy's head, so that later copies have one way in).
    With ``goto h`` the inner gotos disappear; with ``jump c h`` copy ``i`` jumps to copy
    ``i + 1`` (a *follow* jump: its taken edge continues the trace) and its fall-through, the
    loop exit, is a copy of the exit path up to its next ``goto``/``halt``. Every copy keeps its
@@ -90,22 +92,33 @@ def duplicate_tails(flow: Flow, limit: int) -> None:
 
 
 def unroll_loops(flow: Flow, copies: int, budget: int, exit_limit: int) -> None:
-    """Lay every straight loop out ``copies`` times (fewer when its copies would pass
-    ``budget`` instructions)."""
+    """Lay every single-entry loop out ``copies`` times (fewer when its copies would pass
+    ``budget`` instructions).
+
+    A loop is a run of lines ``h .. j`` closed by ``goto h`` or ``jump c h`` at ``j``, entered
+    from outside only at ``h`` (jumps inside it, side exits and a branch that skips a block are
+    all allowed: a copy keeps them, its own lines as their targets)."""
     if copies < 2:
         return
     pos = flow.positions()
-    targeted = _targeted(flow)
+    sources: dict[Node, set[Node]] = {}
+    for node in flow.nodes:
+        if node.target is not None and node.target is not END:
+            sources.setdefault(node.target, set()).add(node)
     after: dict[Node, list[Node]] = {}
     drop: set[Node] = set()
+    busy: set[Node] = set()
+    last_back: dict[int, int] = {}  # loop head → its last back edge
     for j, back in enumerate(flow.nodes):
-        if back.op.name not in ("goto", "jump") or back.target is END:
-            continue
-        h = pos[back.target]
+        if back.op.name in ("goto", "jump") and back.target is not END and pos[back.target] <= j:
+            last_back[pos[back.target]] = j
+    for h, j in sorted(last_back.items(), key=lambda hj: hj[1] - hj[0]):  # innermost first
+        back = flow.nodes[j]
         body = flow.nodes[h:j + 1]
-        if not 2 <= len(body) or any(targeted.get(x) for x in body[1:]) or \
-                any(x.op.name in ("goto", "halt") or x.follow for x in body[:-1]) or \
-                any(x in after for x in body):
+        inside = set(body)
+        if len(body) < 2 or busy & inside or flow.entry in body[1:] or \
+                any(not sources.get(x, set()) <= inside for x in body[1:]) or \
+                any(x.follow for x in body):
             continue
         u = min(copies, budget // len(body))
         if u < 2:
@@ -115,28 +128,33 @@ def unroll_loops(flow: Flow, copies: int, budget: int, exit_limit: int) -> None:
             stub = _path_copy(flow, flow.fallthrough(back, pos), pos, exit_limit)
             if stub is None:
                 continue
-        layout: list[Node] = []
-        heads = [body[0]] + [None] * (u - 1)
-        bodies = [body]
-        for i in range(1, u):
-            bodies.append([x.copy() for x in body])
-            heads[i] = bodies[i][0]
+        bodies = [body] + [[x.copy() for x in body] for _ in range(u - 1)]
         for i, copy in enumerate(bodies):
+            where = dict(zip(body, copy))
+            nxt = bodies[i + 1][0] if i < u - 1 else body[0]
+            if back.op.name == "goto" and i < u - 1:
+                where[back] = nxt  # the dropped goto: on into the next copy
+            for x in copy:
+                if x.target in inside and x.target is not body[0]:
+                    x.target = where[x.target]
+                elif x.target is body[0]:  # other back edges: to the first copy
+                    x.target = body[0]
             last = copy[-1]
             if i < u - 1:
                 if back.op.name == "goto":
-                    copy = copy[:-1]
-                    if i == 0:
-                        drop.add(last)
+                    bodies[i] = copy[:-1]
                 else:
-                    last.target, last.follow = heads[i + 1], True
-                    copy = copy + [x.copy() for x in stub]
-            layout.extend(copy if i else copy[1:])
+                    last.target, last.follow = nxt, True
+                    bodies[i] = copy + [x.copy() for x in stub]
+            else:
+                last.target = body[0]
         if back.op.name == "goto":  # the original goto is dropped: its comment moves on
+            drop.add(back)
             bodies[-1][-1].home, back.home = back.home, None
-        after[body[0]] = layout
-        for x in body[1:]:
-            drop.add(x)
+        layout = [x for copy in bodies for x in copy]
+        after[body[0]] = layout[1:]
+        drop.update(body[1:])
+        busy |= inside
     if not after:
         return
     nodes = []

@@ -73,7 +73,7 @@ def schedule(program: Program, width: int) -> Program:
             if limit:
                 thread_gotos(flow, limit)
                 duplicate_tails(flow, limit)
-            unroll_loops(flow, copies, 48, limit)
+            unroll_loops(flow, copies, 96, limit)
             fold_jumps(flow, sizes.n)
             out = trace_program(flow, program, width)
             if out.L <= sizes.n:

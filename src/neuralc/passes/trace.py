@@ -211,10 +211,11 @@ class _Emitter:
     def _live(self, node) -> int:
         return self.full if node is END else self.live[node]
 
-    def grow(self, bi: int, dry: bool = False) -> tuple[list[int], dict[int, int]]:
+    def grow(self, bi: int, dry: bool = False,
+             within: set[int] | None = None) -> tuple[list[int], dict[int, int]]:
         """The trace from block ``bi``: its blocks and the stubs to splice after follow jumps
-        (``dry``: only look, assign nothing)."""
-        assigned = set(self.assigned) if dry else self.assigned
+        (``dry``: only look, assign nothing, ``within`` taken as assigned)."""
+        assigned = set(self.assigned if within is None else within) if dry else self.assigned
         trace, splice = [bi], {}
         assigned.add(bi)
         size = len(self.blocks[bi])
@@ -225,7 +226,7 @@ class _Emitter:
             if last.op.name in ("goto", "halt"):
                 break
             fall_ok = nb is not None and nb not in assigned and self.preds[nb] == [(cur, "fall")]
-            if last.op.name == "jump" and last.follow:
+            if last.op.name == "jump" and (last.follow or self._skips(cur, assigned)):
                 t = self.block_of[last.target]
                 if t in assigned or self.preds[t] != [(cur, "jump")] or not fall_ok:
                     break
@@ -239,6 +240,21 @@ class _Emitter:
                 break
             size += len(self.blocks[trace[-1]])
         return trace, splice
+
+    def _skips(self, cur: int, assigned: set[int]) -> bool:
+        """Whether block ``cur`` ends in a jump over a private block whose path ends in a
+        ``goto`` or ``halt`` (then-branches, after tail duplication): the trace may follow the
+        jump and take that path as a stub laid out after the jump's line."""
+        last = self.blocks[cur][-1]
+        nb = cur + 1
+        if last.target is END or nb >= len(self.blocks) or nb in assigned:
+            return False
+        t = self.block_of[last.target]
+        if t <= nb or t in assigned or self.preds[t] != [(cur, "jump")] or \
+                self.preds[nb] != [(cur, "fall")]:
+            return False
+        chain, _ = self.grow(nb, dry=True, within=assigned | {cur, t})
+        return self.blocks[chain[-1]][-1].op.name in ("goto", "halt")
 
     def _inputs(self, trace: list[int], splice: dict[int, int]):
         """The trace's nodes, its followed jumps (node index → stub block) and the registers
