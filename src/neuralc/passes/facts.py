@@ -6,7 +6,9 @@ taken tells the chain its condition was 1; one that fell through, that its condi
 (0 when a comparison or ``not`` made it). A comparison known for two values narrows their
 possible orderings (``<``, ``==``, ``>``; values are unsigned, so totally ordered), which decides
 every comparison they allow only one answer to: after ``lt a b`` known 1, ``ge a b``,
-``lt b a`` and ``eq a b`` are 0. From ``not x`` known 0, ``x`` is not 0.
+``lt b a`` and ``eq a b`` are 0. From ``not x`` known 0, ``x`` is not 0. Orderings chain
+through a third value (``i < j`` and ``j < len`` give ``i < len``), and ``x - 1 < x`` when
+``x`` is not 0, ``x < x + 1 <= y`` when ``x < y`` (values are unsigned: no wrap-around then).
 A later ``jump`` whose condition is then known to be 0 can never be taken and becomes a ``nop``
 (dropped by the scheduler): an unrolled ``while b != 0: ... a % b`` loses its division check
 after the first copy, and a bounds check repeated after the loop test that implies it goes.
@@ -25,6 +27,7 @@ __all__ = ["fold_jumps"]
 # each comparison as the orderings of its operands (-1: a < b, 0: a == b, 1: a > b) it holds on
 _HOLDS = {"lt": {-1}, "le": {-1, 0}, "eq": {0}, "ne": {-1, 1}, "gt": {1}, "ge": {0, 1}}
 _BOOLEAN = {*_HOLDS, "not"}
+_ANY = frozenset((-1, 0, 1))
 
 
 class _State:
@@ -73,10 +76,34 @@ class _State:
             return values.pop() if len(values) == 1 else None
         return self.known.get(key)
 
-    def _orderings(self, a: int, b: int) -> frozenset:
+    def _direct(self, a: int, b: int) -> frozenset:
         if a < b:
-            return self.order.get((a, b), frozenset((-1, 0, 1)))
-        return frozenset(-o for o in self.order.get((b, a), frozenset((-1, 0, 1))))
+            return self.order.get((a, b), _ANY)
+        return frozenset(-o for o in self.order.get((b, a), _ANY))
+
+    def _orderings(self, a: int, b: int) -> frozenset:
+        """The possible orderings of ``a`` and ``b``: what is known of them, narrowed through
+        every third value known against both (one step of transitivity)."""
+        out = self._direct(a, b)
+        for (p, q), o in self.order.items():
+            if len(out) == 1:
+                break
+            if a in (p, q):
+                m, first = (q, o) if p == a else (p, frozenset(-x for x in o))
+                if m != b:
+                    out &= _compose(first, self._direct(m, b))
+        return out
+
+    def _narrow(self, a: int, b: int, allowed) -> None:
+        if a > b:
+            a, b, allowed = b, a, {-o for o in allowed}
+        self.order[(a, b)] = self._direct(a, b) & frozenset(allowed)
+
+    def _nonzero(self, v: int) -> bool:
+        if v in self.const:
+            return self.const[v] != 0
+        return self.known.get(("not", v)) == 0 or \
+            any(self._direct(v, u) == {1} for pair in self.order for u in pair if u != v)
 
     def learn(self, v: int, value: int | None, boolean: bool) -> None:
         """Value number ``v`` is ``value`` (None: it is not 1; ``boolean``: it is 0 or 1)."""
@@ -96,12 +123,8 @@ class _State:
                 self.known[key] = 0
             return
         a, b = args
-        if a == b:
-            return
-        allowed = {o for o in (-1, 0, 1) if (o in _HOLDS[name]) == bool(value)}
-        if a > b:
-            a, b, allowed = b, a, {-o for o in allowed}
-        self.order[(a, b)] = self._orderings(a, b) & frozenset(allowed)
+        if a != b:
+            self._narrow(a, b, {o for o in (-1, 0, 1) if (o in _HOLDS[name]) == bool(value)})
 
     def step(self, op: Op) -> None:
         d = op.dest
@@ -122,9 +145,33 @@ class _State:
                 known = self.value(key)
                 if known is not None:
                     self.const[v] = known
+                self._step_order(name, key, v)
         else:
             v = self.new()
         self.reg[d] = v
+
+
+    def _step_order(self, name: str, key: tuple, v: int) -> None:
+        """``x - 1 < x`` when ``x`` is not 0; ``x < x + 1 <= y`` when ``x < y`` (no wrap)."""
+        x = key[1]
+        if name == "dec" and self._nonzero(x):
+            self._narrow(v, x, {-1})
+        elif name == "inc":
+            above = [u for pair in self.order for u in pair
+                     if u != x and self._direct(x, u) == {-1}]
+            if above:
+                self._narrow(x, v, {-1})
+                for u in above:
+                    self._narrow(v, u, {-1, 0})
+
+
+def _compose(ab: frozenset, bc: frozenset) -> frozenset:
+    """The orderings of (a, c) possible when those of (a, b) and (b, c) are ``ab`` and ``bc``."""
+    out: set[int] = set()
+    for x in ab:
+        for y in bc:
+            out |= {x} if y == 0 or x == y else {y} if x == 0 else _ANY
+    return frozenset(out)
 
 
 def fold_jumps(flow: Flow, n: int) -> int:

@@ -68,12 +68,15 @@ def schedule(program: Program, width: int) -> Program:
     if width == 1 or any(op.name == "store" for _, _, op in program.ops()):
         return program
     if supported(program):
-        for copies, limit in ((min(width, 8), 12), (2, 8), (1, 8), (1, 0)):
+        # (copies of a loop, the longest copied path, the most instructions a loop's copies
+        # may have): the first plan whose program fits in n lines wins
+        plans = [(c, 24, 96) for c in sorted({min(width, 8), min(width, 4), 2}, reverse=True)]
+        for copies, limit, budget in plans + [(2, 12, 48), (1, 8, 0), (1, 0, 0)]:
             flow = Flow.of(program)
             if limit:
                 thread_gotos(flow, limit)
                 duplicate_tails(flow, limit)
-            unroll_loops(flow, copies, 96, limit)
+            unroll_loops(flow, copies, budget, limit)
             fold_jumps(flow, sizes.n)
             out = trace_program(flow, program, width)
             if out.L <= sizes.n:

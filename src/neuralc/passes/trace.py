@@ -151,7 +151,9 @@ def schedule_trace(ops: list[Op], exit_live: dict[int, int], width: int, n: int,
             raise AssertionError("trace scheduler: the earliest op is not ready")
         slots: list[int] = []
         has_control = False
-        candidates = [first] + [j for j in order if j != first]
+        # with side exits the earliest op goes first (it is on every path through this line);
+        # a single block runs all its ops whatever the order
+        candidates = [first] + [j for j in order if j != first] if exit_live else order
         progress = True
         while progress and len(slots) < width:
             progress = False
@@ -242,9 +244,10 @@ class _Emitter:
         return trace, splice
 
     def _skips(self, cur: int, assigned: set[int]) -> bool:
-        """Whether block ``cur`` ends in a jump over a private block whose path ends in a
-        ``goto`` or ``halt`` (then-branches, after tail duplication): the trace may follow the
-        jump and take that path as a stub laid out after the jump's line."""
+        """Whether block ``cur`` ends in a jump over a short private block whose path ends in a
+        ``goto`` (then-branches, after tail duplication): the trace may follow the jump and take
+        that path as a stub laid out after the jump's line. (A path that halts is an exit, such
+        as an error report: the trace does not go there.)"""
         last = self.blocks[cur][-1]
         nb = cur + 1
         if last.target is END or nb >= len(self.blocks) or nb in assigned:
@@ -254,7 +257,8 @@ class _Emitter:
                 self.preds[nb] != [(cur, "fall")]:
             return False
         chain, _ = self.grow(nb, dry=True, within=assigned | {cur, t})
-        return self.blocks[chain[-1]][-1].op.name in ("goto", "halt")
+        return self.blocks[chain[-1]][-1].op.name == "goto" and \
+            sum(len(self.blocks[b]) for b in chain) <= 32
 
     def _inputs(self, trace: list[int], splice: dict[int, int]):
         """The trace's nodes, its followed jumps (node index → stub block) and the registers
