@@ -269,10 +269,11 @@ def _two_lists(rng, sizes, max_len=10):
 
 
 def _list_with_pair(rng, sizes):
-    xs = _list(rng, sizes, 10)
+    """Elements below n/2, so that sums do not wrap around; often a pair sums to the target."""
+    xs = _ints(rng, sizes.n, rng.randrange(11), hi=sizes.n // 2)
     if len(xs) >= 2 and rng.random() < 0.7:
         i, j = sorted(rng.sample(range(len(xs)), 2))
-        return [xs, (xs[i] + xs[j]) % sizes.n]
+        return [xs, xs[i] + xs[j]]
     return [xs, rng.randrange(sizes.n)]
 
 
