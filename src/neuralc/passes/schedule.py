@@ -55,10 +55,11 @@ def basic_blocks(program: Program) -> list[tuple[int, int]]:
     return [(s, e) for s, e in zip(starts, starts[1:] + [L])]
 
 
-def schedule(program: Program, width: int) -> Program:
+def schedule(program: Program, width: int, across: bool = True) -> Program:
     """The program packed into lines of up to ``width`` slots, with the same results.
 
     ``program`` must be width 1. Programs that use ``store`` come back unchanged.
+    ``across=False``: each basic block packed on its own, nothing copied (for comparison).
     """
     if width < 1:
         raise ValueError(f"width must be at least 1 (got {width})")
@@ -67,7 +68,7 @@ def schedule(program: Program, width: int) -> Program:
     sizes = program.sizes
     if width == 1 or any(op.name == "store" for _, _, op in program.ops()):
         return program
-    if supported(program):
+    if across and supported(program):
         # (copies of a loop, the longest copied path, the most instructions a loop's copies
         # may have): the first plan whose program fits in n lines wins
         plans = [(c, 24, 96) for c in sorted({min(width, 8), min(width, 4), 2}, reverse=True)]
