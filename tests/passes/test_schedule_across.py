@@ -11,7 +11,7 @@ from neuralc.lang.asm import assemble
 from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Op, Program, Sizes, Target
 from neuralc.passes import schedule
-from neuralc.passes.facts import fold_jumps
+from neuralc.passes.facts import constants, fold_jumps
 from neuralc.passes.flow import Flow, supported
 from neuralc.passes.restructure import duplicate_tails, thread_gotos, unroll_loops
 from neuralc.passes.trace import schedule_trace
@@ -325,7 +325,8 @@ def test_folding_a_double_not():
 
 
 def _chain_program(rng: random.Random) -> Program:
-    """Straight code: comparisons with side exits, increments and decrements, copies; each
+    """Straight code: comparisons with side exits, increments and decrements, constants,
+    remainders and masks, copies; each
     exit marks r5 and halts. (n = 32, so that the program fits; the inputs sit at both ends
     of the values, where increments and decrements wrap around.)"""
     body: list[tuple[Op, bool]] = []
@@ -339,9 +340,13 @@ def _chain_program(rng: random.Random) -> Program:
                 a, b = (last, a) if rng.random() < 0.5 else (a, last)
             body.append((Op("not", (a, 3)) if name == "not" else Op(name, (a, b, 3)), False))
             body.append((Op("jump", (3, Target(line=0))), True))
-        elif r < 0.8:
+        elif r < 0.7:
             last = rng.randrange(3)
             body.append((Op(rng.choice(["inc", "dec"]), (a, last)), False))
+        elif r < 0.8:  # constants and what they bound
+            last = rng.randrange(3)
+            body.append((Op("set", (rng.choice((0, 1, 2, 3, 31)), b)) if rng.random() < 0.5
+                         else Op(rng.choice(["mod", "and"]), (a, b, last)), False))
         else:
             body.append((Op("copy", (a, b)), False))
             last = b
@@ -378,3 +383,53 @@ def test_folding_on_random_chains_agrees_on_every_input():
                         assert got.registers == want.registers and got.steps <= want.steps, \
                             (seed, x, y, z)
     assert folded > 20  # the chains do decide many of their own jumps
+
+
+def test_constants_reach_loop_heads_and_bound_remainders():
+    # counts[x % 4] += 1 checks x % 4 < 4: the 4s are set before the loop (constant at its
+    # head on every way in), and a remainder by 4 is below 4, so the check never jumps
+    text = """\
+    set 4 r4
+    set 4 r0
+l:  read r3 r1
+    mod r1 r0 r1
+    ge r1 r4 r2
+    jump r2 err
+    inc r3 r3
+    lt r3 r5 r2
+    jump r2 l
+    halt
+err: set 9 r5
+    halt
+"""
+    program, flow = _flow(text)
+    assert constants(flow, 16)[flow.nodes[4]] == {4: 4, 0: 4}
+    assert fold_jumps(flow, 16) == 1
+    _same(program, 4, random.Random(6), runs=20)
+    # without the constant divisor nothing is known
+    program, flow = _flow(text.replace("set 4 r0", "read r4 r0"))
+    assert fold_jumps(flow, 16) == 0
+
+
+@pytest.mark.parametrize("make", ["mod", "and"])
+def test_bounds_of_remainders_and_masks_decide_exactly_what_they_imply(make):
+    import operator
+
+    fn = {"lt": operator.lt, "le": operator.le, "eq": operator.eq, "ne": operator.ne,
+          "gt": operator.gt, "ge": operator.ge}
+    for c in range(1, 6):
+        for k in range(7):
+            for name, holds in fn.items():
+                text = (f"set {c} r1\nset {k} r2\n{make} r0 r1 r3\n{name} r3 r2 r4\n"
+                        "jump r4 out\nhalt\nout: set 1 r5\nhalt\n")
+                program, flow = _flow(text)
+                values = {int(holds(x % c if make == "mod" else x & c, k)) for x in range(16)}
+                # a bound decides at least what it implies, never more
+                folded = fold_jumps(flow, 16)
+                assert folded <= (values == {0}), (make, c, k, name)
+                if make == "mod" and values == {0} and name in ("ge", "gt", "eq"):
+                    assert folded == 1, (c, k, name)
+                for x in range(16):
+                    want = run_reference(program, [x])
+                    got = run_reference(schedule(program, 2), [x])
+                    assert got.registers == want.registers

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from ..isa import BY_NAME
 from ..lang.program import Op
-from .flow import Flow
+from .flow import END, Flow
 
-__all__ = ["fold_jumps"]
+__all__ = ["constants", "fold_jumps"]
 
 # each comparison as the orderings of its operands (-1: a < b, 0: a == b, 1: a > b) it holds on
 _HOLDS = {"lt": {-1}, "le": {-1, 0}, "eq": {0}, "ne": {-1, 1}, "gt": {1}, "ge": {0, 1}}
@@ -71,10 +71,36 @@ class _State:
             a, b = args
             if a == b:
                 return int(0 in _HOLDS[name])
-            possible = self._orderings(a, b)
+            possible = self._orderings(a, b) & self._by_range(a, b)
             values = {int(o in _HOLDS[name]) for o in possible}
             return values.pop() if len(values) == 1 else None
         return self.known.get(key)
+
+    def span(self, v: int) -> tuple[int, int]:
+        """Bounds on value number ``v``: a constant, or what made it (``x % c`` is below
+        ``c``, ``x & c`` at most ``c``, a comparison 0 or 1)."""
+        if v in self.const:
+            return self.const[v], self.const[v]
+        key = self.defn.get(v)
+        if key is not None:
+            name, *args = key
+            if name in _BOOLEAN:
+                return 0, 1
+            if name in ("mod", "and") and self.const.get(args[1], 0) > 0:
+                c = self.const[args[1]]
+                return 0, c - 1 if name == "mod" else c
+        return 0, self.n - 1
+
+    def _by_range(self, a: int, b: int) -> frozenset:
+        (la, ha), (lb, hb) = self.span(a), self.span(b)
+        out = set()
+        if la < hb:
+            out.add(-1)
+        if max(la, lb) <= min(ha, hb):
+            out.add(0)
+        if ha > lb:
+            out.add(1)
+        return frozenset(out)
 
     def _direct(self, a: int, b: int) -> frozenset:
         if a < b:
@@ -179,13 +205,21 @@ def fold_jumps(flow: Flow, n: int) -> int:
     blocks = flow.blocks()
     preds = flow.block_preds(blocks)
     out: dict[tuple[int, str], _State] = {}  # (block, "fall" | "taken") → state on that edge
+    consts = constants(flow, n)
     folded = 0
     for bi, block in enumerate(blocks):
         p = preds[bi]
         state = None
         if len(p) == 1 and p[0][0] >= 0:
             state = out.get((p[0][0], "fall" if p[0][1] == "fall" else "taken"))
-        state = state.copy() if state is not None else _State(n)
+        if state is not None:
+            state = state.copy()
+        else:  # a join: only the constants every way in agrees on
+            state = _State(n)
+            for r, c in consts.get(block[0], {}).items():
+                v = state.new()
+                state.const[v] = c
+                state.reg[r] = v
         for node in block:
             if node.op.name != "jump":
                 state.step(node.op)
@@ -206,3 +240,39 @@ def fold_jumps(flow: Flow, n: int) -> int:
             out[(bi, "taken")] = state
     return folded
 
+
+def constants(flow: Flow, n: int) -> dict:
+    """The registers that hold the same constant on every way into each node (constant
+    propagation over the whole graph; the inputs are unknown)."""
+    pos = flow.positions()
+    succ = [[pos[t] for t in flow.successors(i) if t is not END] for i in range(len(flow.nodes))]
+    into: list[dict | None] = [None] * len(flow.nodes)
+    if flow.entry is not END:
+        into[pos[flow.entry]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for i, node in enumerate(flow.nodes):
+            if into[i] is None:
+                continue
+            out = dict(into[i])
+            op = node.op
+            d = op.dest
+            if d is not None:
+                out.pop(d, None)
+                if op.name == "set":
+                    out[d] = op.args[0] % n
+                elif op.name == "zero":
+                    out[d] = 0
+                elif op.name == "copy" and op.args[0] in into[i]:
+                    out[d] = into[i][op.args[0]]
+                elif op.instruction.kind == "table" and all(r in into[i] for r in op.reads):
+                    vals = [into[i][r] for r in op.reads] + [0]
+                    out[d] = op.instruction.fn(vals[0], vals[1], n) % n
+            for j in succ[i]:
+                new = out if into[j] is None else \
+                    {r: c for r, c in into[j].items() if out.get(r) == c}
+                if new != into[j]:
+                    into[j] = new
+                    changed = True
+    return {node: into[i] for i, node in enumerate(flow.nodes) if into[i]}
