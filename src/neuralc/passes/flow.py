@@ -168,3 +168,26 @@ class Flow:
             if last.target is not None and last.target is not END:
                 preds[head[last.target]].append((bi, "jump"))
         return preds
+
+    def drop_dead(self) -> int:
+        """Turn instructions whose result no path reads (and that write no memory) into
+        ``nop``s; how many. Halting reads every register, so only values overwritten on every
+        path go (the comparison left behind by a folded jump, a temporary set again)."""
+        full = (1 << self.K) - 1
+        dropped = 0
+        while True:
+            live = self.live_in()
+            count = 0
+            for i, node in enumerate(self.nodes):
+                d = node.op.dest
+                if d is None or node.control or node.op.name == "write":
+                    continue
+                out = 0
+                for s in self.successors(i):
+                    out |= full if s is END else live[s]
+                if not (out >> d) & 1:
+                    node.op = Op("nop")
+                    count += 1
+            dropped += count
+            if not count:
+                return dropped

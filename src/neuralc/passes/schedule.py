@@ -79,6 +79,7 @@ def schedule(program: Program, width: int, across: bool = True) -> Program:
                 duplicate_tails(flow, limit)
             unroll_loops(flow, copies, budget, limit)
             fold_jumps(flow, sizes.n)
+            flow.drop_dead()
             out = trace_program(flow, program, width)
             if out.L <= sizes.n:
                 return out

@@ -308,7 +308,7 @@ class _Emitter:
             nodes, spliced_at, exit_live = self._inputs(trace, splice)
             self._compensate(nodes, spliced_at, exit_live)
             ops = [x.op for x in nodes]
-            self.head_line[nodes[0]] = len(self.lines)
+            self.head_line[self.blocks[trace[0]][0]] = len(self.lines)  # (nops dropped)
             for slots in schedule_trace(ops, exit_live, self.width, self.n, self.m):
                 line = []
                 stub = follow = None
@@ -398,11 +398,18 @@ def trace_program(flow: Flow, program: Program, width: int, max_trace: int = 96)
         return em.head_line.get(node, em.node_line.get(node, 0))
 
     comments: dict[int, str] = {}
+    pending: list[str] = []  # comments of dropped nodes go to the next placed one
     for node in flow.nodes:
-        if node.home is not None and node.home in program.comments and node in em.node_line:
+        if node.home is not None and node.home in program.comments:
+            pending.append(program.comments[node.home])
+        if node in em.node_line and pending:
             new = em.node_line[node]
-            text = program.comments[node.home]
+            text = "\n".join(pending)
             comments[new] = f"{comments[new]}\n{text}" if new in comments else text
+            pending = []
+    if pending and em.lines:
+        last = len(em.lines) - 1
+        comments[last] = "\n".join(([comments[last]] if last in comments else []) + pending)
     return Program(lines, sizes.override(width=max(width, sizes.width)), place(flow.entry),
                    {name: place(node) for name, node in flow.labels.items()}, comments,
                    program.entry_label)
