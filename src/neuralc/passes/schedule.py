@@ -34,6 +34,7 @@ from __future__ import annotations
 from ..lang.program import Op, Program, Target
 from .facts import fold_jumps
 from .flow import Flow, supported
+from .invariants import fold_invariant_jumps
 from .restructure import duplicate_tails, thread_gotos, unroll_loops
 from .trace import schedule_trace, trace_program
 
@@ -78,6 +79,7 @@ def schedule(program: Program, width: int, across: bool = True) -> Program:
                 thread_gotos(flow, limit)
                 duplicate_tails(flow, limit)
             unroll_loops(flow, copies, budget, limit)
+            fold_invariant_jumps(flow)
             fold_jumps(flow, sizes.n)
             flow.drop_dead()
             out = trace_program(flow, program, width)
