@@ -13,6 +13,7 @@ from neuralc.lang.program import Op, Program, Sizes, Target
 from neuralc.passes import schedule
 from neuralc.passes.facts import constants, fold_jumps
 from neuralc.passes.flow import Flow, supported
+from neuralc.passes.invariants import fold_invariant_jumps
 from neuralc.passes.restructure import duplicate_tails, thread_gotos, unroll_loops
 from neuralc.passes.trace import schedule_trace
 
@@ -433,3 +434,83 @@ def test_bounds_of_remainders_and_masks_decide_exactly_what_they_imply(make):
                     want = run_reference(program, [x])
                     got = run_reference(schedule(program, 2), [x])
                     assert got.registers == want.registers
+
+
+def counted_loops(rng: random.Random) -> Program:
+    """Nested counted loops as compilers emit them: ``k`` from ``len`` (r4) or a constant
+    down or up, ``i`` from a constant or from ``k``, loop tests of every comparison, bounds
+    checks of ``i``, ``i - 1``, ``i + 1`` and ``k`` against ``len`` that jump to an error
+    stub, and some arithmetic on other registers (sometimes on the counters too)."""
+    K, n = SIZES.registers, SIZES.n
+    k, i, c, t, len_ = 3, 1, 0, 2, 4
+    lines: list[tuple] = []  # (op, label to resolve or None); labels as ("label", name)
+
+    def emit(name, *args, to=None):
+        lines.append((Op(name, tuple(Target(line=0) if a == "T" else a for a in args)), to))
+
+    def check(x):
+        if rng.random() < 0.3:
+            emit(rng.choice(["dec", "inc"]), x, t)
+            x = t
+        emit("ge", x, len_, c)
+        emit("jump", c, "T", to="err")
+
+    emit("copy", len_, k) if rng.random() < 0.7 else emit("set", rng.randrange(1, 6), k)
+    lines.append(("label", "outer"))
+    emit("set", rng.randrange(3), i) if rng.random() < 0.6 else emit("copy", k, i)
+    emit("goto", "T", to="test")
+    lines.append(("label", "body"))
+    for _ in range(rng.randrange(1, 4)):
+        r = rng.random()
+        if r < 0.5:
+            check(rng.choice([i, i, k]))
+        elif r < 0.6:
+            emit(rng.choice(["inc", "dec"]), i, i)
+        else:
+            emit(rng.choice(["add", "max"]), rng.randrange(K), rng.randrange(K), 5) \
+                if rng.random() < 0.8 else emit("copy", rng.choice([k, len_]), i)
+    emit(rng.choice(["inc", "inc", "dec"]), i, i)
+    lines.append(("label", "test"))
+    emit(rng.choice(["lt", "le", "ne", "gt"]), i, k, c)
+    emit("jump", c, "T", to="body")
+    emit(rng.choice(["dec", "dec", "inc"]), k, k)
+    emit(rng.choice(["gt", "ne", "lt"]), k, rng.choice([t, i]) if rng.random() < 0.3 else len_, c)
+    emit("jump", c, "T", to="outer")
+    emit("halt")
+    lines.append(("label", "err"))
+    emit("set", 7, 5)
+    emit("halt")
+    labels, out = {}, []
+    for item in lines:
+        if item[0] == "label":
+            labels[item[1]] = len(out)
+        else:
+            out.append(item)
+    prog = []
+    for op, to in out:
+        if to is not None:
+            op = Op(op.name, tuple(Target(line=labels[to]) if isinstance(a, Target) else a
+                                   for a in op.args))
+        prog.append((op,))
+    return Program(prog, Sizes(n=n, registers=K, memory=SIZES.memory))
+
+
+def test_invariants_on_counted_loops_agree_on_every_small_input():
+    folded = 0
+    for seed in range(120):
+        program = counted_loops(random.Random(seed))
+        folded += fold_invariant_jumps(Flow.of(program))
+        pars = [schedule(program, width) for width in (2, 4)]
+        for length in range(6):
+            for other in (0, 1, 2, 31):
+                regs = [other, other, other, 0, length, 0]
+                want = run_reference(program, regs, None, 400)
+                for par in pars:
+                    got = run_reference(par, regs, None, 400)
+                    if want.halted:
+                        assert got.halted and got.steps <= want.steps, (seed, regs)
+                        assert got.registers == want.registers, (seed, regs)
+                    else:
+                        assert not got.halted or run_reference(program, regs, None,
+                                                               4000).halted
+    assert folded > 20
