@@ -514,3 +514,46 @@ def test_invariants_on_counted_loops_agree_on_every_small_input():
                         assert not got.halted or run_reference(program, regs, None,
                                                                4000).halted
     assert folded > 20
+
+
+def test_dead_results_are_dropped():
+    program, flow = _flow("set 1 r2\nset 2 r2\nread r2 r3\nwrite r0 r1\nset 3 r3\nhalt\n")
+    assert flow.drop_dead() == 2  # the first set of r2, the read into r3 set again
+    assert [x.op.name for x in flow.nodes] == ["nop", "set", "nop", "write", "set", "halt"]
+    _same(program, 2, random.Random(7))
+
+
+def test_unrolling_a_loop_with_a_branch_inside():
+    # while i < n: if x[i] > m: m = x[i] (the then-block ends in a goto after tail duplication)
+    text = """\
+l:  read r0 r5
+    gt r5 r1 r3
+    jump r3 then
+    goto next
+then: copy r5 r1
+next: inc r0 r0
+    lt r0 r2 r3
+    jump r3 l
+    halt
+"""
+    program, flow = _flow(text)
+    thread_gotos(flow, 8)
+    duplicate_tails(flow, 8)
+    size = len(flow.nodes)
+    unroll_loops(flow, 2, 96, 8)
+    assert len(flow.nodes) > size and sum(x.follow for x in flow.nodes) == 1
+    reads = [x for x in flow.nodes if x.op.name == "read"]
+    assert len(reads) == 2
+    _same(program, 4, random.Random(8), runs=20)
+
+
+def test_traces_follow_a_jump_over_a_private_then_block():
+    from neuralc.passes.trace import _Emitter
+
+    # the then-block (inc r1) is entered only by falling through and ends in a goto
+    program, flow = _flow("lt r0 r2 r3\njump r3 skip\ninc r1 r1\ngoto end\n"
+                          "skip: dec r1 r1\nend: halt\n")
+    em = _Emitter(flow, 4, 16, 16, 96)
+    trace, splice = em.grow(0)
+    assert trace == [0, 2] and splice == {0: 1}  # on to `skip`, the then-block spliced in
+    _same(program, 4, random.Random(9), runs=20)
