@@ -557,3 +557,36 @@ def test_traces_follow_a_jump_over_a_private_then_block():
     trace, splice = em.grow(0)
     assert trace == [0, 2] and splice == {0: 1}  # on to `skip`, the then-block spliced in
     _same(program, 4, random.Random(9), runs=20)
+
+
+GCD = """\
+    goto t
+b:  not r1 r2
+    jump r2 err
+    mod r0 r1 r2
+    copy r1 r0
+    copy r2 r1
+t:  not r1 r2
+    not r2 r2
+    jump r2 b
+    halt
+err: set 1 r0
+    halt
+"""
+
+
+def test_invariants_know_the_loop_test_at_the_loop_head():
+    # both ways into `b` (the first test and the back edge) passed `not not b` = 1: b != 0
+    program, flow = _flow(GCD)
+    assert fold_invariant_jumps(flow) == 1
+    assert flow.nodes[2].op.name == "nop"
+    for a in range(8):
+        for b in range(8):
+            want = run_reference(program, [a, b])
+            for width in (2, 4):
+                got = run_reference(schedule(program, width), [a, b])
+                assert (got.registers, got.memory) == (want.registers, want.memory)
+                assert got.steps <= want.steps
+    # a single `not` in the test (loop while b == 0) proves nothing about b
+    program, flow = _flow(GCD.replace("    not r2 r2\n", ""))
+    assert fold_invariant_jumps(flow) == 0

@@ -3,7 +3,8 @@ as ``i < k <= len``), and the jumps they decide.
 
 A forward dataflow analysis over the whole graph. A state is a set of facts about the registers'
 current values: ``("lt", a, b)`` (``a < b``), ``("le", a, b)``, ``("nz", a)`` (``a != 0``) and
-``("def", c, name, a, b)`` (``c`` holds the comparison ``name`` of ``a`` and ``b``, or ``not a``).
+``("def", c, name, a, b)`` (``c`` holds the comparison ``name`` of ``a`` and ``b``, ``not a``,
+or ``bool a`` = ``not not a``).
 Where ways meet, only the facts true on all of them stay; a line not yet reached has no state.
 Facts come from
 
@@ -77,9 +78,12 @@ def _decide(facts: frozenset, name: str, a: int, b: int) -> int | None:
 def _condition(facts: frozenset, c: int) -> int | None:
     for f in facts:
         if f[0] == "def" and f[1] == c:
-            if f[2] == "not":
-                return 0 if _nonzero(facts, f[3]) else None
-            return _decide(facts, f[2], f[3], f[4])
+            if f[2] in ("not", "bool"):
+                value = int(f[2] == "bool") if _nonzero(facts, f[3]) else None
+            else:
+                value = _decide(facts, f[2], f[3], f[4])
+            if value is not None:
+                return value
     return None
 
 
@@ -88,11 +92,12 @@ def _learn(facts: set, c: int, value: int) -> None:
     for f in list(facts):
         if f[0] == "def" and f[1] == c:
             name, a, b = f[2], f[3], f[4]
-            if name == "not":
-                if value == 0:
-                    facts.add(("nz", a))
-                else:  # a == 0: a `not` it made is 1
+            if name in ("not", "bool"):  # bool: c = (a != 0), what `not not a` makes
+                if value == (name == "not"):  # a == 0
                     _learn(facts, a, 0)
+                else:
+                    facts.add(("nz", a))
+                    _learn(facts, a, 1)  # a comparison that is not 0 is 1
             elif value:
                 facts.update(_TRUE[name](a, b))
             else:
@@ -131,6 +136,10 @@ def _step(facts: frozenset, op: Op) -> set:
         args = op.reads if name != "not" else (op.reads[0], op.reads[0])
         if d not in args:
             new.add(("def", d, name, *args))
+        if name == "not":  # not (not y) = (y != 0) and not (y != 0) = not y
+            flip = {"not": "bool", "bool": "not"}
+            new |= {("def", d, flip[f[2]], f[3], f[3]) for f in facts
+                    if f[0] == "def" and f[1] == args[0] and f[2] in flip and f[3] != d}
     out = {f for f in out if not _mentions(f, d)}
     return out | {f for f in new if f[0] == "def" or d in f[1:]}
 

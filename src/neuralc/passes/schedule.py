@@ -1,32 +1,39 @@
-"""The parallelizing compiler (SPEC §4): a width-1 program → a width-k program, same results.
+"""The parallelizing compiler: a width-1 program → a width-k program, same results, fewer steps.
 
-What this pass adds: every basic block's instructions packed into lines of up to ``k`` slots.
+Same results means the same final registers (all of them), memory, halting and output on every
+input, and never more steps. Two stages:
 
-1. **Basic blocks** start at the entry, at every labelled line, at every direct target, and
-   after every control instruction (``jump goto call ret halt``); a block's control instruction
-   is its last.
-2. **Dependences** inside a block, for an earlier op ``i`` and a later op ``j`` (registers, and
-   memory with a conservative alias test: two accesses are independent only when their
-   addresses are provably different — the same base register with different constant offsets,
-   or different constants):
+**Across blocks** (programs without line numbers as values, :func:`~.flow.supported`), on a
+graph of nodes (:mod:`.flow`), each step keeping the width-1 meaning:
 
-   =========================  =====================================================
-   ``j`` reads what ``i``     ``j`` on a *later* line (slots read the state at the start
-   writes (RAW)               of a step)
-   ``j`` writes what ``i``    ``j`` on the same line or later (a later slot wins, and the
-   reads or writes (WAR/WAW)  slots of a line keep program order)
-   =========================  =====================================================
+1. :mod:`.restructure`: jump threading into ``goto`` (the goto becomes a copy of the path it
+   jumps to: loop rotation for loops entered at their test), tail duplication of join points,
+   unrolling of single-entry loops (every copy keeps its exit test; a conditional back edge
+   becomes a *follow* jump into the next copy with a copied exit path behind it);
+2. :mod:`.invariants` and :mod:`.facts`: jumps that can never be taken become ``nop``s — order
+   relations that hold on every way into a line (``i < k <= len`` in a loop nest) and, along
+   chains of blocks, value numbering with what each passed jump tells (a bounds check implied
+   by the loop test, the division check after ``b != 0``);
+3. dead results dropped (:meth:`.flow.Flow.drop_dead`);
+4. :mod:`.trace`: blocks chained into traces (falling through, follow jumps, jumps over a
+   private then-block), copy propagation along each, and list scheduling of the whole trace with
+   speculation above side exits into registers dead where the exit goes (halting makes every
+   register live); a loop exit's condition register is restored by a ``zero`` in its private
+   stub when that costs no line.
 
-   The control instruction goes on the block's last line, in its last slot.
-3. **List scheduling**: line by line, the ready op with the longest chain of RAW edges below
-   it goes first, until the line is full.
-4. **Relocation**: targets, labels, the entry and the comments move to the new line numbers.
+Copying makes programs longer: the plans try fewer loop copies, then none, until the result
+fits in ``n`` lines.
 
-Line numbers as values: a ``call``'s return address is the line after its own, which is still
-the start of the next block, so calls, returns and register-indirect jumps to return addresses
-stay correct. A program that uses ``store`` (its own line number as a value, e.g. for computed
-returns) cannot be relocated safely and is returned unchanged (a width-1 program is a valid
-width-k program). Register-indirect targets must hold return addresses written by ``call``.
+**Block by block** (``across=False``, and programs with ``call``, ``ret``, ``store`` or
+register-indirect targets): basic blocks start at the entry, at every labelled line, at every
+direct target and after every control instruction; each is list-scheduled alone
+(:func:`.trace.schedule_trace` with no side exits: dependences over registers and memory, a RAW
+dependence on a later line, WAR/WAW on the same line or later, the longest RAW chain first, the
+control instruction last); targets, labels, the entry and comments are relocated. A ``call``'s
+return address is the line after its own, which still starts the next block, so calls, returns
+and register-indirect jumps to return addresses stay correct; a program that uses ``store`` (its
+own line number as a value) cannot be relocated and is returned unchanged (a width-1 program is
+a valid width-k program).
 """
 
 from __future__ import annotations
