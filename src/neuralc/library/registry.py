@@ -263,6 +263,20 @@ def _sorted_with_target(rng, sizes):
     return [xs, target]
 
 
+def _two_lists(rng, sizes, max_len=10):
+    k = rng.randrange(max_len + 1)
+    return [_ints(rng, sizes.n, k), _ints(rng, sizes.n, k)]
+
+
+def _list_with_pair(rng, sizes):
+    """Elements below n/2, so that sums do not wrap around; often a pair sums to the target."""
+    xs = _ints(rng, sizes.n, rng.randrange(11), hi=sizes.n // 2)
+    if len(xs) >= 2 and rng.random() < 0.7:
+        i, j = sorted(rng.sample(range(len(xs)), 2))
+        return [xs, xs[i] + xs[j]]
+    return [xs, rng.randrange(sizes.n)]
+
+
 # ---------------------------------------------------------------------- the entries
 
 
@@ -328,6 +342,11 @@ def _build() -> dict[str, LibraryProgram]:
     py("bubble_sort", "bubble_sort.py", "bubble_sort", lambda rng, s: [_list(rng, s, 10)])
     py("quicksort", "quicksort.py", "quicksort", lambda rng, s: [_list(rng, s, 10)])
     py("binary_search", "binary_search.py", "binary_search", _sorted_with_target)
+    py("dot_product", "dot_product.py", "dot_product", _two_lists)
+    py("prefix_sums", "prefix_sums.py", "prefix_sums", lambda rng, s: [_list(rng, s, 12)])
+    py("histogram", "histogram.py", "histogram", lambda rng, s: [_list(rng, s, 12)])
+    py("two_sum", "two_sum.py", "two_sum", _list_with_pair)
+    py("list_stats", "list_stats.py", "list_stats", lambda rng, s: [_list(rng, s, 12)])
     return out
 
 

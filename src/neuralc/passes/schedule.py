@@ -1,37 +1,49 @@
-"""The parallelizing compiler (SPEC §4): a width-1 program → a width-k program, same results.
+"""The parallelizing compiler: a width-1 program → a width-k program, same results, fewer steps.
 
-What this pass adds: every basic block's instructions packed into lines of up to ``k`` slots.
+Same results means the same final registers (all of them), memory, halting and output on every
+input, and never more steps. Two stages:
 
-1. **Basic blocks** start at the entry, at every labelled line, at every direct target, and
-   after every control instruction (``jump goto call ret halt``); a block's control instruction
-   is its last.
-2. **Dependences** inside a block, for an earlier op ``i`` and a later op ``j`` (registers, and
-   memory with a conservative alias test: two accesses are independent only when their
-   addresses are provably different — the same base register with different constant offsets,
-   or different constants):
+**Across blocks** (programs without line numbers as values, :func:`~.flow.supported`), on a
+graph of nodes (:mod:`.flow`), each step keeping the width-1 meaning:
 
-   =========================  =====================================================
-   ``j`` reads what ``i``     ``j`` on a *later* line (slots read the state at the start
-   writes (RAW)               of a step)
-   ``j`` writes what ``i``    ``j`` on the same line or later (a later slot wins, and the
-   reads or writes (WAR/WAW)  slots of a line keep program order)
-   =========================  =====================================================
+1. :mod:`.restructure`: jump threading into ``goto`` (the goto becomes a copy of the path it
+   jumps to: loop rotation for loops entered at their test), tail duplication of join points,
+   unrolling of single-entry loops (every copy keeps its exit test; a conditional back edge
+   becomes a *follow* jump into the next copy with a copied exit path behind it);
+2. :mod:`.invariants` and :mod:`.facts`: jumps that can never be taken become ``nop``s — order
+   relations that hold on every way into a line (``i < k <= len`` in a loop nest) and, along
+   chains of blocks, value numbering with what each passed jump tells (a bounds check implied
+   by the loop test, the division check after ``b != 0``);
+3. dead results dropped (:meth:`.flow.Flow.drop_dead`);
+4. :mod:`.trace`: blocks chained into traces (falling through, follow jumps, jumps over a
+   private then-block), copy propagation along each, and list scheduling of the whole trace with
+   speculation above side exits into registers dead where the exit goes (halting makes every
+   register live); a loop exit's condition register is restored by a ``zero`` in its private
+   stub when that costs no line.
 
-   The control instruction goes on the block's last line, in its last slot.
-3. **List scheduling**: line by line, the ready op with the longest chain of RAW edges below
-   it goes first, until the line is full.
-4. **Relocation**: targets, labels, the entry and the comments move to the new line numbers.
+Copying makes programs longer: the plans try fewer loop copies, then none, until the result
+fits in ``n`` lines.
 
-Line numbers as values: a ``call``'s return address is the line after its own, which is still
-the start of the next block, so calls, returns and register-indirect jumps to return addresses
-stay correct. A program that uses ``store`` (its own line number as a value, e.g. for computed
-returns) cannot be relocated safely and is returned unchanged (a width-1 program is a valid
-width-k program). Register-indirect targets must hold return addresses written by ``call``.
+**Block by block** (``across=False``, and programs with ``call``, ``ret``, ``store`` or
+register-indirect targets): basic blocks start at the entry, at every labelled line, at every
+direct target and after every control instruction; each is list-scheduled alone
+(:func:`.trace.schedule_trace` with no side exits: dependences over registers and memory, a RAW
+dependence on a later line, WAR/WAW on the same line or later, the longest RAW chain first, the
+control instruction last); targets, labels, the entry and comments are relocated. A ``call``'s
+return address is the line after its own, which still starts the next block, so calls, returns
+and register-indirect jumps to return addresses stay correct; a program that uses ``store`` (its
+own line number as a value) cannot be relocated and is returned unchanged (a width-1 program is
+a valid width-k program).
 """
 
 from __future__ import annotations
 
 from ..lang.program import Op, Program, Target
+from .facts import fold_jumps
+from .flow import Flow, supported
+from .invariants import fold_invariant_jumps
+from .restructure import duplicate_tails, thread_gotos, unroll_loops
+from .trace import schedule_trace, trace_program
 
 __all__ = ["basic_blocks", "schedule"]
 
@@ -51,107 +63,11 @@ def basic_blocks(program: Program) -> list[tuple[int, int]]:
     return [(s, e) for s, e in zip(starts, starts[1:] + [L])]
 
 
-def _address_values(ops: list[Op], n: int):
-    """Symbolic value of each memory op's address: ``(base, offset)`` (base None = constant)."""
-    fresh = iter(range(1 << 30))
-    val: dict[int, tuple] = {}
-
-    def get(r):
-        return val.get(r, (("in", r), 0))
-
-    out = []
-    for op in ops:
-        name, d = op.name, op.dest
-        if name in ("read", "write"):
-            out.append(get(op.args[0]))
-        else:
-            out.append(None)
-        if d is None:
-            continue
-        if name == "set":
-            v = (None, op.args[0] % n)
-        elif name == "zero":
-            v = (None, 0)
-        elif name == "copy":
-            v = get(op.args[0])
-        elif name in ("inc", "dec"):
-            b, o = get(op.args[0])
-            v = (b, (o + (1 if name == "inc" else -1)) % n)
-        elif name in ("add", "sub"):
-            (ba, oa), (bb, ob) = get(op.args[0]), get(op.args[1])
-            if bb is None:
-                v = (ba, (oa + ob if name == "add" else oa - ob) % n)
-            elif ba is None and name == "add":
-                v = (bb, (oa + ob) % n)
-            else:
-                v = (("v", next(fresh)), 0)
-        else:
-            v = (("v", next(fresh)), 0)
-        val[d] = v
-    return out
-
-
-def _may_alias(x, y, n: int, m: int) -> bool:
-    (bx, ox), (by, oy) = x, y
-    if bx is None and by is None:
-        return ox % m == oy % m
-    if bx == by and m == n:
-        return ox == oy
-    return True
-
-
-def _schedule_block(ops: list[Op], width: int, n: int, m: int) -> list[list[int]]:
-    k = len(ops)
-    addr = _address_values(ops, n)
-    reads = [set(op.reads) for op in ops]
-    writes = [{op.dest} - {None} for op in ops]
-    preds: list[list[tuple[int, bool]]] = [[] for _ in ops]
-    for j in range(k):
-        for i in range(j):
-            strict = bool(writes[i] & reads[j])
-            weak = bool(reads[i] & writes[j] or writes[i] & writes[j])
-            if addr[i] is not None and addr[j] is not None and \
-                    "write" in (ops[i].name, ops[j].name) and _may_alias(addr[i], addr[j], n, m):
-                if ops[i].name == "write" and ops[j].name == "read":
-                    strict = True
-                else:
-                    weak = True
-            if strict or weak:
-                preds[j].append((i, strict))
-    height = [0] * k
-    for j in range(k - 1, -1, -1):
-        for i, strict in preds[j]:
-            height[i] = max(height[i], height[j] + (1 if strict else 0))
-    control = k - 1 if ops[-1].instruction.is_control else None
-    placed: dict[int, int] = {}
-    remaining = set(range(k))
-    order = sorted(range(k), key=lambda j: (-height[j], j))
-    lines: list[list[int]] = []
-    cur = 0
-    while remaining:
-        slots: list[int] = []
-        progress = True
-        while progress and len(slots) < width:
-            progress = False
-            for j in order:
-                if j not in remaining or (j == control and len(remaining) > 1):
-                    continue
-                if all(i in placed and (placed[i] < cur if strict else placed[i] <= cur)
-                       for i, strict in preds[j]):
-                    placed[j] = cur
-                    slots.append(j)
-                    remaining.discard(j)
-                    progress = True
-                    break
-        lines.append(sorted(slots))
-        cur += 1
-    return lines
-
-
-def schedule(program: Program, width: int) -> Program:
+def schedule(program: Program, width: int, across: bool = True) -> Program:
     """The program packed into lines of up to ``width`` slots, with the same results.
 
     ``program`` must be width 1. Programs that use ``store`` come back unchanged.
+    ``across=False``: each basic block packed on its own, nothing copied (for comparison).
     """
     if width < 1:
         raise ValueError(f"width must be at least 1 (got {width})")
@@ -160,6 +76,28 @@ def schedule(program: Program, width: int) -> Program:
     sizes = program.sizes
     if width == 1 or any(op.name == "store" for _, _, op in program.ops()):
         return program
+    if across and supported(program):
+        # (copies of a loop, the longest copied path, the most instructions a loop's copies
+        # may have): the first plan whose program fits in n lines wins
+        plans = [(c, 24, 96) for c in sorted({min(width, 8), min(width, 4), 2}, reverse=True)]
+        for copies, limit, budget in plans + [(2, 12, 48), (1, 8, 0), (1, 0, 0)]:
+            flow = Flow.of(program)
+            if limit:
+                thread_gotos(flow, limit)
+                duplicate_tails(flow, limit)
+            unroll_loops(flow, copies, budget, limit)
+            fold_invariant_jumps(flow)
+            fold_jumps(flow, sizes.n)
+            flow.drop_dead()
+            out = trace_program(flow, program, width)
+            if out.L <= sizes.n:
+                return out
+    return _schedule_blocks(program, width)
+
+
+def _schedule_blocks(program: Program, width: int) -> Program:
+    """Each basic block packed on its own (programs with line numbers as values)."""
+    sizes = program.sizes
     n, m, L = sizes.n, sizes.m, program.L
     ops = [line[0] for line in program.lines]
     new_start: dict[int, int] = {}
@@ -167,7 +105,7 @@ def schedule(program: Program, width: int) -> Program:
     packed: list[list[int]] = []
     for start, end in basic_blocks(program):
         new_start[start] = len(packed)
-        for slots in _schedule_block(ops[start:end], width, n, m):
+        for slots in schedule_trace(ops[start:end], {}, width, n, m):
             for j in slots:
                 where[start + j] = len(packed)
             packed.append([start + j for j in slots])
