@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from ..program import Sizes
 
-__all__ = ["ERRORS", "ERROR_LABELS", "Layout", "error_message"]
+__all__ = ["ERRORS", "ERROR_LABELS", "RAISE_BASE", "Layout", "error_message", "raise_code",
+           "raise_label"]
 
 # code → (label of its stub, message); the code is what the stub writes to the error cell
 ERRORS = {
@@ -39,6 +40,22 @@ ERRORS = {
                          "machine's memory)")),
 }
 ERROR_LABELS = {label: code for code, (label, _) in ERRORS.items()}
+
+# -- raised errors (`raise E(...)`, a failing `assert`): one code per message from RAISE_BASE up;
+# the messages belong to the compiled program (CompiledPython.messages), not to this table.
+RAISE_BASE = max(ERRORS) + 1
+_RAISE_PREFIX = "rt.raise"
+
+
+def raise_label(code: int) -> str:
+    """The label of the stub that stops the run with raised error ``code``."""
+    return f"{_RAISE_PREFIX}{code}"
+
+
+def raise_code(label: str) -> int | None:
+    """The code of a raise stub's label (None for any other label)."""
+    tail = label[len(_RAISE_PREFIX):] if label.startswith(_RAISE_PREFIX) else ""
+    return int(tail) if tail.isdigit() else None
 
 
 def error_message(code: int, m: int, n: int = 128) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 
 from .ir import FunctionIR, Ins, Sym
-from .layout import ERRORS, Layout
+from .layout import ERRORS, Layout, raise_label
 from .validate import LIST, CheckedModule, FunctionInfo, range_step, repeat_count
 
 __all__ = ["lower_function"]
@@ -208,6 +208,8 @@ class _Lowering:
             self.emit("ret", srcs=(0,))
         elif isinstance(s, ast.Expr):
             self.expr(s.value)
+        elif isinstance(s, ast.Raise):  # `raise CODE` (from raise/assert, see .desugar)
+            self.error_goto(raise_label(s.exc.value))
         elif isinstance(s, ast.Break):
             self.emit("goto", label=self.loops[-1][1])
         elif isinstance(s, ast.Continue):

@@ -217,7 +217,7 @@ class _Checker:
             if not loop:
                 word = "break" if isinstance(s, ast.Break) else "continue"
                 self.error(s, f"'{word}' outside a loop")
-        elif isinstance(s, ast.Pass):
+        elif isinstance(s, ast.Pass) or _is_raise_stub(s):
             pass
         elif isinstance(s, ast.Return):
             if s.value is not None:
@@ -338,6 +338,12 @@ class _Checker:
             self.error(e, f"attribute access ('.{e.attr}') is not supported")
         else:
             self.error(e, _not_supported(_EXPR_NAMES.get(type(e), type(e).__name__)))
+
+
+def _is_raise_stub(s: ast.stmt) -> bool:
+    """``raise CODE``: what :mod:`.desugar` makes of ``raise E(...)`` and ``assert``."""
+    return (isinstance(s, ast.Raise) and isinstance(s.exc, ast.Constant)
+            and type(s.exc.value) is int)
 
 
 def _is_docstring(s: ast.stmt) -> bool:
@@ -630,7 +636,7 @@ def _ends_with_return(body: list[ast.stmt]) -> bool:
     if not body:
         return False
     last = body[-1]
-    if isinstance(last, ast.Return):
+    if isinstance(last, ast.Return) or _is_raise_stub(last):
         return True
     if isinstance(last, ast.If):
         return bool(last.orelse) and _ends_with_return(last.body) and _ends_with_return(last.orelse)
@@ -650,17 +656,19 @@ def _loop_level(body: list[ast.stmt]):
             yield from _loop_level(s.orelse)
 
 
-def check(source: str, filename: str = "<input>") -> CheckedModule:
-    """Parse and check ``source``; raise :class:`CompileError` with every error of the file."""
-    try:
-        tree = ast.parse(source, filename=filename)
-    except SyntaxError as e:
-        line = e.lineno or 1
-        col = e.offset or 1
-        raise CompileError([Diagnostic(line, max(col, 1), f"syntax error: {e.msg}")],
-                           filename) from None
-    except ValueError as e:  # e.g. source with NUL bytes
-        raise CompileError([Diagnostic(1, 1, f"syntax error: {e}")], filename) from None
+def check(source: str, filename: str = "<input>", tree: ast.Module | None = None) -> CheckedModule:
+    """Parse (unless ``tree``, e.g. the desugared tree, is given) and check ``source``; raise
+    :class:`CompileError` with every error of the file."""
+    if tree is None:
+        try:
+            tree = ast.parse(source, filename=filename)
+        except SyntaxError as e:
+            line = e.lineno or 1
+            col = e.offset or 1
+            raise CompileError([Diagnostic(line, max(col, 1), f"syntax error: {e.msg}")],
+                               filename) from None
+        except ValueError as e:  # e.g. source with NUL bytes
+            raise CompileError([Diagnostic(1, 1, f"syntax error: {e}")], filename) from None
     chk = _Checker(source, filename)
     defs = chk.module(tree)
     kinds = _Kinds(chk, defs)
