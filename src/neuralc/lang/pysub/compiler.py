@@ -9,13 +9,14 @@ Each pass is one module of this package; :func:`compile_python` calls each once.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
 from ..interp import DEFAULT_MAX_STEPS, run_reference
 from ..program import Program, Sizes
+from .desugar import Desugared, Raised, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
-from .layout import ERROR_LABELS, Layout, error_message
+from .layout import ERROR_LABELS, Layout, error_message, raise_code
 from .lower import lower_function
 from .regalloc import allocate
 from .validate import INT, LIST, CheckedModule, check
@@ -40,6 +41,14 @@ class CompiledPython:
     layout: Layout
     checks_errors: bool  # the program has error stubs (the error cell can be set)
     reserve: int = 0  # cells a run must leave free below the error cell (fixed spill cells)
+    signed: bool = False  # arguments and results read as signed values (see .desugar)
+    defaults: dict[str, int] = field(default_factory=dict)  # parameter → its default value
+    raised: dict[int, Raised] = field(default_factory=dict)  # error code → raise/assert
+    warnings: list[Diagnostic] = field(default_factory=list)  # where unsigned differs
+
+    def warning_lines(self, filename: str) -> list[str]:
+        """``FILE:LINE:COL: warning: MESSAGE`` for each warning of the compile."""
+        return [f"{filename}:{w.line}:{w.col}: warning: {w.message}" for w in self.warnings]
 
     @property
     def sizes(self) -> Sizes:
@@ -57,6 +66,9 @@ class CompiledPython:
         n, m = self.sizes.n, self.sizes.m
         args = list(args)
         sig = f"{self.function}({', '.join(self.params)})"
+        if len(args) < len(self.params) and all(p in self.defaults
+                                                for p in self.params[len(args):]):
+            args += [self.defaults[p] for p in self.params[len(args):]]
         if len(args) != len(self.params):
             raise UsageError(f"{sig} takes {len(self.params)} argument"
                              f"{'' if len(self.params) == 1 else 's'}, got {len(args)}")
@@ -102,14 +114,25 @@ class CompiledPython:
         memory = [int(v) for v in memory]
         if self.checks_errors:
             code = memory[self.layout.error_cell]
+            if code in self.raised:
+                err = RuntimeProgramError(self.raised[code].text())
+                err.raised = self.raised[code]
+                raise err
             if code:
-                raise RuntimeProgramError(error_message(code, self.sizes.m, self.sizes.n))
+                err = RuntimeProgramError(error_message(code, self.sizes.m, self.sizes.n))
+                err.code = code
+                raise err
         value = registers[0]
         if self.returns == INT:
-            return value
+            return self.reading(value)
         m = len(memory)
         length = memory[(value - 1) % m]
-        return [memory[(value + j) % m] for j in range(length)]
+        return [self.reading(memory[(value + j) % m]) for j in range(length)]
+
+    def reading(self, v: int) -> int:
+        """A value as the program means it: ``v - n`` for ``v >= n/2`` when signed."""
+        n = self.sizes.n
+        return v - n if self.signed and v >= n - n // 2 else v
 
 
 @dataclass
@@ -130,10 +153,10 @@ def _is_int(v) -> bool:
     return isinstance(v, int)
 
 
-def _entry(mod: CheckedModule, function: str | None) -> str:
-    names = list(mod.functions)
+def _entry(mod: CheckedModule, function: str | None, helpers=()) -> str:
+    names = [f for f in mod.functions if f not in helpers]
     if function is not None:
-        if function not in mod.functions:
+        if function not in names:
             have = ", ".join(names) or "none"
             raise UsageError(f"{mod.filename} has no function '{function}' (functions: {have})")
         return function
@@ -148,13 +171,30 @@ def _entry(mod: CheckedModule, function: str | None) -> str:
                      f"({', '.join(names)}): choose one with --function")
 
 
+def front_end(source: str, filename: str, sizes: Sizes,
+              signed: bool = False) -> tuple[CheckedModule, Desugared]:
+    """Desugar and check ``source`` (every error of the file in one :class:`CompileError`)."""
+    front = desugar(source, filename, sizes.n, signed)
+    try:
+        mod = check(source, filename, front.tree)
+    except CompileError as e:
+        raise CompileError(front.errors + e.diagnostics, filename) from None
+    if front.errors:
+        raise CompileError(front.errors, filename)
+    resolve(front, mod.functions)
+    return mod, front
+
+
 def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None = None,
-                   function: str | None = None) -> CompiledPython:
+                   function: str | None = None, signed: bool = False,
+                   checked: tuple[CheckedModule, Desugared] | None = None) -> CompiledPython:
     """Compile the Python-subset ``source``; its entry is ``function`` (default ``main``, else
-    the file's only function). Raises :class:`CompileError` with every error of the file."""
+    the file's only function). ``signed`` reads values as signed (docs/COMPILER.md). Raises
+    :class:`CompileError` with every error of the file. ``checked`` reuses a :func:`front_end`
+    result of the same source, sizes and ``signed`` (a library compiles many entries)."""
     sizes = (sizes or Sizes()).check()
-    mod = check(source, filename)
-    entry = _entry(mod, function)
+    mod, front = checked or front_end(source, filename, sizes, signed)
+    entry = _entry(mod, function, front.prelude)
     names = mod.reachable(entry)
     infos = {f: mod.functions[f] for f in names}
     graph = {f: set(infos[f].calls) for f in names}
@@ -195,9 +235,14 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
                            filename)
     info = infos[entry]
     reserve = 0 if layout.stack else plans[entry].alloc.slots
+    raised = {raise_code(e): front.raised[raise_code(e)] for e in errors
+              if raise_code(e) is not None}
     return CompiledPython(program, entry, list(info.params),
                           [info.kinds.get(p, INT) for p in info.params], info.returns, layout,
-                          checks_errors=bool(errors & set(ERROR_LABELS)), reserve=reserve)
+                          checks_errors=bool(errors & set(ERROR_LABELS)) or bool(raised),
+                          reserve=reserve, signed=signed,
+                          defaults=dict(front.defaults.get(entry, {})), raised=raised,
+                          warnings=list(front.warnings))
 
 
 def _scratch(p: FunctionPlan, colors: list[int]) -> list[int]:
@@ -225,9 +270,9 @@ def _check_registers(mod, infos, colors, sizes) -> None:
 
 def run_python(source: str, args: list, sizes: Sizes | None = None, function: str | None = None,
                backend: str = "reference", max_steps: int = DEFAULT_MAX_STEPS,
-               filename: str = "<input>", **machine_kw) -> PyRunResult:
+               filename: str = "<input>", signed: bool = False, **machine_kw) -> PyRunResult:
     """Compile and run ``source`` on ``args``; the Python form of ``neuralc run FILE.py``."""
-    compiled = compile_python(source, filename, sizes, function)
+    compiled = compile_python(source, filename, sizes, function, signed=signed)
     registers, memory = compiled.inputs(args)
     if backend == "reference":
         out = run_reference(compiled.program, registers, memory, max_steps)

@@ -1,0 +1,645 @@
+"""Pass 0 of the Python subset: parse, then rewrite the Python people write into the core subset.
+
+Runs once between parsing and :mod:`.validate`; every node it makes carries the location of the
+user's code it replaces, so later errors still point there. What it rewrites (docs/COMPILER.md,
+"Front end"):
+
+* definitions and calls: default parameter values (integer literals, ``-k``, ``True``,
+  ``False``) and keyword arguments between the file's functions become positional arguments;
+  keyword-only parameters become positional ones; annotations are dropped (``x: int = 0`` is an
+  assignment, a bare ``x: int`` nothing); ``from typing import ...``, ``from __future__ import
+  ...`` and the ``if __name__ == "__main__":`` block are ignored;
+* errors: ``raise E(...)`` and ``assert c[, msg]`` become ``raise CODE`` (a run-time error stub);
+  the code's :class:`Raised` (exception, message, line) is kept by the compiled program;
+* expressions: ``**``, ``<<``, ``>>``, ``~`` (and augmented forms), ``abs``, ``int``, ``bool``,
+  ``divmod``, ``pow``, ``min``/``max`` of several values, ``isinstance`` (a placeholder decided
+  from the name's kind after checking, :func:`resolve`); helpers written in the subset itself
+  (:mod:`.prelude`) are added to the module only when used;
+* signed values (``signed=True``): a value ``v`` reads as ``v - n`` when ``v >= n/2``. Order
+  comparisons compare ``v + n//2`` (mod n), which orders the readings; ``//``, ``%``, ``>>``,
+  ``abs``, ``min``, ``max`` call signed helpers; negative indices count from the end; ``range``
+  runs over biased values. Unsigned (the default), the places where the meaning differs from
+  Python's are reported as warnings.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import sys
+from dataclasses import dataclass, field
+
+from ..errors import CompileError, Diagnostic
+from .layout import RAISE_BASE
+from .prelude import prelude_functions
+
+__all__ = ["Desugared", "Raised", "desugar", "parse", "resolve"]
+
+_NEWER_SYNTAX = [  # (pattern on the offending line, what it is) for a Python newer than ours;
+    # group 1 is kept, the rest of the match dropped, to look on for more errors
+    (re.compile(r"^(\s*)type\s+[A-Za-z_]\w*\s*(\[[^\]]*\])?\s*=.*"), "'type' alias statements"),
+    (re.compile(r"^(\s*(?:async\s+)?def\s+[A-Za-z_]\w*\s*)\[[^\]]*\]"),
+     "type parameters ('def f[T]')"),
+    (re.compile(r"^(\s*class\s+[A-Za-z_]\w*\s*)\[[^\]]*\]"), "type parameters ('class C[T]')"),
+]
+_PY = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+_EXCEPTION_OF_ERROR = {1: "ZeroDivisionError", 2: "IndexError", 3: "MemoryError",
+                       4: "RecursionError"}
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What a ``raise``/``assert`` reports: ``ValueError: n must be positive (line 7)``."""
+
+    exception: str
+    message: str
+    line: int
+    exact: bool = True  # False when the message has parts computed at run time (shown as {x})
+
+    def text(self) -> str:
+        head = f"{self.exception}: {self.message}" if self.message else self.exception
+        return f"{head} (line {self.line})"
+
+
+@dataclass
+class Desugared:
+    tree: ast.Module
+    raised: dict[int, Raised] = field(default_factory=dict)  # error code → what it reports
+    defaults: dict[str, dict[str, int]] = field(default_factory=dict)  # fn → param → value
+    warnings: list[Diagnostic] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    isinstances: list[tuple[ast.Constant, str, ast.expr, tuple[str, ...]]] = field(
+        default_factory=list)  # (placeholder, function, operand, type names)
+    prelude: list[str] = field(default_factory=list)  # helper functions added
+
+
+def _col(lines: list[str], node) -> int:
+    line = lines[node.lineno - 1] if 0 < node.lineno <= len(lines) else ""
+    return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
+
+
+def parse(source: str, filename: str = "<input>") -> tuple[ast.Module, list[Diagnostic]]:
+    """``ast.parse``; syntax of a newer Python is reported as such (and skipped, to find more)."""
+    diags: list[Diagnostic] = []
+    lines = source.split("\n")
+    for _ in range(100):
+        try:
+            return ast.parse("\n".join(lines), filename=filename), diags
+        except SyntaxError as e:
+            line = e.lineno or 1
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            for pattern, what in _NEWER_SYNTAX:
+                m = pattern.match(text)
+                if m:
+                    indent = len(text) - len(text.lstrip())
+                    diags.append(Diagnostic(line, indent + 1,
+                                            f"unsupported syntax: {what} (newer than {_PY}, "
+                                            "and not in the subset)"))
+                    keep = m.group(1) + ("pass" if what.startswith("'type'") else "")
+                    lines[line - 1] = keep + text[m.end():]
+                    break
+            else:
+                raise CompileError([*diags, Diagnostic(line, max(e.offset or 1, 1),
+                                                       f"syntax error: {e.msg}")],
+                                   filename) from None
+        except ValueError as e:  # e.g. source with NUL bytes
+            raise CompileError([Diagnostic(1, 1, f"syntax error: {e}")], filename) from None
+    raise CompileError(diags, filename)
+
+
+def _int_literal(e: ast.expr) -> int | None:
+    """The value of an integer literal (``True``/``False``, ``-k``), else None."""
+    if isinstance(e, ast.Constant) and type(e.value) in (int, bool):
+        return int(e.value)
+    if (isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd))
+            and isinstance(e.operand, ast.Constant) and type(e.operand.value) in (int, bool)):
+        v = int(e.operand.value)
+        return -v if isinstance(e.op, ast.USub) else v
+    return None
+
+
+def _at(new: ast.AST, old: ast.AST) -> ast.AST:
+    """``new`` (and its children without a place) at ``old``'s place."""
+    for node in ast.walk(new):
+        if not hasattr(node, "lineno") and hasattr(old, "lineno") and isinstance(
+                node, (ast.expr, ast.stmt)):
+            ast.copy_location(node, old)
+    return ast.copy_location(new, old)
+
+
+def _call(name: str, args: list[ast.expr], at: ast.AST) -> ast.Call:
+    return _at(ast.Call(ast.Name(name, ast.Load()), args, []), at)
+
+
+def _num(v: int, at: ast.AST) -> ast.expr:
+    node = ast.Constant(abs(v)) if v >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-v))
+    return _at(node, at)
+
+
+def _pure(e: ast.expr) -> bool:
+    """No calls, so evaluating ``e`` twice gives the same value with no effect."""
+    return not any(isinstance(x, (ast.Call, ast.NamedExpr, ast.ListComp, ast.List))
+                   for x in ast.walk(e))
+
+
+def _type_names(e: ast.expr) -> tuple[str, ...] | None:
+    if isinstance(e, ast.Name):
+        return (e.id,)
+    if isinstance(e, ast.Tuple):
+        names = [_type_names(x) for x in e.elts]
+        return None if None in names else tuple(n for ns in names for n in ns)
+    return None
+
+
+def _exception_name(e: ast.expr | None) -> str | None:
+    if isinstance(e, ast.Call):
+        e = e.func
+    if isinstance(e, ast.Name):
+        return e.id
+    if isinstance(e, ast.Attribute):
+        return e.attr
+    return None
+
+
+def _is_main_guard(s: ast.stmt) -> bool:
+    t = getattr(s, "test", None)
+    return (isinstance(s, ast.If) and isinstance(t, ast.Compare) and len(t.ops) == 1
+            and isinstance(t.ops[0], ast.Eq) and isinstance(t.left, ast.Name)
+            and t.left.id == "__name__")
+
+
+def _ignored_import(s: ast.stmt) -> bool:
+    if isinstance(s, ast.ImportFrom):
+        return s.module in ("typing", "__future__", "typing_extensions")
+    if isinstance(s, ast.Import):
+        return all(a.name in ("typing", "typing_extensions") for a in s.names)
+    return False
+
+
+class _Front(ast.NodeTransformer):
+    def __init__(self, source: str, n: int, signed: bool, out: Desugared):
+        self.source = source
+        self.lines = source.splitlines()
+        self.n = n
+        self.signed = signed
+        self.bias = n // 2  # v + bias (mod n) orders the signed readings
+        self.negative_from = n - n // 2  # v reads negative when v >= this
+        self.out = out
+        self.sigs: dict[str, tuple[list[str], dict[str, int]]] = {}
+        self.helpers: set[str] = set()
+        self.fn = ""
+        self.nonneg: set[str] = set()
+        self._messages: dict[tuple[str, str, int], int] = {}
+        self._fresh = 0
+
+    # ------------------------------------------------------------------ reporting
+
+    def error(self, node: ast.AST, message: str) -> None:
+        self.out.errors.append(Diagnostic(node.lineno, _col(self.lines, node), message))
+
+    def warn(self, node: ast.AST, message: str) -> None:
+        d = Diagnostic(node.lineno, _col(self.lines, node), message)
+        if d not in self.out.warnings:
+            self.out.warnings.append(d)
+
+    def helper(self, name: str, args: list[ast.expr], at: ast.AST) -> ast.Call:
+        self.helpers.add(name)
+        return _call(name, args, at)
+
+    def fresh(self, hint: str) -> str:
+        self._fresh += 1
+        return f"_nc_{hint}{self._fresh}"
+
+    # ------------------------------------------------------------------ module and functions
+
+    def module(self, tree: ast.Module) -> ast.Module:
+        body = []
+        for i, s in enumerate(tree.body):
+            if _is_main_guard(s) or _ignored_import(s) or (
+                    isinstance(s, ast.Pass) and any(d.line == s.lineno for d in self.out.errors)):
+                continue  # (a Pass left where newer syntax was reported)
+            if isinstance(s, ast.FunctionDef):
+                self.signature(s)
+            body.append(s)
+        tree.body = [self.visit(s) if isinstance(s, ast.FunctionDef) else s for s in body]
+        return tree
+
+    def signature(self, fn: ast.FunctionDef) -> None:
+        a = fn.args
+        positional = [*a.posonlyargs, *a.args]
+        defaults: dict[str, int] = {}
+        first_default = len(positional) - len(a.defaults)
+        pairs = list(zip(positional[first_default:], a.defaults))
+        pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+        for p, d in pairs:
+            v = _int_literal(d)
+            if v is None:
+                self.error(d, f"the default value of '{p.arg}' must be an integer literal, "
+                              "True or False")
+                v = 0
+            defaults[p.arg] = v
+        for p in a.kwonlyargs:
+            if p.arg not in defaults and any(q.arg in defaults for q in positional):
+                pass  # a keyword-only parameter without default: callers name it
+        params = positional + list(a.kwonlyargs)
+        a.posonlyargs, a.args, a.kwonlyargs, a.kw_defaults, a.defaults = [], params, [], [], []
+        for p in params:
+            p.annotation = None
+        fn.returns = None
+        self.sigs[fn.name] = ([p.arg for p in params], defaults)
+        self.out.defaults[fn.name] = defaults
+
+    def visit_FunctionDef(self, fn: ast.FunctionDef) -> ast.FunctionDef:
+        self.fn = fn.name
+        self.nonneg = self.nonnegative_names(fn) if self.signed else set()
+        body = fn.body
+        doc = body[:1] if body and _docstring(body[0]) else []
+        fn.body = doc + self.block(body[len(doc):]) or [ast.copy_location(ast.Pass(), fn)]
+        return fn
+
+    def block(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in body:
+            r = self.visit(s)
+            if r is None:
+                continue
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+
+    def generic_visit(self, node):
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(node, name, self.block(value) or [ast.copy_location(ast.Pass(), node)])
+            elif isinstance(value, list):
+                setattr(node, name, [self.visit(v) if isinstance(v, ast.AST) else v
+                                     for v in value])
+            elif isinstance(value, ast.AST):
+                setattr(node, name, self.visit(value))
+        return node
+
+    def nonnegative_names(self, fn: ast.FunctionDef) -> set[str]:
+        """Names only ever set by ``for NAME in range(...)`` counting up from a literal >= 0
+        (or by ``enumerate``): their values are never negative, so no signed fix-ups."""
+        stores: dict[str, int] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                stores[node.target.id] = stores.get(node.target.id, 0) + 2
+        params = {p.arg for p in fn.args.args}
+        out = set()
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.For) or not isinstance(node.iter, ast.Call):
+                continue
+            it, target = node.iter, node.target
+            name = getattr(it.func, "id", None)
+            if name == "range" and isinstance(target, ast.Name) and 1 <= len(it.args) <= 3:
+                start = _int_literal(it.args[0]) if len(it.args) > 1 else 0
+                step = _int_literal(it.args[2]) if len(it.args) == 3 else 1
+                if start is not None and start >= 0 and step is not None and step > 0:
+                    out.add(target.id)
+            elif (name == "enumerate" and isinstance(target, ast.Tuple) and target.elts
+                  and isinstance(target.elts[0], ast.Name)):
+                start = _int_literal(it.args[1]) if len(it.args) > 1 else 0
+                if start is not None and start >= 0 and not it.keywords:
+                    out.add(target.elts[0].id)
+        return {x for x in out if stores.get(x) == 1 and x not in params}
+
+    # ------------------------------------------------------------------ statements
+
+    def visit_AnnAssign(self, s: ast.AnnAssign):
+        if s.value is None:
+            return None  # a declaration: nothing to run
+        return self.visit(ast.copy_location(ast.Assign([s.target], s.value), s))
+
+    def visit_AugAssign(self, s: ast.AugAssign):
+        if isinstance(s.op, (ast.Pow, ast.LShift, ast.RShift)) or (
+                self.signed and isinstance(s.op, (ast.FloorDiv, ast.Mod))):
+            t = s.target
+            load = copy.deepcopy(t)
+            for x in ast.walk(load):
+                if hasattr(x, "ctx"):
+                    x.ctx = ast.Load()
+            if isinstance(t, ast.Subscript) and not _pure(t.slice):
+                self.error(s, "this augmented assignment needs a simple index (assign the "
+                              "index to a name first)")
+            value = _at(ast.BinOp(load, s.op, s.value), s)
+            return self.visit(ast.copy_location(ast.Assign([t], value), s))
+        return self.generic_visit(s)
+
+    def visit_Raise(self, s: ast.Raise):
+        name = _exception_name(s.exc)
+        if s.exc is None or name is None:
+            self.error(s, "a bare 'raise' (re-raising) is not supported; raise an exception "
+                          "such as ValueError(...)")
+            return ast.copy_location(ast.Pass(), s)
+        args = s.exc.args if isinstance(s.exc, ast.Call) else []
+        return self.raise_stub(s, name, args)
+
+    def visit_Assert(self, s: ast.Assert):
+        test = self.visit(s.test)
+        stub = self.raise_stub(s, "AssertionError", [s.msg] if s.msg is not None else [])
+        return ast.copy_location(ast.If(_at(ast.UnaryOp(ast.Not(), test), s.test), [stub], []), s)
+
+    def raise_stub(self, s: ast.stmt, exception: str, args: list[ast.expr]) -> ast.Raise:
+        parts, exact = [], True
+        for a in args:
+            text, ok = self.message_text(a)
+            parts.append(text)
+            exact &= ok
+        message = parts[0] if len(parts) == 1 else ("(" + ", ".join(parts) + ")" if parts else "")
+        key = (exception, message, s.lineno)
+        if key not in self._messages:
+            code = min(RAISE_BASE + len(self._messages), max(self.n - 1, 1))
+            self._messages[key] = code
+            if code in self.out.raised and self.out.raised[code] != Raised(exception, message,
+                                                                            s.lineno, exact):
+                self.out.raised[code] = Raised("Exception", "one of several errors", s.lineno,
+                                               False)
+            else:
+                self.out.raised[code] = Raised(exception, message, s.lineno, exact)
+        return ast.copy_location(ast.Raise(_at(ast.Constant(self._messages[key]), s), None), s)
+
+    def message_text(self, a: ast.expr) -> tuple[str, bool]:
+        if isinstance(a, ast.Constant) and isinstance(a.value, (str, int)):
+            return str(a.value), True
+        if isinstance(a, ast.JoinedStr):
+            out = []
+            for v in a.values:
+                if isinstance(v, ast.Constant):
+                    out.append(str(v.value))
+                else:
+                    out.append("{" + (ast.get_source_segment(self.source, v.value) or "?") + "}")
+            return "".join(out), len(a.values) == sum(isinstance(v, ast.Constant)
+                                                      for v in a.values)
+        return "{" + (ast.get_source_segment(self.source, a) or "?") + "}", False
+
+    def visit_For(self, s: ast.For):
+        s = self.generic_visit(s)
+        it = s.iter
+        if not (isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range"
+                and not it.keywords and 1 <= len(it.args) <= 3):
+            return s
+        bounds = it.args if len(it.args) > 1 else [None, it.args[0]]
+        for b in bounds[:2]:
+            v = None if b is None else _int_literal(b)
+            if v is not None and v < 0 and not self.signed:
+                self.warn(b, f"range bound {v} is n{v} on the unsigned machine, so this loop "
+                             "does not run as in Python (use --signed)")
+        if not self.signed or not isinstance(s.target, ast.Name):
+            return s
+        if all(b is None or self.known_nonnegative(b) for b in bounds[:2]):
+            return s
+        # signed: run over the biased values (their unsigned order is the signed order)
+        shift = self.bias
+        step = it.args[2] if len(it.args) == 3 else None
+        it.args = [self.biased(b if b is not None else _num(0, it), shift) for b in bounds[:2]]
+        if step is not None:
+            it.args.append(step)
+        hidden = self.fresh("i")
+        target = s.target
+        s.target = ast.copy_location(ast.Name(hidden, ast.Store()), target)
+        unbias = _at(ast.BinOp(ast.Name(hidden, ast.Load()), ast.Sub(), _num(shift, target)),
+                     target)
+        s.body = [ast.copy_location(ast.Assign([target], unbias), target), *s.body]
+        return s
+
+    # ------------------------------------------------------------------ expressions
+
+    def known_nonnegative(self, e: ast.expr) -> bool:
+        v = _int_literal(e)
+        if v is not None:
+            return 0 <= v < self.n - self.bias
+        if isinstance(e, ast.Name):
+            return e.id in self.nonneg
+        return isinstance(e, ast.Call) and getattr(e.func, "id", None) == "len"
+
+    def biased(self, e: ast.expr, shift: int) -> ast.expr:
+        v = _int_literal(e)
+        if v is not None:
+            return _num((v + shift) % self.n, e)
+        return _at(ast.BinOp(e, ast.Add(), _num(shift, e)), e)
+
+    def visit_Compare(self, e: ast.Compare):
+        e = self.generic_visit(e)
+        ordering = [isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in e.ops]
+        if not any(ordering):
+            return e
+        operands = [e.left, *e.comparators]
+        if not self.signed:
+            for op, a, b in zip(e.ops, operands, operands[1:]):
+                za, zb = _int_literal(a) == 0, _int_literal(b) == 0
+                always = (isinstance(op, ast.GtE) and zb) or (isinstance(op, ast.LtE) and za)
+                never = (isinstance(op, ast.Lt) and zb) or (isinstance(op, ast.Gt) and za)
+                if always or never:
+                    self.warn(e, f"'{ast.get_source_segment(self.source, e) or 'this'}' "
+                                 f"{'always' if always else 'never'} holds on the unsigned "
+                                 "machine (values are 0..n-1; use --signed)")
+                for x in (a, b):
+                    v = _int_literal(x)
+                    if v is not None and v < 0:
+                        self.warn(x, f"{v} is n{v} on the unsigned machine, so this comparison "
+                                     "differs from Python's (use --signed)")
+            return e
+        if all(self.known_nonnegative(x) for x in operands):
+            return e
+        e.left = self.biased(e.left, self.bias)
+        e.comparators = [self.biased(x, self.bias) for x in e.comparators]
+        return e
+
+    def visit_UnaryOp(self, e: ast.UnaryOp):
+        e = self.generic_visit(e)
+        if isinstance(e.op, ast.UAdd):
+            return e.operand
+        if isinstance(e.op, ast.Invert):  # ~x = -1 - x
+            return _at(ast.BinOp(_num(-1, e), ast.Sub(), e.operand), e)
+        return e
+
+    def visit_BinOp(self, e: ast.BinOp):
+        e = self.generic_visit(e)
+        op = e.op
+        a, b = _int_literal(e.left), _int_literal(e.right)
+        if isinstance(op, ast.Pow):
+            return self.power(e)
+        if isinstance(op, ast.LShift):
+            if b is not None and b >= 0:
+                return _at(ast.BinOp(e.left, ast.Mult(), _num(pow(2, b, self.n), e)), e)
+            return _at(ast.BinOp(e.left, ast.Mult(), self.helper("_nc_pow", [_num(2, e),
+                                                                               e.right], e)), e)
+        if isinstance(op, ast.RShift):
+            if b is not None and b >= 0 and 2 ** b < self.n - self.bias and not self.signed:
+                return _at(ast.BinOp(e.left, ast.FloorDiv(), _num(2 ** b, e)), e)
+            return self.helper("_nc_sshr" if self.signed else "_nc_shr", [e.left, e.right], e)
+        if self.signed and isinstance(op, (ast.FloorDiv, ast.Mod)):
+            if a is not None and b is not None and b != 0:
+                v = a // b if isinstance(op, ast.FloorDiv) else a % b
+                return _num(v, e)
+            if (isinstance(op, ast.Mod) and b is not None and b > 0 and self.n % b == 0):
+                return e  # b divides n: v mod b is the same for v and its signed reading
+            if b is not None and b > 0 and self.known_nonnegative(e.left):
+                return e
+            name = "_nc_sfloordiv" if isinstance(op, ast.FloorDiv) else "_nc_smod"
+            return self.helper(name, [e.left, e.right], e)
+        return e
+
+    def power(self, e: ast.BinOp) -> ast.expr:
+        k = _int_literal(e.right)
+        if k is not None and k < 0:
+            self.error(e, "'**' with a negative exponent gives a float, which is not supported")
+            return e.left
+        if k == 0:
+            return _num(1, e)
+        if k is not None and k <= 4 and (_pure(e.left) and isinstance(e.left, (ast.Name,
+                                                                                 ast.Constant))):
+            out = e.left
+            for _ in range(k - 1):
+                out = _at(ast.BinOp(out, ast.Mult(), copy.deepcopy(e.left)), e)
+            return out
+        return self.helper("_nc_pow", [e.left, e.right], e)
+
+    def visit_Subscript(self, e: ast.Subscript):
+        e = self.generic_visit(e)
+        if isinstance(e.slice, ast.Slice):
+            return e
+        v = _int_literal(e.slice)
+        if v is not None and v < 0:
+            if not self.signed:
+                self.warn(e.slice, f"index {v} is n{v} on the unsigned machine, so it is out of "
+                                   "range (use --signed, or len(x) - k)")
+                return e
+            if _pure(e.value):
+                length = _call("len", [copy.deepcopy(e.value)], e)
+                e.slice = _at(ast.BinOp(length, ast.Sub(), _num(-v, e)), e.slice)
+            return e
+        if self.signed and v is None and not self.known_nonnegative(e.slice) and _pure(e.value):
+            length = _call("len", [copy.deepcopy(e.value)], e)
+            e.slice = self.helper("_nc_index", [e.slice, length], e.slice)
+        return e
+
+    def visit_Call(self, e: ast.Call):
+        e = self.generic_visit(e)
+        name = e.func.id if isinstance(e.func, ast.Name) else None
+        if name in self.sigs:
+            return self.call_with_defaults(e, name)
+        if name is None or any(isinstance(a, ast.Starred) for a in e.args) or name in self.sigs:
+            return e
+        args = e.args
+        if name == "isinstance" and len(args) == 2 and not e.keywords:
+            types = _type_names(args[1])
+            if types is not None:
+                placeholder = _at(ast.Constant(True), e)
+                self.out.isinstances.append((placeholder, self.fn, args[0], types))
+                return placeholder
+        if name == "int" and len(args) == 1 and not e.keywords:
+            return args[0]
+        if name == "bool" and len(args) == 1 and not e.keywords:
+            return _at(ast.UnaryOp(ast.Not(), _at(ast.UnaryOp(ast.Not(), args[0]), e)), e)
+        if name == "abs" and len(args) == 1 and not e.keywords:
+            return self.helper("_nc_abs", args, e) if self.signed else args[0]
+        if name == "pow" and len(args) in (2, 3) and not e.keywords:
+            if len(args) == 2:
+                return self.power(_at(ast.BinOp(args[0], ast.Pow(), args[1]), e))
+            return self.helper("_nc_spowmod" if self.signed else "_nc_powmod", args, e)
+        if name == "divmod" and len(args) == 2 and not e.keywords:
+            if not (_pure(args[0]) and _pure(args[1])):
+                self.error(e, "divmod() of an expression with calls is not supported (assign "
+                              "the operands to names first)")
+            q = self.visit_BinOp(_at(ast.BinOp(args[0], ast.FloorDiv(), args[1]), e))
+            r = self.visit_BinOp(_at(ast.BinOp(copy.deepcopy(args[0]), ast.Mod(),
+                                               copy.deepcopy(args[1])), e))
+            return _at(ast.Tuple([q, r], ast.Load()), e)
+        if name in ("min", "max") and not e.keywords:
+            if len(args) > 2:
+                out = args[0]
+                for x in args[1:]:
+                    out = self.visit_Call(_call(name, [out, x], e))
+                return out
+            if self.signed and len(args) == 2:
+                return self.helper(f"_nc_s{name}", args, e)
+            if self.signed and len(args) == 1:
+                return self.helper(f"_nc_s{name}list", args, e)
+        if self.signed and name == "sorted" and len(args) == 1 and not e.keywords:
+            return self.helper("_nc_ssorted", args, e)
+        return e
+
+    def call_with_defaults(self, e: ast.Call, name: str) -> ast.Call:
+        params, defaults = self.sigs[name]
+        if not e.keywords and (len(e.args) >= len(params) or any(
+                p not in defaults for p in params[len(e.args):])):
+            return e  # nothing to fill in (or too few: the checker reports the arity)
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(
+                k.arg is None for k in e.keywords):
+            self.error(e, "'*' and '**' arguments are not supported")
+            return e
+        slots: list[ast.expr | None] = list(e.args[: len(params)]) + [None] * max(
+            0, len(params) - len(e.args))
+        bad = False
+        for k in e.keywords:
+            if k.arg not in params:
+                self.error(k, f"'{name}' has no parameter '{k.arg}'")
+                bad = True
+                continue
+            i = params.index(k.arg)
+            if slots[i] is not None:
+                self.error(k, f"'{name}' got several values for parameter '{k.arg}'")
+                continue
+            slots[i] = k.value
+        missing = [p for p, v in zip(params, slots) if v is None and p not in defaults]
+        if missing and not bad:
+            self.error(e, f"'{name}' is missing argument{'s' if len(missing) > 1 else ''} "
+                          + ", ".join(f"'{p}'" for p in missing))
+        e.args = [v if v is not None else _num(defaults.get(p, 0), e)
+                  for p, v in zip(params, slots)] + list(e.args[len(params):])
+        e.keywords = []
+        return e
+
+
+def _docstring(s: ast.stmt) -> bool:
+    return (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+            and isinstance(s.value.value, str))
+
+
+def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool = False,
+            tree: ast.Module | None = None) -> Desugared:
+    """Parse (unless ``tree``) and rewrite ``source`` into the core subset (see the module
+    docstring). Errors are collected in ``.errors`` (the caller merges them with the checker's);
+    a syntax error raises :class:`CompileError` at once."""
+    diags: list[Diagnostic] = []
+    if tree is None:
+        tree, diags = parse(source, filename)
+    out = Desugared(tree, errors=diags)
+    front = _Front(source, n, signed, out)
+    front.module(tree)
+    users = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+    if front.helpers:
+        at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree.body[0])
+        for fn in prelude_functions(front.helpers, n):
+            if fn.name in users:
+                front.error(at, f"the name '{fn.name}' is reserved for the compiler's helpers")
+                continue
+            for node in ast.walk(fn):  # the helpers' code is shown at the first user function
+                if isinstance(node, (ast.expr, ast.stmt)):
+                    node.lineno = node.end_lineno = at.lineno
+                    node.col_offset = node.end_col_offset = at.col_offset
+            tree.body.append(fn)
+            out.prelude.append(fn.name)
+    return out
+
+
+def resolve(d: Desugared, functions: dict) -> None:
+    """Decide each ``isinstance`` placeholder from the checked kind of its operand."""
+    for placeholder, fn, operand, types in d.isinstances:
+        info = functions.get(fn)
+        kind = "int"
+        if isinstance(operand, ast.Name) and info is not None:
+            kind = info.kinds.get(operand.id, "int")
+        elif isinstance(operand, (ast.List, ast.ListComp)):
+            kind = "list"
+        is_list = kind != "int"
+        placeholder.value = ("list" in types) if is_list else ("int" in types)
+
+
+def exception_of(code: int) -> str | None:
+    """The Python exception a built-in run-time error code stands for."""
+    return _EXCEPTION_OF_ERROR.get(code)

@@ -1,0 +1,170 @@
+"""Helper functions written in the core Python subset, added to a module only when it uses them.
+
+:mod:`.desugar` rewrites ``**``, ``>>``, ``pow(a, b, m)`` and, with signed values, ``//``,
+``%``, ``abs``, ``min``, ``max``, ``sorted`` and negative indices into calls of these. They are
+compiled like the user's functions (so both backends run the same instructions) and are not
+desugared again: every comparison below is unsigned, and signed ones are written out with the
+bias ``B = n // 2`` (``a + B < b + B`` orders the signed readings; ``a >= P``, ``P = n - B``,
+says that ``a`` reads negative).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+__all__ = ["HELPERS", "prelude_functions"]
+
+# name → (source, helpers it calls); {B}, {P} and {N1} (= n - 1) are filled in per machine size
+HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "_nc_pow": ("""
+def _nc_pow(a, b):
+    r = 1
+    while b != 0:
+        if b % 2 == 1:
+            r = r * a
+        b = b // 2
+        if b != 0:
+            a = a * a
+    return r
+""", ()),
+    "_nc_powmod": ("""
+def _nc_powmod(a, b, m):
+    r = 1 % m
+    a = a % m
+    while b != 0:
+        if b % 2 == 1:
+            r = r * a % m
+        b = b // 2
+        if b != 0:
+            a = a * a % m
+    return r
+""", ()),
+    "_nc_spowmod": ("""
+def _nc_spowmod(a, b, m):
+    r = _nc_smod(1, m)
+    a = _nc_smod(a, m)
+    while b != 0:
+        if b % 2 == 1:
+            r = _nc_smod(r * a, m)
+        b = b // 2
+        if b != 0:
+            a = _nc_smod(a * a, m)
+    return r
+""", ("_nc_smod",)),
+    "_nc_shr": ("""
+def _nc_shr(a, b):
+    while b != 0 and a != 0:
+        a = a // 2
+        b = b - 1
+    return a
+""", ()),
+    "_nc_sshr": ("""
+def _nc_sshr(a, b):
+    if a >= {P}:
+        return {N1} - _nc_shr({N1} - a, b)
+    return _nc_shr(a, b)
+""", ("_nc_shr",)),
+    "_nc_sfloordiv": ("""
+def _nc_sfloordiv(a, b):
+    na = a >= {P}
+    nb = b >= {P}
+    if na:
+        a = 0 - a
+    if nb:
+        b = 0 - b
+    q = a // b
+    if na != nb:
+        if q * b != a:
+            q = q + 1
+        q = 0 - q
+    return q
+""", ()),
+    "_nc_smod": ("""
+def _nc_smod(a, b):
+    na = a >= {P}
+    nb = b >= {P}
+    if na:
+        a = 0 - a
+    if nb:
+        b = 0 - b
+    r = a % b
+    if r != 0 and na != nb:
+        r = b - r
+    if nb:
+        r = 0 - r
+    return r
+""", ()),
+    "_nc_abs": ("""
+def _nc_abs(a):
+    if a >= {P}:
+        return 0 - a
+    return a
+""", ()),
+    "_nc_smin": ("""
+def _nc_smin(a, b):
+    if b + {B} < a + {B}:
+        return b
+    return a
+""", ()),
+    "_nc_smax": ("""
+def _nc_smax(a, b):
+    if b + {B} > a + {B}:
+        return b
+    return a
+""", ()),
+    "_nc_sminlist": ("""
+def _nc_sminlist(xs):
+    r = xs[0]
+    for x in xs:
+        if x + {B} < r + {B}:
+            r = x
+    return r
+""", ()),
+    "_nc_smaxlist": ("""
+def _nc_smaxlist(xs):
+    r = xs[0]
+    for x in xs:
+        if x + {B} > r + {B}:
+            r = x
+    return r
+""", ()),
+    "_nc_ssorted": ("""
+def _nc_ssorted(xs):
+    ys = list(xs)
+    i = 1
+    while i < len(ys):
+        x = ys[i]
+        j = i
+        while j > 0 and ys[j - 1] + {B} > x + {B}:
+            ys[j] = ys[j - 1]
+            j = j - 1
+        ys[j] = x
+        i = i + 1
+    return ys
+""", ()),
+    "_nc_index": ("""
+def _nc_index(i, k):
+    if i >= {P}:
+        return i + k
+    return i
+""", ()),
+}
+
+
+@lru_cache(maxsize=64)
+def _parsed(name: str, n: int) -> str:
+    b = n // 2
+    return HELPERS[name][0].format(B=b, P=n - b, N1=n - 1)
+
+
+def prelude_functions(names: set[str], n: int) -> list[ast.FunctionDef]:
+    """Fresh definitions of the helpers ``names`` and those they call, in a stable order."""
+    want: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in want:
+            want.add(name)
+            todo.extend(HELPERS[name][1])
+    return [ast.parse(_parsed(name, n)).body[0] for name in HELPERS if name in want]
