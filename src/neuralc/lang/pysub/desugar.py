@@ -58,6 +58,8 @@ class Raised:
     exact: bool = True  # False when the message has parts computed at run time (shown as {x})
 
     def text(self) -> str:
+        if not self.exception:  # the compiler's own check (integer overflow)
+            return self.message
         head = f"{self.exception}: {self.message}" if self.message else self.exception
         return f"{head} (line {self.line})"
 
@@ -191,6 +193,7 @@ class _Front(ast.NodeTransformer):
         self.fn = ""
         self.nonneg: set[str] = set()
         self._messages: dict[tuple[str, str, int], int] = {}
+        self.prelude_mode = False
         self._fresh = 0
 
     # ------------------------------------------------------------------ reporting
@@ -314,8 +317,8 @@ class _Front(ast.NodeTransformer):
         return self.visit(ast.copy_location(ast.Assign([s.target], s.value), s))
 
     def visit_AugAssign(self, s: ast.AugAssign):
-        if isinstance(s.op, (ast.Pow, ast.LShift, ast.RShift)) or (
-                self.signed and isinstance(s.op, (ast.FloorDiv, ast.Mod))):
+        if isinstance(s.op, (ast.Pow, ast.LShift, ast.RShift)) or (self.signed and isinstance(
+                s.op, (ast.FloorDiv, ast.Mod, ast.Add, ast.Sub, ast.Mult))):
             t = s.target
             load = copy.deepcopy(t)
             for x in ast.walk(load):
@@ -341,6 +344,9 @@ class _Front(ast.NodeTransformer):
         test = self.visit(s.test)
         stub = self.raise_stub(s, "AssertionError", [s.msg] if s.msg is not None else [])
         return ast.copy_location(ast.If(_at(ast.UnaryOp(ast.Not(), test), s.test), [stub], []), s)
+
+    def overflow(self, s: ast.Raise) -> ast.Raise:
+        return self.raise_stub(s, "", [ast.Constant("integer overflow")])
 
     def raise_stub(self, s: ast.stmt, exception: str, args: list[ast.expr]) -> ast.Raise:
         parts, exact = [], True
@@ -453,7 +459,10 @@ class _Front(ast.NodeTransformer):
         if isinstance(e.op, ast.UAdd):
             return e.operand
         if isinstance(e.op, ast.Invert):  # ~x = -1 - x
-            return _at(ast.BinOp(_num(-1, e), ast.Sub(), e.operand), e)
+            return self.visit_BinOp(_at(ast.BinOp(_num(-1, e), ast.Sub(), e.operand), e))
+        if (self.signed and isinstance(e.op, ast.USub) and _int_literal(e) is None
+                and not self.prelude_mode):
+            return self.helper("_nc_sneg", [e.operand], e)
         return e
 
     def visit_BinOp(self, e: ast.BinOp):
@@ -471,6 +480,8 @@ class _Front(ast.NodeTransformer):
             if b is not None and b >= 0 and 2 ** b < self.n - self.bias and not self.signed:
                 return _at(ast.BinOp(e.left, ast.FloorDiv(), _num(2 ** b, e)), e)
             return self.helper("_nc_sshr" if self.signed else "_nc_shr", [e.left, e.right], e)
+        if self.signed and isinstance(op, (ast.Add, ast.Sub, ast.Mult)):
+            return self.checked(e)
         if self.signed and isinstance(op, (ast.FloorDiv, ast.Mod)):
             if a is not None and b is not None and b != 0:
                 v = a // b if isinstance(op, ast.FloorDiv) else a % b
@@ -482,6 +493,22 @@ class _Front(ast.NodeTransformer):
             name = "_nc_sfloordiv" if isinstance(op, ast.FloorDiv) else "_nc_smod"
             return self.helper(name, [e.left, e.right], e)
         return e
+
+    def checked(self, e: ast.BinOp) -> ast.expr:
+        """Signed ``+ - *`` with the overflow check (a helper call) where it can overflow."""
+        a, b = _int_literal(e.left), _int_literal(e.right)
+        lo, hi = -self.bias, self.n - self.bias - 1
+        if a is not None and b is not None:
+            v = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[type(e.op)]
+            if lo <= v <= hi:
+                return _num(v, e)
+        nonneg = self.known_nonnegative(e.left), self.known_nonnegative(e.right)
+        if isinstance(e.op, ast.Sub) and all(nonneg):
+            return e  # the difference of two values in 0..hi stays in range
+        if isinstance(e.op, ast.Add) and (nonneg[0] and b == 1 and isinstance(e.left, ast.Name)):
+            return e  # a counting-up loop variable is below its (in-range) stop
+        name = {ast.Add: "_nc_sadd", ast.Sub: "_nc_ssub", ast.Mult: "_nc_smul"}[type(e.op)]
+        return self.helper(name, [e.left, e.right], e)
 
     def power(self, e: ast.BinOp) -> ast.expr:
         k = _int_literal(e.right)
@@ -614,7 +641,13 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
     users = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
     if front.helpers:
         at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree.body[0])
+        front.prelude_mode = True
         for fn in prelude_functions(front.helpers, n):
+            for node in ast.walk(fn):  # only `raise` is desugared in the helpers
+                for name, value in ast.iter_fields(node):
+                    if isinstance(value, list):
+                        setattr(node, name, [front.overflow(v) if isinstance(v, ast.Raise)
+                                             else v for v in value])
             if fn.name in users:
                 front.error(at, f"the name '{fn.name}' is reserved for the compiler's helpers")
                 continue

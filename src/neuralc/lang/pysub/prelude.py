@@ -2,8 +2,9 @@
 
 :mod:`.desugar` rewrites ``**``, ``>>``, ``pow(a, b, m)`` and, with signed values, ``//``,
 ``%``, ``abs``, ``min``, ``max``, ``sorted`` and negative indices into calls of these. They are
-compiled like the user's functions (so both backends run the same instructions) and are not
-desugared again: every comparison below is unsigned, and signed ones are written out with the
+compiled like the user's functions (so both backends run the same instructions); of the
+desugaring they only get ``raise`` (an overflow is the run-time error ``integer overflow``):
+every comparison below is unsigned, and signed ones are written out with the
 bias ``B = n // 2`` (``a + B < b + B`` orders the signed readings; ``a >= P``, ``P = n - B``,
 says that ``a`` reads negative).
 """
@@ -78,6 +79,8 @@ def _nc_sfloordiv(a, b):
         if q * b != a:
             q = q + 1
         q = 0 - q
+    elif q >= {P}:
+        raise OverflowError("integer overflow")
     return q
 """, ()),
     "_nc_smod": ("""
@@ -98,9 +101,9 @@ def _nc_smod(a, b):
     "_nc_abs": ("""
 def _nc_abs(a):
     if a >= {P}:
-        return 0 - a
+        return _nc_sneg(a)
     return a
-""", ()),
+""", ("_nc_sneg",)),
     "_nc_smin": ("""
 def _nc_smin(a, b):
     if b + {B} < a + {B}:
@@ -142,6 +145,45 @@ def _nc_ssorted(xs):
         ys[j] = x
         i = i + 1
     return ys
+""", ()),
+    "_nc_sadd": ("""
+def _nc_sadd(a, b):
+    r = a + b
+    na = a >= {P}
+    if na == (b >= {P}) and na != (r >= {P}):
+        raise OverflowError("integer overflow")
+    return r
+""", ()),
+    "_nc_ssub": ("""
+def _nc_ssub(a, b):
+    r = a - b
+    na = a >= {P}
+    if na != (b >= {P}) and na != (r >= {P}):
+        raise OverflowError("integer overflow")
+    return r
+""", ()),
+    "_nc_smul": ("""
+def _nc_smul(a, b):
+    na = a >= {P}
+    nb = b >= {P}
+    ma = a
+    mb = b
+    if na:
+        ma = 0 - a
+    if nb:
+        mb = 0 - b
+    most = {P} - 1
+    if na != nb:
+        most = {B}
+    if ma != 0 and mb > most // ma:
+        raise OverflowError("integer overflow")
+    return a * b
+""", ()),
+    "_nc_sneg": ("""
+def _nc_sneg(a):
+    if a == {B} and {B} == {P}:
+        raise OverflowError("integer overflow")
+    return 0 - a
 """, ()),
     "_nc_index": ("""
 def _nc_index(i, k):
