@@ -1,0 +1,202 @@
+"""The front end of the Python subset (desugaring, signed values, warnings, library compile).
+
+Every expected value is computed by CPython itself (the test runs the function), then reduced
+to the machine's reading (mod n; signed readings with ``signed``); each case runs through the
+reference interpreter and the sharp machine.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from neuralc.lang.errors import CompileError, RuntimeProgramError
+from neuralc.lang.program import Sizes
+from neuralc.lang.pysub import compile_python, run_python
+
+N = 256
+
+# (id, source, function, args, signed)
+CASES = [
+    ("defaults", ("def f(a, b=3, c=-2, d=True):\n    return a * b + c + d\n\n"
+                 "def main(a):\n    return f(a) + f(a, 2) + f(a, c=5) + f(d=False, a=a)\n"),
+     "main", [4], False),
+    ("kwonly", "def f(a, *, k=2):\n    return a + k\n\ndef main(a):\n    return f(a, k=7) + f(a)\n",
+     "main", [3], False),
+    ("annotations", ("def f(xs: list[int], k: int = 1) -> int:\n    total: int = 0\n    seen: int\n"
+                    "    for x in xs:\n        total += x * k\n    return total\n"), "f",
+     [[1, 2, 3]], False),
+    ("docstring", 'def f(a):\n    """Doc.\n\n    >>> f(1)\n    2\n    """\n    return a + 1\n',
+     "f", [5], False),
+    ("pow", "def f(a, b):\n    return a ** 2 + a ** b + 2 ** b + pow(a, 3) + pow(a, b, 7)\n",
+     "f", [3, 4], False),
+    ("shifts", ("def f(a, b):\n    x = a << 2\n    x <<= 1\n    y = (a >> b) + (a >> 1)\n"
+               "    y >>= 1\n    return x + y + (a >> 9) + (1 << b)\n"), "f", [13, 2], False),
+    ("invert", "def f(a):\n    return ~a + ~(~a) + 300\n", "f", [5], False),
+    ("augmented-pow", "def f(a):\n    a **= 3\n    return a\n", "f", [4], False),
+    ("builtins", ("def f(a, b):\n    return abs(a) + int(b) + bool(a) + bool(0) + int(True)"
+                 " + max(a, b, 7) + min(a, b, 1)\n"), "f", [5, 9], False),
+    ("divmod", "def f(a, b):\n    q, r = divmod(a, b)\n    return q * 10 + r\n", "f", [47, 6],
+     False),
+    ("isinstance", ("def f(a, xs):\n    r = 0\n    if isinstance(a, int):\n        r += 1\n"
+                   "    if isinstance(xs, list):\n        r += 2\n    if isinstance(a, (float, str)):"
+                   "\n        r += 4\n    if not isinstance(xs, int):\n        r += 8\n"
+                   "    return r + len(xs)\n"), "f", [1, [1, 2]], False),
+    ("assert-ok", "def f(a):\n    assert a > 2, 'small'\n    assert a\n    return a\n", "f", [5],
+     False),
+    ("raise", "def f(a):\n    if a > 10:\n        raise ValueError('too big')\n    return a\n",
+     "f", [12], False),
+    ("raise-bare-class", "def f(a):\n    if a == 0:\n        raise ZeroDivisionError\n    return a\n",
+     "f", [0], False),
+    ("assert-fails", "def f(a):\n    assert a > 2, 'a must exceed 2'\n    return a\n", "f", [1],
+     False),
+    ("assert-no-message", "def f(a):\n    assert a > 2\n    return a\n", "f", [1], False),
+    ("typing-import", ("from typing import List\n\ndef f(xs: List[int]) -> int:\n    return len(xs)"
+                      "\n\nif __name__ == '__main__':\n    import doctest\n    doctest.testmod()\n"),
+     "f", [[4, 5]], False),
+    # signed values
+    ("signed-countdown", ("def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n"
+                         "    return t\n"), "f", [6], True),
+    ("signed-while", ("def f(k):\n    j = k\n    n = 0\n    while j >= 0:\n        j -= 3\n"
+                     "        n += 1\n    return n * 10 + j\n"), "f", [7], True),
+    ("signed-negatives", "def f(a, b):\n    return a - b\n", "f", [3, 10], True),
+    ("signed-floordiv", ("def f(a, b):\n    return [a // b, a % b, -a // b, -a % b, a // -b,"
+                        " a % -b, -7 // 2, -7 % 2]\n"), "f", [7, 2], True),
+    ("signed-floordiv2", "def f(a, b):\n    return [a // b, a % b, a // 3, a % 3, a % 4]\n", "f",
+     [-13, 5], True),
+    ("signed-index", "def f(xs, i):\n    return xs[-1] * 4 + xs[i] * 2 + xs[-len(xs)]\n", "f",
+     [[4, 5, 6], -2], True),
+    ("signed-compare", ("def f(a, b):\n    return [a < b, a <= b, a > b, a >= b, -5 < a < 5,"
+                       " min(a, b), max(a, b), abs(a), abs(b), a >> 1, b >> 2]\n"),
+     "f", [-3, 2], True),
+    ("signed-minmax-list", "def f(xs):\n    return min(xs) * 10 + max(xs) + max(xs[0], -50, 3)\n",
+     "f", [[-4, 7, -9, 2]], True),
+    ("signed-pow", "def f(a):\n    return a ** 3 + pow(a, 2) + pow(a, 3, 7)\n", "f", [-3], True),
+    ("signed-range-step", ("def f(a, b):\n    t = 0\n    for i in range(a, b, -3):\n        t += i\n"
+                          "    for i in range(b, a):\n        t += 1\n    return t\n"), "f", [5, -8],
+     True),
+    ("signed-invert", "def f(a):\n    return [~a, ~(-a), -a]\n", "f", [6], True),
+    ("signed-default", "def f(a, b=-4):\n    return a * b\n", "f", [3], True),
+]
+
+
+def cpython(source: str, function: str, args: list):
+    env: dict = {}
+    exec(compile(source, "case", "exec"), env)  # noqa: S102 (the oracle)
+    try:
+        return env[function](*[list(a) if isinstance(a, list) else a for a in args]), None
+    except Exception as e:  # noqa: BLE001 -- the exception is the expected outcome
+        return None, e
+
+
+def reading(v, n: int, signed: bool):
+    if isinstance(v, (list, tuple)):
+        return [reading(x, n, signed) for x in v]
+    v = int(v) % n
+    return v - n if signed and v >= n - n // 2 else v
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+@pytest.mark.parametrize("name,source,function,args,signed", CASES, ids=[c[0] for c in CASES])
+def test_agrees_with_cpython(name, source, function, args, signed, backend):
+    want, exc = cpython(source, function, args)
+    run = {"sizes": Sizes(n=N), "function": function, "backend": backend, "signed": signed}
+    if exc is not None:
+        with pytest.raises(RuntimeProgramError) as info:
+            run_python(source, args, **run)
+        raised = getattr(info.value, "raised", None)
+        assert raised is not None and raised.exception == type(exc).__name__
+        assert raised.message == str(exc)
+        line = exc.__traceback__.tb_next.tb_lineno
+        assert str(info.value).endswith(f"(line {line})")
+        return
+    out = run_python(source, args, **run)
+    assert out.halted
+    assert out.result == reading(want, N, signed)
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+@pytest.mark.parametrize("source,args", [
+    ("def f(a, b):\n    return a * b\n", [20, 30]),
+    ("def f(a, b):\n    return a + b\n", [100, 100]),
+    ("def f(a, b):\n    return a - b\n", [-100, 100]),
+    ("def f(a):\n    return -a\n", [-128]),
+    ("def f(a):\n    return abs(a)\n", [-128]),
+    ("def f(a):\n    return a // -1\n", [-128]),
+    ("def f(a):\n    t = 1\n    for i in range(a):\n        t *= 3\n    return t\n", [6]),
+])
+def test_signed_overflow_is_a_runtime_error(source, args, backend):
+    with pytest.raises(RuntimeProgramError, match="^integer overflow$"):
+        run_python(source, args, sizes=Sizes(n=N), backend=backend, signed=True)
+
+
+def test_unsigned_keeps_the_machine_meaning():
+    # the same count-down as above runs zero times unsigned (range(6, n-1, -1)), with a warning
+    src = "def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n    return t\n"
+    compiled = compile_python(src, "p.py", Sizes(n=N))
+    assert run_python(src, [6], sizes=Sizes(n=N)).result == 0
+    assert compiled.warning_lines("p.py") == [
+        ("p.py:3:23: warning: range bound -1 is n-1 on the unsigned machine, so this loop does "
+        "not run as in Python (use --signed)")]
+
+
+@pytest.mark.parametrize("source,where", [
+    ("def f(j):\n    while j >= 0:\n        j -= 1\n    return j\n", "2:11: warning: 'j >= 0' always"),
+    ("def f(j):\n    return 0 <= j\n", "2:12: warning: '0 <= j' always"),
+    ("def f(j):\n    return j < 0\n", "2:12: warning: 'j < 0' never"),
+    ("def f(xs):\n    return xs[-1]\n", "2:15: warning: index -1 is n-1"),
+])
+def test_warnings_where_unsigned_differs(source, where):
+    lines = compile_python(source, "p.py").warning_lines("p.py")
+    assert len(lines) == 1 and lines[0].startswith("p.py:" + where)
+    assert compile_python(source, "p.py", signed=True).warnings == []
+
+
+def test_arguments_may_leave_out_defaults():
+    compiled = compile_python("def f(a, b=5, c=-1):\n    return a + b + c\n", "p.py", Sizes(n=N))
+    assert compiled.defaults == {"b": 5, "c": -1}
+    registers, _ = compiled.inputs([1])
+    assert [registers[i] for i in range(3)] == [1, 5, N - 1]
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("def f(a, b=x):\n    return a\n", "1:12: error: the default value of 'b' must be an integer"),
+    ("def f(a):\n    return a\n\ndef g(a):\n    return f(a, q=1)\n",
+     "5:17: error: 'f' has no parameter 'q'"),
+    ("def f(a):\n    return a\n\ndef g(a):\n    return f(a, a=1)\n",
+     "5:17: error: 'f' got several values for parameter 'a'"),
+    ("def f(a):\n    raise\n", "2:5: error: a bare 'raise'"),
+    ("type T = int\n\ndef f(a):\n    return a\n",
+     "1:1: error: unsupported syntax: 'type' alias statements (newer than Python"),
+    ("def f[T](a):\n    return a\n", "1:1: error: unsupported syntax: type parameters ('def f[T]')"),
+    ("def f(a):\n    return a ** -1\n", "2:12: error: '**' with a negative exponent"),
+    ("def f(a):\n    return 'x'\n", "2:12: error: strings are not supported"),
+    ("def f(a):\n    return 1.5\n", "2:12: error: floats are not supported"),
+    ("def f(a):\n    return {a: 1}\n", "2:12: error: dicts are not supported"),
+    ("def f(a):\n    return {a}\n", "2:12: error: sets are not supported"),
+    ("import math\n\ndef f(a):\n    return a\n", "1:1: error: only function definitions"),
+    ("class C:\n    pass\n", "1:1: error: only function definitions"),
+    ("def f(a):\n    global g\n    return a\n", "2:5: error: 'global' is not supported"),
+    ("def f(a):\n    g = lambda x: x\n    return a\n", "2:9: error: lambdas are not supported"),
+    ("def f(a):\n    yield a\n", "2:5: error: an expression statement must be a function call"),
+    ("def f(a):\n    try:\n        pass\n    finally:\n        pass\n", "2:5: error: 'try'"),
+    ("def f(a):\n    with a:\n        pass\n", "2:5: error: 'with' is not supported"),
+    ("def f(a):\n    match a:\n        case 1:\n            pass\n", "2:5: error: 'match'"),
+    ("def f(a):\n    if (b := a):\n        pass\n", "2:9: error: assignment expressions"),
+    ("def f(a):\n    return f'{a}'\n", "2:12: error: f-strings are not supported"),
+    ("def f(*a):\n    return 0\n", "1:8: error: '*args' parameters are not supported"),
+    ("@g\ndef f(a):\n    return a\n", "1:2: error: decorators are not supported"),
+    ("async def f(a):\n    return a\n", "1:1: error: only function definitions"),
+])
+def test_refusals_name_the_construct(source, expected):
+    with pytest.raises(CompileError) as info:
+        compile_python(source, "p.py")
+    lines = info.value.lines()
+    assert any(line.startswith("p.py:" + expected) for line in lines), lines
+    assert all(": error: " in line and "Traceback" not in line for line in lines)
+
+
+def test_prelude_helpers_are_linked_only_when_used():
+    plain = compile_python("def f(a):\n    return a * a\n", "p.py")
+    assert not any("_nc_" in str(x) for x in plain.program.labels)
+    pw = compile_python("def f(a, b):\n    return a ** b\n", "p.py")
+    assert "_nc_pow" in pw.program.labels
