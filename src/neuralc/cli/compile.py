@@ -18,7 +18,8 @@ from .options import add_size_options, size_overrides
 
 HELP = "compile a .py file to assembly"
 
-__all__ = ["add_parser", "add_signed_option", "compile_py", "main", "parallelize"]
+__all__ = ["add_parser", "add_signed_option", "compile_library_py", "compile_py", "main",
+           "parallelize"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -74,10 +75,30 @@ def compile_py(source: str, filename: str, overrides: dict, function: str | None
     return compiled
 
 
+def _is_library(source: str, filename: str) -> bool:
+    from ..lang.pysub.library import is_library
+
+    return is_library(source, filename)
+
+
+def compile_library_py(source: str, filename: str, overrides: dict, signed: bool = False):
+    """Every function of a file of several functions and no ``main``, in one image
+    (:func:`neuralc.lang.pysub.library.compile_library`); warnings go to stderr."""
+    from ..lang.pysub.library import compile_library
+
+    lib = compile_library(source, filename, _sizes(overrides), signed=signed)
+    warned = next(iter(lib.functions.values()))
+    for line in warned.warning_lines(filename):
+        print(line, file=sys.stderr)
+    return lib
+
+
 def main(args) -> int:
     overrides = size_overrides(args)
     source = read_source(args.file)
-    if args.file.endswith(".py"):
+    if args.file.endswith(".py") and args.function is None and _is_library(source, args.file):
+        program = compile_library_py(source, args.file, overrides, args.signed).program
+    elif args.file.endswith(".py"):
         program = compile_py(source, args.file, overrides, args.function,
                              getattr(args, "signed", False)).program
     else:
