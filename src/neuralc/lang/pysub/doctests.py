@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import re
 from dataclasses import dataclass, field
 
 from ..errors import CompileError, RuntimeProgramError, UsageError
@@ -148,6 +149,11 @@ def _compile_all(source: str, filename: str, sizes: Sizes, signed: bool, tree: a
         if not progress:
             break
     return None, set(spans), errors
+
+
+def _line_of(error: str) -> int | None:
+    m = re.match(r".*?:(\d+):\d+: error: ", error)
+    return int(m.group(1)) if m else None
 
 
 def _norm(v):
@@ -351,6 +357,11 @@ def run_doctests(source: str, filename: str = "<input>", sizes: Sizes | None = N
     report = DoctestReport()
     checked, bad, errors = _compile_all(source, filename, sizes, signed, tree)
     report.errors = sorted(set(errors), key=errors.index)
+    if function is not None:  # only the errors of that function (and those of no function)
+        a, b = _spans(tree)[function]
+        others = [span for f, span in _spans(tree).items() if f != function]
+        report.errors = [e for e in report.errors if _line_of(e) is not None and (
+            a <= _line_of(e) <= b or not any(x <= _line_of(e) <= y for x, y in others))]
     if newer:
         report.errors = [d.format(filename) for d in newer] + report.errors
     if checked is not None:
