@@ -200,3 +200,62 @@ def test_prelude_helpers_are_linked_only_when_used():
     assert not any("_nc_" in str(x) for x in plain.program.labels)
     pw = compile_python("def f(a, b):\n    return a ** b\n", "p.py")
     assert "_nc_pow" in pw.program.labels
+
+
+LIBRARY = '''\
+def gcd(a: int, b: int) -> int:
+    while b:
+        t = a % b
+        a = b
+        b = t
+    return a
+
+
+def lcm(a, b):
+    return a * b // gcd(a, b)
+
+
+def total(xs, start=0):
+    s = start
+    for x in xs:
+        s += x
+    return s
+
+
+def need(a):
+    if a > 50:
+        raise ValueError("too big")
+    return a
+'''
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+def test_library_image_runs_every_function_like_its_own_program(backend):
+    from neuralc.lang.pysub.library import compile_library
+
+    lib = compile_library(LIBRARY, "lib.py", Sizes(n=N))
+    assert lib.names == ["gcd", "lcm", "total", "need"]
+    assert lib.program.labels["lcm"] == lib.entries["lcm"]
+    for name, args in [("gcd", [12, 18]), ("lcm", [4, 6]), ("total", [[1, 2, 3]]),
+                       ("total", [[1, 2], 10]), ("need", [7])]:
+        want, _ = cpython(LIBRARY, name, args)
+        alone = run_python(LIBRARY, args, sizes=Sizes(n=N), function=name, backend=backend)
+        linked = lib.run(name, args, backend=backend)
+        assert linked.result == alone.result == want
+    with pytest.raises(RuntimeProgramError, match="ValueError: too big"):
+        lib.run("need", [60], backend=backend)
+
+
+def test_library_compile_command_labels_every_entry(tmp_path, capsys):
+    from neuralc.cli.main import main
+
+    path = tmp_path / "lib.py"
+    path.write_text(LIBRARY)
+    assert main(["compile", str(path), "--n", str(N)]) == 0
+    text = capsys.readouterr().out
+    for line in ["gcd:", "lcm:", "total:", "need:",
+                 "; gcd(a: int, b: int) -> int; a in r0, b in r1; result in r0",
+                 "; total(xs: list, start: int = 0) -> int"]:
+        assert any(x.startswith(line) for x in text.splitlines()), line
+    assert main(["run", str(path), "--function", "total", "--args", "[4, 5]"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "result: 9"
