@@ -17,9 +17,10 @@ from ..program import Program, Sizes
 from .desugar import Desugared, Raised, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
 from .layout import ERROR_LABELS, Layout, error_message, raise_code
+from .lists import ListLayout, ResultPlace, needs_growth
 from .lower import lower_function
 from .regalloc import allocate
-from .validate import INT, LIST, CheckedModule, check
+from .validate import INT, CheckedModule, check, elem_kind, is_list
 
 __all__ = ["CompiledPython", "PyRunResult", "compile_python", "run_python"]
 
@@ -36,8 +37,8 @@ class CompiledPython:
     program: Program
     function: str
     params: list[str]
-    param_kinds: list[str]  # "int" | "list"
-    returns: str  # "int" | "list"
+    param_kinds: list[str]  # "int", "list", "list[list]", ...
+    returns: str  # "int", "list", "list[list]", ...
     layout: Layout
     checks_errors: bool  # the program has error stubs (the error cell can be set)
     reserve: int = 0  # cells a run must leave free below the error cell (fixed spill cells)
@@ -45,6 +46,7 @@ class CompiledPython:
     defaults: dict[str, int] = field(default_factory=dict)  # parameter → its default value
     raised: dict[int, Raised] = field(default_factory=dict)  # error code → raise/assert
     warnings: list[Diagnostic] = field(default_factory=list)  # where unsigned differs
+    lists: ListLayout = field(default_factory=lambda: ListLayout(False))  # how lists lie
 
     def warning_lines(self, filename: str) -> list[str]:
         """``FILE:LINE:COL: warning: MESSAGE`` for each warning of the compile."""
@@ -57,9 +59,9 @@ class CompiledPython:
     def inputs(self, args: list) -> tuple[dict[int, int], dict[int, int]]:
         """Registers and memory that pass ``args`` to the entry function.
 
-        Integers go to ``r0, r1, ...`` (mod n); a list goes to memory (a header cell with its
-        length, then the elements, from cell 0 on) and its register gets the address of its
-        first element (the header is the cell before).
+        Integers go to ``r0, r1, ...`` (mod n); lists go to memory from cell 0 on, each laid
+        out as :mod:`.lists` says, and the register gets the list value
+        (:meth:`argument_places` tells where each length and element went).
         Raises :class:`UsageError` when the arguments do not match the parameters and
         :class:`RuntimeProgramError` when the lists do not fit in memory.
         """
@@ -72,19 +74,10 @@ class CompiledPython:
         if len(args) != len(self.params):
             raise UsageError(f"{sig} takes {len(self.params)} argument"
                              f"{'' if len(self.params) == 1 else 's'}, got {len(args)}")
-        registers: dict[int, int] = {}
-        memory: dict[int, int] = {}
-        cell = 0
+        registers, memory, cell, self._places = self._place(args, sig)
         for i, (name, kind, value) in enumerate(zip(self.params, self.param_kinds, args)):
-            if kind == LIST:
-                if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
-                    raise UsageError(f"argument '{name}' of {sig} must be a list of integers, "
-                                     f"got {value!r}")
-                registers[i] = cell + 1
-                memory[cell] = len(value) % n
-                for j, v in enumerate(value):
-                    memory[cell + 1 + j] = int(v) % n
-                cell += 1 + len(value)
+            if is_list(kind):
+                pass
             else:
                 if not _is_int(value):
                     raise UsageError(f"argument '{name}' of {sig} must be an integer, "
@@ -97,6 +90,41 @@ class CompiledPython:
                 f"out of memory: the argument lists need {cell} cells, the machine has {m} "
                 f"(and keeps {1 + self.reserve} for the program)")
         return registers, memory
+
+    def _place(self, args: list, sig: str):
+        n = self.sizes.n
+        registers: dict[int, int] = {}
+        memory: dict[int, int] = {}
+        places: list[tuple] = []
+        cell = 0
+        for i, (name, kind, value) in enumerate(zip(self.params, self.param_kinds, args)):
+            if not is_list(kind):
+                places.append(("int", i))
+                continue
+            if not _fits(value, kind):
+                raise UsageError(f"argument '{name}' of {sig} must be "
+                                 f"{'a list of lists of integers' if is_list(elem_kind(kind)) else 'a list of integers'}"
+                                 f", got {value!r}")
+            registers[i], cell, place = self.lists.place(memory, cell, list(value), n)
+            places.append(place)
+        return registers, memory, cell, places
+
+    def argument_places(self, args: list) -> list[tuple]:
+        """Where :meth:`inputs` puts each argument, one entry per parameter:
+        ``("int", register)``, or ``("list", length_cell, element_cells)`` — the memory cell
+        of the list's length and the cells of its elements in order (for a list of lists,
+        each element is the place of its row, a tuple of the same form). A caller may write a
+        soft length and soft elements into these cells without knowing the header format; the
+        list's register and any other header cells come from :meth:`inputs` with the same
+        list lengths."""
+        self.inputs(args)
+        return list(self._places)
+
+    def result_place(self) -> ResultPlace:
+        """Where the result is after a run: an integer in ``r0``; a list's value in ``r0``,
+        its length at ``M[r0 + length_offset]``, its elements from ``M[r0]`` (``data_offset``
+        None) or from ``M[M[r0 + data_offset]]`` on (see :class:`.lists.ResultPlace`)."""
+        return self.lists.result_place(self.returns)
 
     def result(self, run, memory=None):
         """The return value of a finished run (None when it did not halt).
@@ -123,11 +151,9 @@ class CompiledPython:
                 err.code = code
                 raise err
         value = registers[0]
-        if self.returns == INT:
+        if not is_list(self.returns):
             return self.reading(value)
-        m = len(memory)
-        length = memory[(value - 1) % m]
-        return [self.reading(memory[(value + j) % m]) for j in range(length)]
+        return _map(self.reading, self.lists.read(memory, value, self.returns))
 
     def reading(self, v: int) -> int:
         """A value as the program means it: ``v - n`` for ``v >= n/2`` when signed."""
@@ -151,6 +177,17 @@ class PyRunResult:
 
 def _is_int(v) -> bool:
     return isinstance(v, int)
+
+
+def _fits(value, kind: str) -> bool:
+    """``value`` is a Python value of ``kind`` (tuples count as lists)."""
+    if not is_list(kind):
+        return _is_int(value)
+    return isinstance(value, (list, tuple)) and all(_fits(v, elem_kind(kind)) for v in value)
+
+
+def _map(f, value):
+    return [_map(f, v) for v in value] if isinstance(value, list) else f(value)
 
 
 def _entry(mod: CheckedModule, function: str | None, helpers=()) -> str:
@@ -178,7 +215,8 @@ def front_end(source: str, filename: str, sizes: Sizes,
     try:
         mod = check(source, filename, front.tree)
     except CompileError as e:
-        raise CompileError(front.errors + e.diagnostics, filename) from None
+        raise CompileError(front.errors + front.user_diagnostics(e.diagnostics),
+                           filename) from None
     if front.errors:
         raise CompileError(front.errors, filename)
     resolve(front, mod.functions)
@@ -198,14 +236,17 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     names = mod.reachable(entry)
     infos = {f: mod.functions[f] for f in names}
     graph = {f: set(infos[f].calls) for f in names}
-    uses_lists = any(LIST in (*i.kinds.values(), i.returns) for i in infos.values()) or any(
-        isinstance(x, ast.List) for i in infos.values() for x in ast.walk(i.node))
+    growable = needs_growth(infos.values())
+    uses_lists = growable or any(is_list(k) for i in infos.values()
+                                 for k in (*i.kinds.values(), *i.types.values(), i.returns))
     layout = Layout(sizes, stack=any(graph.values()), heap=uses_lists)
     colors = layout.allocatable
     _check_registers(mod, infos, colors, sizes)
     labels = {f: function_label(f) for f in names}
     errors: set[str] = set()
-    irs = {f: lower_function(mod, f, layout, labels, errors) for f in names}
+    lists = ListLayout(growable)
+    mutates = any(_mutates(x, infos[f]) for f in names for x in ast.walk(infos[f].node))
+    irs = {f: lower_function(mod, f, layout, labels, errors, lists, mutates) for f in names}
     called = set().union(*graph.values())
     plans: dict[str, FunctionPlan] = {}
     for comp in scc_order(graph):
@@ -242,7 +283,15 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
                           checks_errors=bool(errors & set(ERROR_LABELS)) or bool(raised),
                           reserve=reserve, signed=signed,
                           defaults=dict(front.defaults.get(entry, {})), raised=raised,
-                          warnings=list(front.warnings))
+                          warnings=list(front.warnings), lists=lists)
+
+
+def _mutates(node: ast.AST, info) -> bool:
+    """``node`` changes the length of a list some name may share."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("append", "insert", "extend", "pop")
+    return (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+            and is_list(info.kinds.get(node.target.id)))
 
 
 def _scratch(p: FunctionPlan, colors: list[int]) -> list[int]:

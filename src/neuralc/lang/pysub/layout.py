@@ -38,6 +38,9 @@ ERRORS = {
     3: ("rt.err_heap", "out of memory: the program's lists do not fit in the machine's memory"),
     4: ("rt.err_stack", ("out of memory: the call stack overflowed (recursion too deep for the "
                          "machine's memory)")),
+    5: ("rt.err_absent", "ValueError: list.index(x): x not in list"),
+    6: ("rt.err_empty", "ValueError: min() or max() of an empty sequence"),
+    7: ("rt.err_step", "ValueError: a range or slice step must not be zero"),
 }
 ERROR_LABELS = {label: code for code, (label, _) in ERRORS.items()}
 
@@ -62,7 +65,7 @@ def error_message(code: int, m: int, n: int = 128) -> str:
     if n <= max(ERRORS):  # the codes do not all fit in a value: say what it can be
         return "run-time error (division or modulo by zero, index out of range, or out of memory)"
     if code in ERRORS:
-        return f"{ERRORS[code][1]} (m={m} cells)" if code >= 3 else ERRORS[code][1]
+        return f"{ERRORS[code][1]} (m={m} cells)" if code in (3, 4) else ERRORS[code][1]
     return f"run-time error (code {code})"
 
 

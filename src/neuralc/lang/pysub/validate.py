@@ -23,10 +23,17 @@ from dataclasses import dataclass, field
 
 from ..errors import CompileError, Diagnostic
 
-__all__ = ["BUILTINS", "INT", "LIST", "CheckedModule", "FunctionInfo", "check", "range_step"]
+__all__ = ["BUILTINS", "INT", "ITERABLE_BUILTINS", "LIST", "METHODS", "CheckedModule",
+           "FunctionInfo", "check", "elem_kind", "is_list", "list_of", "range_step"]
 
 INT, LIST = "int", "list"
-BUILTINS = {"len": 1, "min": 2, "max": 2}  # name → arity (range is only allowed in `for`)
+BUILTINS: dict[str, int] = {}  # builtins of integers: name → arity
+# builtins of a list, a range or a generator expression: name → (fewest, most) arguments
+ITERABLE_BUILTINS = {"len": (1, 1), "sum": (1, 2), "min": (1, 99), "max": (1, 99),
+                     "any": (1, 1), "all": (1, 1), "sorted": (1, 1), "list": (0, 1),
+                     "reversed": (1, 1)}
+METHODS = {"append": (1, 1), "pop": (0, 1), "insert": (2, 2), "index": (1, 1),
+           "count": (1, 1), "extend": (1, 1), "copy": (0, 0)}  # list methods: arity
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -64,7 +71,8 @@ class FunctionInfo:
     name: str
     node: ast.FunctionDef
     params: list[str]
-    kinds: dict[str, str] = field(default_factory=dict)  # every local name → INT | LIST
+    kinds: dict[str, str] = field(default_factory=dict)  # every local name → its kind
+    types: dict[ast.AST, str] = field(default_factory=dict)  # every expression → its kind
     returns: str = INT
     calls: set[str] = field(default_factory=set)  # functions of the file it calls
 
@@ -141,7 +149,7 @@ class _Checker:
                     self.error(stmt, f"function '{stmt.name}' is defined twice "
                                      f"(first at line {seen[stmt.name].lineno})")
                     continue
-                if stmt.name in BUILTINS or stmt.name == "range":
+                if stmt.name in {*BUILTINS, *ITERABLE_BUILTINS, *_ITERS}:
                     self.error(stmt, f"a function may not be named '{stmt.name}' "
                                      "(a built-in of the subset)")
                 seen[stmt.name] = stmt
@@ -203,13 +211,7 @@ class _Checker:
             if s.orelse:
                 self.error(s, "'else' on a 'while' loop is not supported")
         elif isinstance(s, ast.For):
-            if not isinstance(s.target, ast.Name):
-                self.error(s.target, "a 'for' loop variable must be a single name")
-            it = s.iter
-            if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
-                self.range_call(it)
-            else:
-                self.expr(it)
+            self.loop_clause(s.target, s.iter)
             self.block(s.body, True)
             if s.orelse:
                 self.error(s, "'else' on a 'for' loop is not supported")
@@ -233,18 +235,69 @@ class _Checker:
         else:
             self.error(s, _not_supported(_describe_stmt(s)))
 
+    def loop_clause(self, target: ast.expr, it: ast.expr) -> None:
+        """``for target in it`` (a loop or a comprehension's clause)."""
+        self.loop_target(target)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in (
+                "range", "enumerate", "zip"):
+            self.iterable_call(it)
+        else:
+            self.expr(it)
+
+    def loop_target(self, t: ast.expr) -> None:
+        if isinstance(t, (ast.Tuple, ast.List)):
+            for x in t.elts:
+                self.loop_target(x)
+        elif not isinstance(t, ast.Name):
+            self.error(t, "a 'for' loop variable must be a name or a tuple of names")
+
+    def iterable_call(self, call: ast.Call) -> None:
+        """``range(...)``, ``enumerate(xs[, start])``, ``zip(xs, ys, ...)``."""
+        name = call.func.id
+        if name == "range":
+            self.range_call(call)
+            return
+        for k in call.keywords:
+            self.error(k if hasattr(k, "lineno") else call, "keyword arguments are not supported")
+        lo, hi = {"enumerate": (1, 2), "zip": (1, 9)}[name]
+        if not lo <= len(call.args) <= hi:
+            self.error(call, f"{name}() takes {lo} to {hi} arguments, got {len(call.args)}")
+        for a in call.args:
+            self.iterable_arg(a)
+
+    def iterable_arg(self, a: ast.expr) -> None:
+        """An argument that is walked: a list, ``range(...)`` or a generator expression."""
+        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and a.func.id == "range":
+            self.range_call(a)
+        elif isinstance(a, ast.GeneratorExp):
+            self.comprehension(a)
+        elif isinstance(a, ast.Starred):
+            self.error(a, "starred arguments are not supported")
+        else:
+            self.expr(a)
+
+    def comprehension(self, e: ast.ListComp | ast.GeneratorExp) -> None:
+        for g in e.generators:
+            if g.is_async:
+                self.error(e, "async comprehensions are not supported")
+            self.loop_clause(g.target, g.iter)
+            for c in g.ifs:
+                self.expr(c)
+        self.expr(e.elt)
+
     def target(self, t: ast.expr) -> None:
         if isinstance(t, ast.Name):
             return
         if isinstance(t, ast.Subscript):
             if isinstance(t.slice, ast.Slice):
-                self.error(t, "slicing is not supported")
+                self.error(t, "assignment to a slice is not supported")
                 return
             self.expr(t.value)
             self.expr(t.slice)
             return
         if isinstance(t, (ast.Tuple, ast.List)):
-            self.error(t, "unpacking assignment is not supported (assign one name at a time)")
+            for x in t.elts:
+                self.target(x)
         elif isinstance(t, ast.Attribute):
             self.error(t, f"attribute assignment ('.{t.attr}') is not supported")
         elif isinstance(t, ast.Starred):
@@ -260,9 +313,7 @@ class _Checker:
         for a in call.args[:2]:
             self.expr(a)
         if len(call.args) == 3:
-            step = range_step(call.args[2])
-            if step is None or step == 0:
-                self.error(call.args[2], "a range step must be a non-zero integer literal")
+            self.expr(call.args[2])
 
     def expr(self, e: ast.expr) -> None:
         if isinstance(e, ast.Constant):
@@ -289,14 +340,8 @@ class _Checker:
                 return
             rep = repeat_count(e)
             if rep is not None:
-                elt, k = rep
-                if k is None:
-                    self.error(e, "list repetition '[e] * k' needs a non-negative integer "
-                                  "literal k")
-                self.expr(elt)
-                other = e.right if isinstance(e.left, ast.List) else e.left
-                if k is None:
-                    self.expr(other)
+                self.expr(rep[0])
+                self.expr(e.right if isinstance(e.left, ast.List) else e.left)
                 return
             self.expr(e.left)
             self.expr(e.right)
@@ -305,18 +350,43 @@ class _Checker:
                 self.expr(v)
         elif isinstance(e, ast.Compare):
             for op in e.ops:
-                if not isinstance(op, _CMPOPS):
+                if not isinstance(op, (*_CMPOPS, ast.In, ast.NotIn)):
                     self.error(e, f"{_OP_NAMES[type(op)]} comparisons are not supported")
                     return
             self.expr(e.left)
             for c in e.comparators:
                 self.expr(c)
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute):
+            name = e.func.attr
+            if name not in METHODS:
+                self.error(e, f"method calls ('.{name}(...)') are not supported (list methods: "
+                              f"{', '.join(METHODS)})")
+                return
+            lo, hi = METHODS[name]
+            if not lo <= len(e.args) <= hi or e.keywords:
+                self.error(e, f"'.{name}()' takes {_arity(lo, hi)}, got {len(e.args)}")
+            self.expr(e.func.value)
+            for a in e.args:
+                self.expr(a)
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and (
+                e.func.id in ITERABLE_BUILTINS):
+            name = e.func.id
+            lo, hi = ITERABLE_BUILTINS[name]
+            if not lo <= len(e.args) <= hi:
+                self.error(e, f"{name}() takes {_arity(lo, hi)}, got {len(e.args)}")
+            for k in e.keywords:
+                if not (name == "sorted" and k.arg == "reverse" and isinstance(
+                        k.value, ast.Constant) and type(k.value.value) in (bool, int)):
+                    self.error(k if hasattr(k, "lineno") else e,
+                               "keyword arguments of builtins are not supported (except "
+                               "sorted(xs, reverse=True))")
+            for a in e.args[:1]:
+                self.iterable_arg(a)
+            for a in e.args[1:]:
+                self.expr(a)
         elif isinstance(e, ast.Call):
             if not isinstance(e.func, ast.Name):
-                if isinstance(e.func, ast.Attribute):
-                    self.error(e, f"method calls ('.{e.func.attr}(...)') are not supported")
-                else:
-                    self.error(e, "only calls of named functions are supported")
+                self.error(e, "only calls of named functions are supported")
                 return
             for k in e.keywords:
                 self.error(k if hasattr(k, "lineno") else e, "keyword arguments are not supported")
@@ -325,15 +395,28 @@ class _Checker:
                     self.error(a, "starred arguments are not supported")
                 else:
                     self.expr(a)
-        elif isinstance(e, ast.List):
+        elif isinstance(e, (ast.List, ast.Tuple)):
             for v in e.elts:
+                if isinstance(v, ast.Starred):
+                    self.error(v, "starred expressions are not supported")
+                else:
+                    self.expr(v)
+        elif isinstance(e, ast.IfExp):
+            for v in (e.test, e.body, e.orelse):
                 self.expr(v)
+        elif isinstance(e, ast.ListComp):
+            self.comprehension(e)
+        elif isinstance(e, ast.GeneratorExp):
+            self.error(e, "generator expressions are supported as the argument of sum(), "
+                          "min(), max(), any(), all(), sorted() and list()")
         elif isinstance(e, ast.Subscript):
-            if isinstance(e.slice, ast.Slice):
-                self.error(e, "slicing is not supported")
-                return
             self.expr(e.value)
-            self.expr(e.slice)
+            if isinstance(e.slice, ast.Slice):
+                for part in (e.slice.lower, e.slice.upper, e.slice.step):
+                    if part is not None:
+                        self.expr(part)
+            else:
+                self.expr(e.slice)
         elif isinstance(e, ast.Attribute):
             self.error(e, f"attribute access ('.{e.attr}') is not supported")
         else:
@@ -344,6 +427,12 @@ def _is_raise_stub(s: ast.stmt) -> bool:
     """``raise CODE``: what :mod:`.desugar` makes of ``raise E(...)`` and ``assert``."""
     return (isinstance(s, ast.Raise) and isinstance(s.exc, ast.Constant)
             and type(s.exc.value) is int)
+
+
+def _arity(lo: int, hi: int) -> str:
+    if lo == hi:
+        return f"{lo} argument{'' if lo == 1 else 's'}"
+    return f"{lo} to {hi} arguments" if hi < 99 else f"at least {lo} argument"
 
 
 def _is_docstring(s: ast.stmt) -> bool:
@@ -371,13 +460,74 @@ def _not_supported(what: str) -> str:
 
 
 # -------------------------------------------------------------------- sweep 2: kinds
+#
+# A kind is a string: "int", "list" (a list of integers), "list[K]" (a list of K, e.g.
+# "list[list]" for a grid). "?" is a kind not known yet: "list[?]" is what ``[]`` gives until an
+# append or a use says more. Evidence refines partial kinds; two kinds that cannot be refined to
+# one another are a mix (an error). Tuples are lists (``return lo, hi`` gives a list).
+
+UNKNOWN = "?"
+SOME_LIST = "list[?]"
+_ITERS = ("range", "enumerate", "zip")  # iterables that only appear where values are walked
+
+
+def list_of(kind: str) -> str:
+    return LIST if kind == INT else f"list[{kind}]"
+
+
+def elem_kind(kind: str | None) -> str | None:
+    """The kind of the elements of a list kind (None for int or not known)."""
+    if kind == LIST:
+        return INT
+    if kind is not None and kind.startswith("list["):
+        return kind[5:-1]
+    return None
+
+
+def is_list(kind: str | None) -> bool:
+    return kind is not None and kind.startswith("list")
+
+
+def refines(a: str, b: str) -> bool:
+    """``a`` says at least what ``b`` says (and nothing against it)."""
+    if b == UNKNOWN or a == b:
+        return True
+    if is_list(a) and is_list(b):
+        return refines(elem_kind(a), elem_kind(b))
+    return False
+
+
+def compatible(a: str, b: str) -> bool:
+    return refines(a, b) or refines(b, a)
+
+
+def settle(kind: str | None) -> str:
+    """A final kind: what is still unknown is an integer."""
+    if kind is None or kind == UNKNOWN:
+        return INT
+    return list_of(settle(elem_kind(kind))) if is_list(kind) else kind
+
+
+def _merge(ev: list, kind: str | None, node: ast.AST) -> bool:
+    """Add ``kind`` to the evidence ``ev``; True when it says something new."""
+    if kind is None or kind == UNKNOWN:
+        return False
+    for i, (k, _) in enumerate(ev):
+        if refines(k, kind):
+            return False
+        if refines(kind, k):
+            ev[i] = (kind, ev[i][1])
+            return True
+    ev.append((kind, node))
+    return True
 
 
 class _Kinds:
-    """Fixpoint inference of int/list kinds, then the kind checks.
+    """Fixpoint inference of kinds, then the kind checks.
 
-    Evidence for a name is a list of ``(kind, node)``; a name with both kinds is an error
-    reported where the second kind first appears.
+    Evidence for a name is a list of ``(kind, node)``; a name with two incompatible kinds is an
+    error reported where the second kind first appears. The final sweep also records the kind
+    of every expression (``types``), which is what :mod:`.lower` reads.
     """
 
     def __init__(self, chk: _Checker, defs: list[ast.FunctionDef]):
@@ -393,6 +543,7 @@ class _Kinds:
             self.locals[d.name] = names
         self.evidence: dict[tuple[str, str], list[tuple[str, ast.AST]]] = {}
         self.ret_evidence: dict[str, list[tuple[str, ast.AST]]] = {}
+        self.types: dict[str, dict[ast.AST, str]] = {d.name: {} for d in defs}
         self.final = False  # the last sweep reports errors
 
     # kind bookkeeping
@@ -403,20 +554,10 @@ class _Kinds:
     def note(self, fn: str, name: str, kind: str | None, node: ast.AST) -> bool:
         if kind is None or name not in self.locals.get(fn, ()):
             return False
-        ev = self.evidence.setdefault((fn, name), [])
-        if any(k == kind for k, _ in ev):
-            return False
-        ev.append((kind, node))
-        return True
+        return _merge(self.evidence.setdefault((fn, name), []), kind, node)
 
     def note_return(self, fn: str, kind: str | None, node: ast.AST) -> bool:
-        if kind is None:
-            return False
-        ev = self.ret_evidence.setdefault(fn, [])
-        if any(k == kind for k, _ in ev):
-            return False
-        ev.append((kind, node))
-        return True
+        return _merge(self.ret_evidence.setdefault(fn, []), kind, node)
 
     def returns(self, fn: str) -> str | None:
         ev = self.ret_evidence.get(fn)
@@ -434,11 +575,11 @@ class _Kinds:
             self.function(name, d)
         for (fn, name), ev in self.evidence.items():
             if len(ev) > 1:
-                self.chk.error(ev[1][1], f"name '{name}' holds both integers and lists in "
-                                         f"function '{fn}' (each name keeps one kind)")
+                self.chk.error(ev[1][1], f"name '{name}' holds both {_both(ev)} in function "
+                                         f"'{fn}' (each name keeps one kind)")
         for fn, ev in self.ret_evidence.items():
             if len(ev) > 1:
-                self.chk.error(ev[1][1], f"function '{fn}' returns both integers and lists")
+                self.chk.error(ev[1][1], f"function '{fn}' returns both {_both(ev)}")
 
     def function(self, fn: str, d: ast.FunctionDef) -> bool:
         self.changed = False
@@ -453,17 +594,30 @@ class _Kinds:
     def stmt(self, s: ast.stmt) -> None:
         fn = self.fn
         if isinstance(s, ast.Assign):
+            if len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple) and isinstance(
+                    s.value, ast.Tuple) and len(s.value.elts) == len(s.targets[0].elts):
+                for t, v in zip(s.targets[0].elts, s.value.elts):  # a, b = b, a % b
+                    self.store(t, self.expr(v), v)
+                self.types[fn][s.value] = list_of(INT)
+                return
             k = self.expr(s.value)
             for t in s.targets:
                 self.store(t, k, s.value)
+                self.back(t, s.value)
         elif isinstance(s, ast.AugAssign):
             if isinstance(s.target, ast.Name):
                 name = s.target.id
-                if LIST in (self.kind_of(fn, name), self.expr(s.value)):
-                    self.changed |= self.note(fn, name, LIST, s.target)
-                    if self.final:
-                        self.chk.error(s, "augmented assignment to a list is not supported "
-                                          "(lists have a fixed length)")
+                vk = self.expr(s.value)
+                tk = self.kind_of(fn, name)
+                if tk is None and vk is None and not self.final:
+                    return  # not known yet: wait for more evidence
+                if is_list(tk) or is_list(vk):  # xs += ys extends xs in place
+                    self.use(s.value, tk if is_list(tk) else vk, "'+='")
+                    vk = self.expr(s.value)
+                    self.changed |= self.note(fn, name, vk if is_list(vk) else SOME_LIST,
+                                              s.target)
+                    if self.final and (not isinstance(s.op, ast.Add) or not is_list(vk)):
+                        self.chk.error(s, "only '+=' with a list extends a list")
                     return
                 self.changed |= self.note(fn, name, INT, s.target)
             else:
@@ -479,14 +633,7 @@ class _Kinds:
             for x in s.body:
                 self.stmt(x)
         elif isinstance(s, ast.For):
-            it = s.iter
-            if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
-                for a in it.args[:2]:
-                    self.want(a, INT, "a range bound")
-            else:
-                self.want(it, LIST, "a 'for' loop over a value")
-            if isinstance(s.target, ast.Name):
-                self.changed |= self.note(fn, s.target.id, INT, s.target)
+            self.loop_target(s.target, s.iter)
             for x in s.body:
                 self.stmt(x)
         elif isinstance(s, ast.Return):
@@ -495,30 +642,78 @@ class _Kinds:
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
             self.expr(s.value)
 
-    def store(self, t: ast.expr, kind: str | None, value: ast.AST) -> None:
+    def loop_target(self, target: ast.expr, it: ast.expr) -> None:
+        """``for target in it`` (also a comprehension's clause): the kinds of the target."""
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in _ITERS:
+            name = it.func.id
+            if name == "range":
+                for a in it.args:
+                    self.want(a, INT, "a range bound")
+                kinds = INT
+            elif name == "enumerate":
+                k = self.want(it.args[0], SOME_LIST, "enumerate()") if it.args else None
+                for a in it.args[1:]:
+                    self.want(a, INT, "the start of enumerate()")
+                kinds = [INT, elem_kind(k)]
+            else:
+                kinds = [elem_kind(self.want(a, SOME_LIST, "zip()")) for a in it.args]
+        else:
+            kinds = elem_kind(self.want(it, SOME_LIST, "a 'for' loop over a value"))
+        self.store(target, kinds, it)
+        if isinstance(target, ast.Name) and self.kind_of(self.fn, target.id):
+            self.use(it, list_of(self.kind_of(self.fn, target.id)), "a 'for' loop")
+
+    def back(self, t: ast.expr, value: ast.expr) -> None:
+        """``row = g[i]``: what ``row`` is known to be says what ``g`` holds."""
+        if isinstance(t, ast.Name) and isinstance(value, (ast.Name, ast.Subscript)):
+            k = self.kind_of(self.fn, t.id)
+            if k is not None:
+                self.use(value, k, "an assignment")
+
+    def store(self, t: ast.expr, kind, value: ast.AST) -> None:
+        """Assign a value of ``kind`` (a list of kinds for a tuple of values) to ``t``."""
+        if isinstance(t, (ast.Tuple, ast.List)):
+            if isinstance(kind, list):
+                parts = kind if len(kind) == len(t.elts) else [None] * len(t.elts)
+            else:
+                if kind is not None and not is_list(kind) and self.final:
+                    self.chk.error(value, "cannot unpack an integer")
+                parts = [elem_kind(kind)] * len(t.elts)
+            for x, k in zip(t.elts, parts):
+                self.store(x, k, value)
+            return
+        if isinstance(kind, list):
+            kind = None
         if isinstance(t, ast.Name):
             self.changed |= self.note(self.fn, t.id, kind, t)
         elif isinstance(t, ast.Subscript) and not isinstance(t.slice, ast.Slice):
-            self.want(t.value, LIST, "an indexed assignment")
+            self.want(t.value, list_of(kind) if kind and kind != UNKNOWN else SOME_LIST,
+                      "an indexed assignment")
             self.want(t.slice, INT, "a list index")
-            if kind == LIST and self.final:
-                self.chk.error(value, "lists hold integers, not lists")
 
     def use(self, e: ast.expr, kind: str, what: str) -> None:
         """``e`` (a name) is used as ``kind``: evidence for a local, checked for others."""
-        if (isinstance(e, ast.Name) and e.id in self.locals[self.fn]
-                and self.kind_of(self.fn, e.id) is None):
-            self.changed |= self.note(self.fn, e.id, kind, e)
+        if isinstance(e, ast.Name) and e.id in self.locals[self.fn]:
+            have = self.kind_of(self.fn, e.id)
+            if have is None or (compatible(have, kind) and refines(kind, have)):
+                self.changed |= self.note(self.fn, e.id, kind, e)
+        elif isinstance(e, ast.Subscript) and not isinstance(e.slice, ast.Slice):
+            self.use(e.value, list_of(kind), what)
 
     def want(self, e: ast.expr, kind: str, what: str) -> str | None:
-        if isinstance(e, ast.Name):
-            self.use(e, kind, what)
+        self.use(e, kind, what)
         k = self.expr(e)
-        if self.final and k is not None and k != kind:
-            self.chk.error(e, f"{what} needs {_a(kind)}, not {_a(k)}")
+        if self.final and k is not None and not compatible(k, kind):
+            self.chk.error(e, f"{what} needs {_a(kind)}, not {_a(settle(k))}")
         return k
 
     def expr(self, e: ast.expr) -> str | None:
+        k = self._expr(e)
+        if self.final:
+            self.types[self.fn][e] = settle(k)
+        return k
+
+    def _expr(self, e: ast.expr) -> str | None:
         """The kind of ``e`` (None when not known yet); checks operands on the final sweep."""
         fn = self.fn
         if isinstance(e, ast.Constant):
@@ -538,38 +733,116 @@ class _Kinds:
             if isinstance(e.op, ast.Not):
                 self.expr(e.operand)  # `not` works on lists too (emptiness)
             else:
-                self.want(e.operand, INT, "unary '-'")
+                self.want(e.operand, INT, f"unary '{_UNARY_SYMBOL.get(type(e.op), '-')}'")
             return INT
         if isinstance(e, ast.BinOp):
             rep = repeat_count(e)
             if rep is not None:
-                self.want(rep[0], INT, "a list element")
-                return LIST
+                k = self.expr(rep[0])
+                other = e.right if isinstance(e.left, ast.List) else e.left
+                self.want(other, INT, "a repetition count")
+                self.types[fn][e.left if isinstance(e.left, ast.List) else e.right] = LIST
+                return list_of(k) if k is not None else SOME_LIST
             sym = _BINOP_SYMBOL.get(type(e.op), "?")
+            if isinstance(e.op, ast.Add):
+                a, b = self.expr(e.left), self.expr(e.right)
+                if is_list(a) or (a is None and is_list(b)):  # xs + ys: a new list
+                    for x, k in ((e.left, a), (e.right, b)):
+                        if self.final and not is_list(k):
+                            self.chk.error(x, f"'+' needs a list, not {_a(settle(k))}")
+                    if is_list(a) and is_list(b):
+                        return a if refines(a, b) else b
+                    return a if is_list(a) else b
             self.want(e.left, INT, f"'{sym}'")
             self.want(e.right, INT, f"'{sym}'")
             return INT
         if isinstance(e, ast.BoolOp):
             kinds = [self.expr(v) for v in e.values]
             known = [k for k in kinds if k is not None]
-            if self.final and len(set(known)) > 1:
+            if self.final and any(not compatible(k, known[0]) for k in known):
                 self.chk.error(e, f"'{'and' if isinstance(e.op, ast.And) else 'or'}' mixes "
                                   "integers and lists")
             return known[0] if known else None
+        if isinstance(e, ast.IfExp):
+            self.expr(e.test)
+            a, b = self.expr(e.body), self.expr(e.orelse)
+            if self.final and a is not None and b is not None and not compatible(a, b):
+                self.chk.error(e, "a conditional expression mixes integers and lists")
+            if a is None or b is None:
+                return a or b
+            return a if refines(a, b) else b
         if isinstance(e, ast.Compare):
-            for x in [e.left, *e.comparators]:
-                self.want(x, INT, "a comparison")
+            left = e.left
+            for op, right in zip(e.ops, e.comparators):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    k = self.want(right, SOME_LIST, f"'{'in' if isinstance(op, ast.In) else 'not in'}'")
+                    self.want(left, elem_kind(k) or UNKNOWN, "'in'")
+                elif isinstance(op, (ast.Eq, ast.NotEq)) and (
+                        is_list(self.expr(left)) or is_list(self.expr(right))):
+                    a, b = self.expr(left), self.expr(right)
+                    if self.final and not (is_list(a) and is_list(b) and compatible(a, b)):
+                        self.chk.error(e, "'==' and '!=' compare a list only with a list")
+                else:
+                    self.want(left, INT, "a comparison")
+                    self.want(right, INT, "a comparison")
+                left = right
             return INT
-        if isinstance(e, ast.List):
-            for v in e.elts:
-                self.want(v, INT, "a list element")
-            return LIST
-        if isinstance(e, ast.Subscript) and not isinstance(e.slice, ast.Slice):
-            self.want(e.value, LIST, "indexing")
+        if isinstance(e, (ast.List, ast.Tuple)):
+            kinds = [self.expr(v) for v in e.elts]
+            known = [k for k in kinds if k is not None]
+            if self.final and any(not compatible(k, known[0]) for k in known):
+                self.chk.error(e, "a list holds integers or lists, not both")
+            if not e.elts:
+                return SOME_LIST
+            return list_of(known[0]) if known else None
+        if isinstance(e, (ast.ListComp, ast.GeneratorExp)):
+            for g in e.generators:
+                self.loop_target(g.target, g.iter)
+                for c in g.ifs:
+                    self.expr(c)
+            k = self.expr(e.elt)
+            return list_of(k) if k is not None else None
+        if isinstance(e, ast.Subscript):
+            if isinstance(e.slice, ast.Slice):
+                for part in (e.slice.lower, e.slice.upper, e.slice.step):
+                    if part is not None:
+                        self.want(part, INT, "a slice bound")
+                return self.want(e.value, SOME_LIST, "slicing")
+            k = self.want(e.value, SOME_LIST, "indexing")
             self.want(e.slice, INT, "a list index")
-            return INT
+            return elem_kind(k) if k is not None else None
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute):
+            return self.method(e)
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Name):
             return self.call(e)
+        return None
+
+    def method(self, e: ast.Call) -> str | None:
+        """``xs.append(v)`` and the other list methods."""
+        name, obj = e.func.attr, e.func.value
+        args = e.args
+        if name in ("append", "insert"):
+            v = args[-1] if args else None
+            if name == "insert" and args:
+                self.want(args[0], INT, "an insert position")
+            k = self.expr(v) if v is not None else None
+            self.want(obj, list_of(k) if k not in (None, UNKNOWN) else SOME_LIST, f"'.{name}()'")
+            return INT
+        if name == "extend":
+            k = self.expr(args[0]) if args else None
+            self.want(obj, k if is_list(k) else SOME_LIST, "'.extend()'")
+            return INT
+        k = self.want(obj, SOME_LIST, f"'.{name}()'")
+        if name == "pop":
+            for a in args:
+                self.want(a, INT, "a pop position")
+            return elem_kind(k) if k is not None else None
+        if name in ("index", "count"):
+            for a in args[:1]:
+                self.want(a, elem_kind(k) or UNKNOWN, f"'.{name}()'")
+            return INT
+        if name == "copy":
+            return k
         return None
 
     def call(self, e: ast.Call) -> str | None:
@@ -580,21 +853,33 @@ class _Kinds:
             if self.final:
                 self.chk.error(e, f"'{name}' is a variable, not a function")
             return None
+        if name in ITERABLE_BUILTINS:
+            if name in ("min", "max") and len(args) >= 2:
+                for a in args:
+                    self.want(a, INT, f"{name}()")
+                return INT
+            ks = [self.iterable(a, f"{name}()") for a in args[:1]]
+            for a in args[1:]:
+                self.want(a, INT, f"{name}()")
+            if name in ("sorted", "list", "reversed"):
+                return (ks[0] or SOME_LIST) if ks else SOME_LIST
+            return INT
         if name in BUILTINS:
-            if self.final and len(e.args) != BUILTINS[name]:
+            if self.final and len(e.args) != BUILTINS[name] and BUILTINS[name] >= 0:
                 n = BUILTINS[name]
                 self.chk.error(e, f"{name}() takes {n} argument{'s' if n > 1 else ''}, "
                                   f"got {len(e.args)}")
-            if name == "len":
-                for a in args:
-                    self.want(a, LIST, "len()")
-            else:
-                for a in args:
-                    self.want(a, INT, f"{name}()")
+            for a in args:
+                self.want(a, INT, f"{name}()")
             return INT
-        if name == "range":
-            if self.final:
-                self.chk.error(e, "range() is only supported as the iterable of a 'for' loop")
+        if name in _ITERS:
+            self.loop_target(ast.Name("_", ast.Store()), e)  # checks the arguments
+            if self.final and name == "range":
+                self.chk.error(e, "range() is only supported where values are walked ('for', "
+                                  "comprehensions, list(), sum() ...)")
+            elif self.final:
+                self.chk.error(e, f"{name}() is only supported as the iterable of a 'for' "
+                                  "loop or a comprehension")
             return None
         if name not in self.defs:
             if self.final:
@@ -608,13 +893,11 @@ class _Kinds:
                               f"{'' if len(params) == 1 else 's'}, got {len(e.args)}")
         for a, p in zip(args, params):
             k = self.expr(a)
-            if isinstance(a, ast.Name):
-                pk = self.kind_of(name, p)
-                if pk is not None:
-                    self.use(a, pk, "an argument")
+            pk = self.kind_of(name, p)
+            if pk is not None:
+                self.use(a, pk, "an argument")
             if k is not None:
-                pk = self.kind_of(name, p)
-                if self.final and pk is not None and pk != k:
+                if self.final and pk is not None and not compatible(pk, k):
                     self.chk.error(a, f"argument '{p}' of '{name}' needs {_a(pk)}, not {_a(k)}")
                 else:
                     self.changed |= self.note(name, p, k, a)
@@ -622,13 +905,37 @@ class _Kinds:
             self.expr(a)
         return self.returns(name)
 
+    def iterable(self, e: ast.expr, what: str) -> str | None:
+        """The kind of a list-like argument: a list, ``range(...)`` (a list of ints) or a
+        generator expression."""
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "range":
+            for a in e.args:
+                self.want(a, INT, "a range bound")
+            return LIST
+        return self.want(e, SOME_LIST, what)
+
 
 _BINOP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%",
-                 ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
+                 ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Pow: "**",
+                 ast.LShift: "<<", ast.RShift: ">>"}
+_UNARY_SYMBOL = {ast.USub: "-", ast.Invert: "~", ast.UAdd: "+"}
 
 
 def _a(kind: str) -> str:
-    return "an integer" if kind == INT else "a list"
+    if kind == INT:
+        return "an integer"
+    return "a list of lists" if is_list(elem_kind(kind)) else "a list"
+
+
+def _both(ev: list) -> str:
+    a, b = sorted((ev[0][0], ev[1][0]), key=lambda k: k != INT)
+    return f"{_plural(a)} and {_plural(b)}"
+
+
+def _plural(kind: str) -> str:
+    if kind == INT:
+        return "integers"
+    return "lists of lists" if is_list(elem_kind(kind)) else "lists"
 
 
 def _ends_with_return(body: list[ast.stmt]) -> bool:
@@ -679,8 +986,9 @@ def check(source: str, filename: str = "<input>", tree: ast.Module | None = None
     for d in defs:
         info = FunctionInfo(d.name, d, kinds.params[d.name])
         for name in kinds.locals[d.name]:
-            info.kinds[name] = kinds.kind_of(d.name, name) or INT
-        info.returns = kinds.returns(d.name) or INT
+            info.kinds[name] = settle(kinds.kind_of(d.name, name))
+        info.returns = settle(kinds.returns(d.name))
+        info.types = kinds.types[d.name]
         info.calls = {n.func.id for n in ast.walk(d) if isinstance(n, ast.Call)
                       and isinstance(n.func, ast.Name) and n.func.id in kinds.defs}
         functions[d.name] = info
