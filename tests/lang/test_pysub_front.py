@@ -53,6 +53,11 @@ CASES = [
     ("typing-import", ("from typing import List\n\ndef f(xs: List[int]) -> int:\n    return len(xs)"
                       "\n\nif __name__ == '__main__':\n    import doctest\n    doctest.testmod()\n"),
      "f", [[4, 5]], False),
+    ("constants", "MOD = 200\nLIMIT = 2 ** 3 - 1\n\ndef f(a):\n    return pow(a, 77, MOD) + LIMIT\n",
+     "f", [3], False),
+    ("square-roots", ("import math\n\ndef f(a):\n    return [int(a ** 0.5), math.isqrt(a), "
+                     "int(math.sqrt(a)), math.floor(math.sqrt(a)), math.gcd(a, 12)]\n"),
+     "f", [255], False),
     # signed values
     ("signed-countdown", ("def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n"
                          "    return t\n"), "f", [6], True),
@@ -173,7 +178,8 @@ def test_arguments_may_leave_out_defaults():
     ("def f(a):\n    return 1.5\n", "2:12: error: floats are not supported"),
     ("def f(a):\n    return {a: 1}\n", "2:12: error: dicts are not supported"),
     ("def f(a):\n    return {a}\n", "2:12: error: sets are not supported"),
-    ("import math\n\ndef f(a):\n    return a\n", "1:1: error: only function definitions"),
+    ("import os\n\ndef f(a):\n    return a\n", "1:1: error: only function definitions"),
+    ("import math\n\ndef f(a):\n    return math.pi\n", "1:1: error: only function definitions"),
     ("class C:\n    pass\n", "1:1: error: only function definitions"),
     ("def f(a):\n    global g\n    return a\n", "2:5: error: 'global' is not supported"),
     ("def f(a):\n    g = lambda x: x\n    return a\n", "2:9: error: lambdas are not supported"),

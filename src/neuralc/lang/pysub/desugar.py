@@ -75,6 +75,13 @@ class Desugared:
         default_factory=list)  # (placeholder, function, operand, type names)
     prelude: list[str] = field(default_factory=list)  # helper functions added
 
+    def user_diagnostics(self, diags: list[Diagnostic]) -> list[Diagnostic]:
+        """The checker's diagnostics without those inside the compiler's helpers (line 0),
+        unless nothing else is left (then shown at line 1, saying where they come from)."""
+        user = [d for d in diags if d.line > 0]
+        return user or [Diagnostic(1, 1, f"in a helper the compiler added: {d.message}")
+                        for d in diags]
+
 
 def _col(lines: list[str], node) -> int:
     line = lines[node.lineno - 1] if 0 < node.lineno <= len(lines) else ""
@@ -154,6 +161,60 @@ def _type_names(e: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
+_MATH_SUPPORTED = {"isqrt", "gcd", "sqrt", "floor", "trunc"}
+
+
+def _is_math(e: ast.expr, name: str) -> bool:
+    return (isinstance(e, ast.Attribute) and e.attr == name and isinstance(e.value, ast.Name)
+            and e.value.id == "math")
+
+
+def _math_uses_supported(tree: ast.Module) -> bool:
+    """``import math`` can go when only math.isqrt/gcd/floor/trunc and ``int(math.sqrt(x))``
+    are used (the others stay errors: attribute access)."""
+    uses = [x for x in ast.walk(tree) if isinstance(x, ast.Attribute)
+            and isinstance(x.value, ast.Name) and x.value.id == "math"]
+    return all(u.attr in _MATH_SUPPORTED for u in uses)
+
+
+def _square_root_of(e: ast.expr) -> ast.expr | None:
+    """``x`` for ``x ** 0.5`` or ``math.sqrt(x)`` (under ``int``: the integer square root)."""
+    if (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow)
+            and isinstance(e.right, ast.Constant) and e.right.value == 0.5):
+        return e.left
+    if isinstance(e, ast.Call) and _is_math(e.func, "sqrt") and len(e.args) == 1:
+        return e.args[0]
+    return None
+
+
+def _constant_value(e: ast.expr) -> int | None:
+    """The value of an integer constant expression (literals and + - * // % **), else None."""
+    v = _int_literal(e)
+    if v is not None:
+        return v
+    if isinstance(e, ast.BinOp):
+        a, b = _constant_value(e.left), _constant_value(e.right)
+        if a is None or b is None:
+            return None
+        op = type(e.op)
+        if op in (ast.FloorDiv, ast.Mod) and b == 0 or op is ast.Pow and not 0 <= b <= 64:
+            return None
+        fns = {ast.Add: a.__add__, ast.Sub: a.__sub__, ast.Mult: a.__mul__,
+               ast.FloorDiv: a.__floordiv__, ast.Mod: a.__mod__, ast.Pow: a.__pow__}
+        return fns[op](b) if op in fns else None
+    return None
+
+
+def _assigned_anywhere_else(tree: ast.Module, s: ast.Assign) -> bool:
+    name = s.targets[0].id
+    return any(isinstance(x, ast.Name) and x.id == name and isinstance(x.ctx, ast.Store)
+               and x is not s.targets[0] for x in ast.walk(tree)
+               if not isinstance(x, ast.FunctionDef)) and any(
+        isinstance(t, ast.Assign) and t is not s and any(getattr(g, "id", None) == name
+                                                          for g in t.targets)
+        for t in tree.body)
+
+
 def _exception_name(e: ast.expr | None) -> str | None:
     if isinstance(e, ast.Call):
         e = e.func
@@ -192,8 +253,10 @@ class _Front(ast.NodeTransformer):
         self.helpers: set[str] = set()
         self.fn = ""
         self.nonneg: set[str] = set()
+        self.locals: set[str] = set()
         self._messages: dict[tuple[str, str, int], int] = {}
         self.prelude_mode = False
+        self.constants: dict[str, int] = {}  # top-level NAME = integer constant
         self._fresh = 0
 
     # ------------------------------------------------------------------ reporting
@@ -218,10 +281,19 @@ class _Front(ast.NodeTransformer):
 
     def module(self, tree: ast.Module) -> ast.Module:
         body = []
-        for i, s in enumerate(tree.body):
+        math_ok = _math_uses_supported(tree)
+        for s in tree.body:
             if _is_main_guard(s) or _ignored_import(s) or (
                     isinstance(s, ast.Pass) and any(d.line == s.lineno for d in self.out.errors)):
                 continue  # (a Pass left where newer syntax was reported)
+            if math_ok and isinstance(s, ast.Import) and [a.name for a in s.names] == ["math"] \
+                    and s.names[0].asname is None:
+                continue
+            value = _constant_value(s.value) if isinstance(s, ast.Assign) else None
+            if (value is not None and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                    and not _assigned_anywhere_else(tree, s)):
+                self.constants[s.targets[0].id] = value  # a named constant: used by value
+                continue
             if isinstance(s, ast.FunctionDef):
                 self.signature(s)
             body.append(s)
@@ -253,8 +325,16 @@ class _Front(ast.NodeTransformer):
         self.sigs[fn.name] = ([p.arg for p in params], defaults)
         self.out.defaults[fn.name] = defaults
 
+    def visit_Name(self, e: ast.Name):
+        if (isinstance(e.ctx, ast.Load) and e.id in self.constants
+                and e.id not in self.locals):
+            return _num(self.constants[e.id], e)
+        return e
+
     def visit_FunctionDef(self, fn: ast.FunctionDef) -> ast.FunctionDef:
         self.fn = fn.name
+        self.locals = {p.arg for p in fn.args.args} | {
+            x.id for x in ast.walk(fn) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}
         self.nonneg = self.nonnegative_names(fn) if self.signed else set()
         body = fn.body
         doc = body[:1] if body and _docstring(body[0]) else []
@@ -545,8 +625,19 @@ class _Front(ast.NodeTransformer):
         return e
 
     def visit_Call(self, e: ast.Call):
+        if (getattr(e.func, "id", None) == "int" or _is_math(e.func, "floor")) and len(
+                e.args) == 1 and _square_root_of(e.args[0]) is not None:
+            root = self.visit(_square_root_of(e.args[0]))  # int(x ** 0.5): no float made
+            return self.helper("_nc_isqrt", [root], e)
         e = self.generic_visit(e)
         name = e.func.id if isinstance(e.func, ast.Name) else None
+        if _is_math(e.func, "isqrt") and len(e.args) == 1:
+            return self.helper("_nc_isqrt", e.args, e)
+        if _is_math(e.func, "gcd") and len(e.args) == 2:
+            return self.helper("_nc_sgcd" if self.signed else "_nc_gcd", e.args, e)
+        if (_is_math(e.func, "floor") or _is_math(e.func, "trunc")) and len(e.args) == 1 \
+                and _square_root_of(e.args[0]) is not None:
+            return self.helper("_nc_isqrt", [_square_root_of(e.args[0])], e)
         if name in self.sigs:
             return self.call_with_defaults(e, name)
         if name is None or any(isinstance(a, ast.Starred) for a in e.args) or name in self.sigs:
@@ -559,7 +650,8 @@ class _Front(ast.NodeTransformer):
                 self.out.isinstances.append((placeholder, self.fn, args[0], types))
                 return placeholder
         if name == "int" and len(args) == 1 and not e.keywords:
-            return args[0]
+            root = _square_root_of(args[0])
+            return self.helper("_nc_isqrt", [root], e) if root is not None else args[0]
         if name == "bool" and len(args) == 1 and not e.keywords:
             return _at(ast.UnaryOp(ast.Not(), _at(ast.UnaryOp(ast.Not(), args[0]), e)), e)
         if name == "abs" and len(args) == 1 and not e.keywords:
@@ -640,7 +732,7 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
     front.module(tree)
     users = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
     if front.helpers:
-        at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree.body[0])
+        at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree)
         front.prelude_mode = True
         for fn in prelude_functions(front.helpers, n):
             for node in ast.walk(fn):  # only `raise` is desugared in the helpers
@@ -651,10 +743,10 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
             if fn.name in users:
                 front.error(at, f"the name '{fn.name}' is reserved for the compiler's helpers")
                 continue
-            for node in ast.walk(fn):  # the helpers' code is shown at the first user function
+            for node in ast.walk(fn):  # line 0: no place in the user's file
                 if isinstance(node, (ast.expr, ast.stmt)):
-                    node.lineno = node.end_lineno = at.lineno
-                    node.col_offset = node.end_col_offset = at.col_offset
+                    node.lineno = node.end_lineno = 0
+                    node.col_offset = node.end_col_offset = 0
             tree.body.append(fn)
             out.prelude.append(fn.name)
     return out

@@ -1,6 +1,7 @@
 """Helper functions written in the core Python subset, added to a module only when it uses them.
 
-:mod:`.desugar` rewrites ``**``, ``>>``, ``pow(a, b, m)`` and, with signed values, ``//``,
+:mod:`.desugar` rewrites ``**``, ``>>``, ``pow(a, b, m)`` (exact for any m <= n: products mod m by doubling, so no value reaches m
+squared) and, with signed values, ``//``,
 ``%``, ``abs``, ``min``, ``max``, ``sorted`` and negative indices into calls of these. They are
 compiled like the user's functions (so both backends run the same instructions); of the
 desugaring they only get ``raise`` (an overflow is the run-time error ``integer overflow``):
@@ -29,30 +30,39 @@ def _nc_pow(a, b):
             a = a * a
     return r
 """, ()),
+    "_nc_mulmod": ("""
+def _nc_mulmod(a, b, m):
+    r = 0
+    while b != 0:
+        if b % 2 == 1:
+            if r >= m - a:
+                r = r - (m - a)
+            else:
+                r = r + a
+        b = b // 2
+        if b != 0:
+            if a >= m - a:
+                a = a - (m - a)
+            else:
+                a = a + a
+    return r
+""", ()),
     "_nc_powmod": ("""
 def _nc_powmod(a, b, m):
     r = 1 % m
     a = a % m
     while b != 0:
         if b % 2 == 1:
-            r = r * a % m
+            r = _nc_mulmod(r, a, m)
         b = b // 2
         if b != 0:
-            a = a * a % m
+            a = _nc_mulmod(a, a, m)
     return r
-""", ()),
+""", ("_nc_mulmod",)),
     "_nc_spowmod": ("""
 def _nc_spowmod(a, b, m):
-    r = _nc_smod(1, m)
-    a = _nc_smod(a, m)
-    while b != 0:
-        if b % 2 == 1:
-            r = _nc_smod(r * a, m)
-        b = b // 2
-        if b != 0:
-            a = _nc_smod(a * a, m)
-    return r
-""", ("_nc_smod",)),
+    return _nc_powmod(_nc_smod(a, m), b, m)
+""", ("_nc_smod", "_nc_powmod")),
     "_nc_shr": ("""
 def _nc_shr(a, b):
     while b != 0 and a != 0:
@@ -184,6 +194,33 @@ def _nc_sneg(a):
     if a == {B} and {B} == {P}:
         raise OverflowError("integer overflow")
     return 0 - a
+""", ()),
+    "_nc_isqrt": ("""
+def _nc_isqrt(x):
+    r = 0
+    while r + 1 <= x // (r + 1):
+        r = r + 1
+    return r
+""", ()),
+    "_nc_gcd": ("""
+def _nc_gcd(a, b):
+    while b != 0:
+        t = a % b
+        a = b
+        b = t
+    return a
+""", ()),
+    "_nc_sgcd": ("""
+def _nc_sgcd(a, b):
+    if a >= {P}:
+        a = 0 - a
+    if b >= {P}:
+        b = 0 - b
+    while b != 0:
+        t = a % b
+        a = b
+        b = t
+    return a
 """, ()),
     "_nc_index": ("""
 def _nc_index(i, k):
