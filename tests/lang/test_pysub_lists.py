@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from pysub_cases import Case  # noqa: E402
+from pysub_cases import Case
 
-from neuralc.lang.errors import RuntimeProgramError  # noqa: E402
-from neuralc.lang.interp import run_reference  # noqa: E402
-from neuralc.lang.program import Sizes  # noqa: E402
-from neuralc.lang.pysub import compile_python  # noqa: E402
+from neuralc.lang.errors import RuntimeProgramError
+from neuralc.lang.interp import run_reference
+from neuralc.lang.program import Sizes
+from neuralc.lang.pysub import compile_python
 
 STEPS = 400_000
 BIG = Sizes(n=1024)

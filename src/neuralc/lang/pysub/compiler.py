@@ -17,7 +17,7 @@ from ..program import Program, Sizes
 from .desugar import Desugared, Raised, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
 from .layout import ERROR_LABELS, Layout, error_message, raise_code
-from .lists import ListLayout, ResultPlace, needs_growth
+from .lists import GROW, ListLayout, ResultPlace, needs_growth, runtime_info
 from .lower import lower_function
 from .regalloc import allocate
 from .validate import INT, CheckedModule, check, elem_kind, is_list
@@ -237,6 +237,13 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     infos = {f: mod.functions[f] for f in names}
     graph = {f: set(infos[f].calls) for f in names}
     growable = needs_growth(infos.values())
+    growers = [f for f in names if needs_growth([infos[f]])]
+    if growers:  # the shared routine that gives a full list more room (see .lists)
+        infos[GROW] = runtime_info(GROW)
+        graph[GROW] = set()
+        for f in growers:
+            graph[f].add(GROW)
+        names = [*names, GROW]
     uses_lists = growable or any(is_list(k) for i in infos.values()
                                  for k in (*i.kinds.values(), *i.types.values(), i.returns))
     layout = Layout(sizes, stack=any(graph.values()), heap=uses_lists)
@@ -246,7 +253,8 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     errors: set[str] = set()
     lists = ListLayout(growable)
     mutates = any(_mutates(x, infos[f]) for f in names for x in ast.walk(infos[f].node))
-    irs = {f: lower_function(mod, f, layout, labels, errors, lists, mutates) for f in names}
+    irs = {f: lower_function(mod, f, layout, labels, errors, lists, mutates, infos[f])
+           for f in names}
     called = set().union(*graph.values())
     plans: dict[str, FunctionPlan] = {}
     for comp in scc_order(graph):

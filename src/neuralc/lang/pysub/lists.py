@@ -34,9 +34,23 @@ from dataclasses import dataclass
 from .ir import Sym
 from .layout import ERRORS
 
-__all__ = ["ListLayout", "ResultPlace", "needs_growth"]
+__all__ = ["GROW", "ListLayout", "ResultPlace", "needs_growth", "runtime_info"]
 
 ERR_HEAP = ERRORS[3][0]
+GROW = "rt.grow"  # the routine that gives a full list room for one more element
+
+
+def runtime_info(name: str):
+    """The checked-function record of a run-time routine (``rt.grow(x, length, base)``)."""
+    import ast
+
+    from .validate import FunctionInfo
+
+    params = ["x", "length", "base"]
+    node = ast.FunctionDef(name=name, args=ast.arguments(
+        posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
+        defaults=[]), body=[ast.Pass()], decorator_list=[], lineno=0, col_offset=0)
+    return FunctionInfo(name, node, params, kinds=dict.fromkeys(params, "int"))
 
 
 def needs_growth(functions) -> bool:
@@ -207,11 +221,21 @@ class ListLayout:
 
     def reserve_one(self, low, x: int, length: int, base: int) -> None:
         """Make room for one more element of the (growable) list ``x`` whose length and base
-        are in ``length`` and ``base``; ``base`` (a register the caller owns) may change."""
-        cap_at = low.op("dec", base)
-        cap = low.op("read", cap_at)
+        are in ``length`` and ``base``; ``base`` (a register the caller owns) may change.
+        A full list calls the shared routine :data:`GROW` (one per program)."""
+        cap = low.op("read", low.op("dec", base))
         ok = low.new_label("room")
         low.emit("jump", srcs=(low.op("lt", length, cap),), label=ok)
+        low.emit("copy", base, (low.call_runtime(GROW, [x, length, base]),))
+        low.place(ok)
+
+    def grow(self, low, x: int, length: int, base: int) -> int:
+        """The body of :data:`GROW`: the full list ``x`` gets room for one more element; the
+        new base is returned. A block that ends at hp grows by one cell in place; another
+        moves to hp with room for about as many elements again."""
+        cap_at = low.op("dec", base)
+        cap = low.op("read", cap_at)
+        ok = low.new_label("grown")
         hp = low.layout.hp
         room = self.room(low)
         low.error_jump(low.op("not", room), ERR_HEAP)
@@ -242,6 +266,7 @@ class ListLayout:
         low.emit("add", hp, (hp, newcap))
         low.emit("write", srcs=(low.op("inc", x), base))
         low.place(ok)
+        return base
 
     # ---------------------------------------------------------------- host side
 

@@ -21,7 +21,7 @@ import ast
 
 from .ir import FunctionIR, Ins
 from .layout import ERRORS, Layout, raise_label
-from .lists import ListLayout
+from .lists import GROW, ListLayout
 from .validate import (
     ITERABLE_BUILTINS,
     CheckedModule,
@@ -192,6 +192,26 @@ class _Lowering:
         self.emit("zero", 0)  # falling off the end returns 0
         self.emit("ret", srcs=(0,))
         return self.fn
+
+    def runtime(self, body) -> FunctionIR:
+        """A routine of the run time: ``body(parameter registers)`` gives the result."""
+        self.line = 0
+        args = []
+        for i, p in enumerate(self.info.params):
+            self.emit("copy", self.vars[p], (i,))
+            args.append(self.vars[p])
+        self.emit("copy", 0, (body(args),))
+        self.emit("ret", srcs=(0,))
+        return self.fn
+
+    def call_runtime(self, name: str, args: list[int]) -> int:
+        for i, v in enumerate(args):
+            self.emit("copy", i, (v,))
+        self.emit("call", 0, tuple(range(len(args))), func=name)
+        self.fn.calls.add(name)
+        r = self.new()
+        self.emit("copy", r, (0,))
+        return r
 
     def block(self, body: list[ast.stmt]) -> None:
         for s in body:
@@ -895,10 +915,10 @@ class _Lowering:
         lst = self.expr(e.func.value)
         if name == "append":
             self.push(lst, self.expr(e.args[0]))
-            return self.const(0)
+            return self.new()  # None: only a statement uses it (and reads nothing)
         if name == "extend":
             self.extend(lst, e.args[0])
-            return self.const(0)
+            return self.new()
         if name == "copy":
             return self.copy_list(lst)
         if name == "pop":
@@ -1002,7 +1022,7 @@ class _Lowering:
         self.forget()
         self.length_of[lst] = new_length
         self.base_of[lst] = base
-        return self.const(0)
+        return self.new()
 
     # ------------------------------------------------------------------ lists
 
@@ -1132,9 +1152,12 @@ def _last_line(node: ast.AST) -> int:
 
 def lower_function(mod: CheckedModule, name: str, layout: Layout, labels: dict[str, str],
                    errors: set[str], lists: ListLayout | None = None,
-                   mutates: bool = False) -> FunctionIR:
-    """Lower function ``name`` of ``mod``; adds the error stubs it jumps to into ``errors``.
-    ``lists``: the program's list layout; ``mutates``: some list changes length."""
-    low = _Lowering(mod, mod.functions[name], layout, labels, errors,
-                    lists or ListLayout(False), mutates)
+                   mutates: bool = False, info: FunctionInfo | None = None) -> FunctionIR:
+    """Lower function ``name`` of ``mod`` (or the run-time routine ``info``); adds the error
+    stubs it jumps to into ``errors``. ``lists``: the program's list layout; ``mutates``: some
+    list changes length."""
+    info = info or mod.functions[name]
+    low = _Lowering(mod, info, layout, labels, errors, lists or ListLayout(False), mutates)
+    if info.name == GROW:
+        return low.runtime(lambda args: low.lists.grow(low, *args))
     return low.function()
