@@ -58,6 +58,18 @@ CASES = [
     ("square-roots", ("import math\n\ndef f(a):\n    return [int(a ** 0.5), math.isqrt(a), "
                      "int(math.sqrt(a)), math.floor(math.sqrt(a)), math.gcd(a, 12)]\n"),
      "f", [255], False),
+    ("none-defaults", ("def search(xs, t, lo=0, hi=None):\n    if hi is None:\n"
+                       "        hi = len(xs) - 1\n    while lo <= hi:\n        mid = (lo + hi) // 2\n"
+                       "        if xs[mid] == t:\n            return mid\n        if xs[mid] < t:\n"
+                       "            lo = mid + 1\n        else:\n            hi = mid - 1\n"
+                       "    return 99\n\ndef main(xs):\n    return [search(xs, 7), search(xs, 7, 0, 2),"
+                       " search(xs, 7, hi=None), search(xs, 3, hi=1), search(xs, 9)]\n"),
+     "main", [[1, 3, 5, 7, 9]], False),
+    ("none-sentinel", ("def f(xs, out=None):\n    if out is None:\n        out = []\n"
+                       "    best = None\n    for x in xs:\n        if best is None or x > best:\n"
+                       "            best = x\n        out.append(best)\n    return out\n\n"
+                       "def main(xs):\n    return f(xs) + f(xs, [7])\n"), "main", [[3, 1, 4, 1, 5]],
+     False),
     # signed values
     ("signed-countdown", ("def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n"
                          "    return t\n"), "f", [6], True),
@@ -154,6 +166,15 @@ def test_warnings_where_unsigned_differs(source, where):
     lines = compile_python(source, "p.py").warning_lines("p.py")
     assert len(lines) == 1 and lines[0].startswith("p.py:" + where)
     assert compile_python(source, "p.py", signed=True).warnings == []
+
+
+def test_parameters_defaulting_to_none_take_a_hidden_flag():
+    src = "def f(a, b=None):\n    if b is None:\n        return a\n    return a + b\n"
+    compiled = compile_python(src, "p.py", Sizes(n=N))
+    assert compiled.flags == {"_nc_b_given": "b"}
+    assert run_python(src, [5], sizes=Sizes(n=N)).result == 5
+    assert run_python(src, [5, 0], sizes=Sizes(n=N)).result == 5
+    assert run_python(src, [5, 3], sizes=Sizes(n=N)).result == 8
 
 
 def test_arguments_may_leave_out_defaults():

@@ -34,7 +34,7 @@ from ..errors import CompileError, Diagnostic
 from .layout import RAISE_BASE
 from .prelude import prelude_functions
 
-__all__ = ["Desugared", "Raised", "desugar", "parse", "resolve"]
+__all__ = ["Desugared", "Raised", "complete_arguments", "desugar", "parse", "resolve"]
 
 _NEWER_SYNTAX = [  # (pattern on the offending line, what it is) for a Python newer than ours;
     # group 1 is kept, the rest of the match dropped, to look on for more errors
@@ -74,6 +74,7 @@ class Desugared:
     isinstances: list[tuple[ast.Constant, str, ast.expr, tuple[str, ...]]] = field(
         default_factory=list)  # (placeholder, function, operand, type names)
     prelude: list[str] = field(default_factory=list)  # helper functions added
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)  # fn → flag → parameter
 
     def user_diagnostics(self, diags: list[Diagnostic]) -> list[Diagnostic]:
         """The checker's diagnostics without those inside the compiler's helpers (line 0),
@@ -257,6 +258,8 @@ class _Front(ast.NodeTransformer):
         self._messages: dict[tuple[str, str, int], int] = {}
         self.prelude_mode = False
         self.constants: dict[str, int] = {}  # top-level NAME = integer constant
+        self.nones: dict[str, dict[str, str]] = {}  # function → parameter → its flag
+        self.maybe_none: dict[str, str] = {}  # in this function: name that may be None → flag
         self._fresh = 0
 
     # ------------------------------------------------------------------ reporting
@@ -307,8 +310,13 @@ class _Front(ast.NodeTransformer):
         first_default = len(positional) - len(a.defaults)
         pairs = list(zip(positional[first_default:], a.defaults))
         pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+        nones: dict[str, str] = {}  # parameter defaulting to None → its "was given" flag
         for p, d in pairs:
             v = _int_literal(d)
+            if isinstance(d, ast.Constant) and d.value is None:
+                nones[p.arg] = f"_nc_{p.arg}_given"
+                defaults[p.arg] = [] if _looks_like_list(fn, p.arg) else 0
+                continue
             if v is None:
                 self.error(d, f"the default value of '{p.arg}' must be an integer literal, "
                               "True or False")
@@ -318,12 +326,17 @@ class _Front(ast.NodeTransformer):
             if p.arg not in defaults and any(q.arg in defaults for q in positional):
                 pass  # a keyword-only parameter without default: callers name it
         params = positional + list(a.kwonlyargs)
+        params += [ast.copy_location(ast.arg(flag), fn) for flag in nones.values()]
+        for flag in nones.values():
+            defaults[flag] = 0
         a.posonlyargs, a.args, a.kwonlyargs, a.kw_defaults, a.defaults = [], params, [], [], []
         for p in params:
             p.annotation = None
         fn.returns = None
         self.sigs[fn.name] = ([p.arg for p in params], defaults)
+        self.nones[fn.name] = nones
         self.out.defaults[fn.name] = defaults
+        self.out.flags[fn.name] = {flag: p for p, flag in nones.items()}
 
     def visit_Name(self, e: ast.Name):
         if (isinstance(e.ctx, ast.Load) and e.id in self.constants
@@ -336,6 +349,14 @@ class _Front(ast.NodeTransformer):
         self.locals = {p.arg for p in fn.args.args} | {
             x.id for x in ast.walk(fn) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}
         self.nonneg = self.nonnegative_names(fn) if self.signed else set()
+        self.maybe_none = dict(self.nones.get(fn.name, {}))
+        for x in ast.walk(fn):
+            value = getattr(x, "value", 0)
+            if isinstance(x, (ast.Assign, ast.AnnAssign)) and isinstance(
+                    value, ast.Constant) and value.value is None:
+                for t in (x.targets if isinstance(x, ast.Assign) else [x.target]):
+                    if isinstance(t, ast.Name):
+                        self.maybe_none.setdefault(t.id, f"_nc_{t.id}_given")
         body = fn.body
         doc = body[:1] if body and _docstring(body[0]) else []
         fn.body = doc + self.block(body[len(doc):]) or [ast.copy_location(ast.Pass(), fn)]
@@ -347,8 +368,36 @@ class _Front(ast.NodeTransformer):
             r = self.visit(s)
             if r is None:
                 continue
-            out.extend(r if isinstance(r, list) else [r])
+            for x in (r if isinstance(r, list) else [r]):
+                out.extend(self.none_flags(x))
         return out
+
+    def none_flags(self, s: ast.stmt) -> list[ast.stmt]:
+        """A name that may hold None carries a flag: ``x = None`` sets it to 0, any other
+        assignment to 1 (``x is None`` reads it)."""
+        if not self.maybe_none:
+            return [s]
+        targets = (s.targets if isinstance(s, ast.Assign) else [s.target]
+                   if isinstance(s, (ast.AugAssign, ast.AnnAssign, ast.For)) else [])
+        names = [x.id for t in targets for x in ast.walk(t)
+                 if isinstance(x, ast.Name) and x.id in self.maybe_none]
+        if not names:
+            return [s]
+        to_none = isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) \
+            and s.value.value is None
+        flags = [ast.copy_location(ast.Assign([ast.Name(self.maybe_none[x], ast.Store())],
+                                              _num(0 if to_none else 1, s)), s) for x in names]
+        if to_none:
+            return flags
+        if isinstance(s, ast.For):
+            s.body = flags + s.body
+            return [s]
+        return [s, *flags]
+
+    def visit_Return(self, s: ast.Return):
+        if isinstance(s.value, ast.Constant) and s.value.value is None:
+            s.value = None  # `return None` returns 0, like falling off the end
+        return self.generic_visit(s)
 
     def generic_visit(self, node):
         for name, value in ast.iter_fields(node):
@@ -508,6 +557,14 @@ class _Front(ast.NodeTransformer):
         return _at(ast.BinOp(e, ast.Add(), _num(shift, e)), e)
 
     def visit_Compare(self, e: ast.Compare):
+        if len(e.ops) == 1 and isinstance(e.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            sides = [e.left, e.comparators[0]]
+            for x, other in (sides, sides[::-1]):
+                if (isinstance(x, ast.Name) and x.id in self.maybe_none
+                        and isinstance(other, ast.Constant) and other.value is None):
+                    op = ast.Eq() if isinstance(e.ops[0], (ast.Is, ast.Eq)) else ast.NotEq()
+                    flag = ast.Name(self.maybe_none[x.id], ast.Load())
+                    return _at(ast.Compare(flag, [op], [_num(0, e)]), e)
         e = self.generic_visit(e)
         ordering = [isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in e.ops]
         if not any(ordering):
@@ -684,9 +741,13 @@ class _Front(ast.NodeTransformer):
 
     def call_with_defaults(self, e: ast.Call, name: str) -> ast.Call:
         params, defaults = self.sigs[name]
-        if not e.keywords and (len(e.args) >= len(params) or any(
+        nones = self.nones.get(name, {})
+        flags = set(nones.values())
+        if not nones and not e.keywords and (len(e.args) >= len(params) or any(
                 p not in defaults for p in params[len(e.args):])):
             return e  # nothing to fill in (or too few: the checker reports the arity)
+        if nones and not e.keywords and any(p not in defaults for p in params[len(e.args):]):
+            return e
         if any(isinstance(a, ast.Starred) for a in e.args) or any(
                 k.arg is None for k in e.keywords):
             self.error(e, "'*' and '**' arguments are not supported")
@@ -695,7 +756,7 @@ class _Front(ast.NodeTransformer):
             0, len(params) - len(e.args))
         bad = False
         for k in e.keywords:
-            if k.arg not in params:
+            if k.arg not in params or k.arg in flags:
                 self.error(k, f"'{name}' has no parameter '{k.arg}'")
                 bad = True
                 continue
@@ -708,10 +769,40 @@ class _Front(ast.NodeTransformer):
         if missing and not bad:
             self.error(e, f"'{name}' is missing argument{'s' if len(missing) > 1 else ''} "
                           + ", ".join(f"'{p}'" for p in missing))
-        e.args = [v if v is not None else _num(defaults.get(p, 0), e)
+        for p, flag in nones.items():
+            i = params.index(p)
+            given = slots[i] is not None and not (isinstance(slots[i], ast.Constant)
+                                                  and slots[i].value is None)
+            slots[params.index(flag)] = _num(int(given), e)
+            if not given:
+                slots[i] = None
+        e.args = [v if v is not None else _default(defaults.get(p, 0), e)
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+def _default(v, at: ast.AST) -> ast.expr:
+    return _at(ast.List([], ast.Load()), at) if isinstance(v, list) else _num(v, at)
+
+
+def _looks_like_list(fn: ast.FunctionDef, name: str) -> bool:
+    """Whether ``name`` (a parameter defaulting to None) is used as a list in ``fn``."""
+    for x in ast.walk(fn):
+        if isinstance(x, ast.Subscript) and getattr(x.value, "id", None) == name:
+            return True
+        if isinstance(x, ast.Attribute) and getattr(x.value, "id", None) == name:
+            return True
+        if isinstance(x, ast.Call) and getattr(x.func, "id", None) in (
+                "len", "sum", "sorted", "list") and any(getattr(a, "id", None) == name
+                                                        for a in x.args):
+            return True
+        if isinstance(x, ast.For) and getattr(x.iter, "id", None) == name:
+            return True
+        if (isinstance(x, ast.Assign) and any(getattr(t, "id", None) == name for t in x.targets)
+                and isinstance(x.value, (ast.List, ast.ListComp))):
+            return True
+    return False
 
 
 def _docstring(s: ast.stmt) -> bool:
@@ -763,6 +854,29 @@ def resolve(d: Desugared, functions: dict) -> None:
             kind = "list"
         is_list = kind != "int"
         placeholder.value = ("list" in types) if is_list else ("int" in types)
+
+
+def complete_arguments(params: list[str], defaults: dict, flags: dict[str, str],
+                       args: list) -> list:
+    """The arguments of every parameter from those a caller gives (``--args``, a doctest):
+    defaults fill the missing ones, and a parameter defaulting to None gets its hidden
+    "given" flag (``flags``: flag → parameter). Unchanged when they cannot match."""
+    visible = [p for p in params if p not in flags]
+    given = list(args)
+    if len(given) > len(visible):
+        return given
+    out = {}
+    for i, p in enumerate(visible):
+        if i < len(given) and not (given[i] is None and p in flags.values()):
+            out[p] = given[i]
+        elif p in defaults:
+            out[p] = list(defaults[p]) if isinstance(defaults[p], list) else defaults[p]
+        else:
+            return given
+    for flag, p in flags.items():
+        i = visible.index(p)
+        out[flag] = int(i < len(given) and given[i] is not None)
+    return [out[p] for p in params]
 
 
 def exception_of(code: int) -> str | None:

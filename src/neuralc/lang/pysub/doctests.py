@@ -265,7 +265,8 @@ class _Runner:
             except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 return ExampleResult(**base, status="skipped", reason="the expected output is "
                                      "not an integer, True/False or a list of them")
-        for v in [*args, *kwargs.values(), *([] if expect_error else [expected])]:
+        for v in [*(a for a in [*args, *kwargs.values()] if a is not None),
+                  *([] if expect_error else [expected])]:
             why = _unfit(v, self.lo, self.hi)
             if why:
                 return ExampleResult(**base, status="skipped", reason=f"{why}")
@@ -321,9 +322,11 @@ class _Runner:
 
     @staticmethod
     def bind(compiled: CompiledPython, args: list, kwargs: dict) -> list:
-        params = compiled.params
+        """The caller's arguments in parameter order (hidden flags left to ``inputs``)."""
+        params = [p for p in compiled.params if p not in compiled.flags]
+        args = [list(a) if isinstance(a, tuple) else a for a in args]
         if not kwargs:
-            return [list(a) if isinstance(a, tuple) else a for a in args]
+            return args
         slots = list(args) + [_MISSING] * max(0, len(params) - len(args))
         for k, v in kwargs.items():
             if k not in params:
@@ -333,7 +336,7 @@ class _Runner:
             if slots[i] is _MISSING:
                 if p not in compiled.defaults:
                     raise UsageError(f"missing argument '{p}'")
-                slots[i] = compiled.defaults[p]
+                slots[i] = None if p in compiled.flags.values() else compiled.defaults[p]
         return slots
 
 

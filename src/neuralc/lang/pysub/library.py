@@ -91,8 +91,12 @@ def interface(compiled: CompiledPython) -> str:
     """``gcd(a: int, b: int = 0) -> int``, with where the arguments go."""
     params = []
     for p, kind in zip(compiled.params, compiled.param_kinds):
-        default = f" = {compiled.defaults[p]}" if p in compiled.defaults else ""
-        params.append(f"{p}: {kind}{default}")
+        if p in compiled.flags:  # hidden: whether a parameter defaulting to None was given
+            params.append(f"{p}: 0 | 1")
+            continue
+        default = compiled.defaults.get(p)
+        shown = "None" if p in compiled.flags.values() else default
+        params.append(f"{p}: {kind}" + ("" if default is None else f" = {shown}"))
     where = ", ".join(f"{p} in r{i}" + (" (the address of its first element; the length is "
                                          "in the cell before)" if k == "list" else "")
                       for i, (p, k) in enumerate(zip(compiled.params, compiled.param_kinds)))
