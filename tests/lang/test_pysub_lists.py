@@ -306,6 +306,31 @@ def main(n):
         xs.append(n)
 """, [1], raises=MemoryError),
     C("big_repeat_wraps", "def main(n):\n    return [1] * n\n", [127], sizes=Sizes(), raises=MemoryError),
+    C("methods_in_place", """
+def main(xs):
+    ys = list(xs)
+    ys.sort()
+    zs = list(xs)
+    zs.sort(reverse=True)
+    ws = list(xs)
+    ws.reverse()
+    xs.remove(3)
+    del xs[0]
+    vs = [1, 2]
+    vs.clear()
+    vs.append(len(ws))
+    return ys + zs + ws + xs + vs
+""", [[3, 1, 4, 1, 5, 3]], machine=True),
+    C("remove_absent", "def main(xs):\n    xs.remove(7)\n    return xs\n", [[1]],
+      raises=ValueError),
+    C("nested_targets", """
+def main(ps):
+    t = 0
+    for i, (a, b) in enumerate(ps, start=1):
+        t += i * (a + b)
+    (c, d), e = ps[0], 5
+    return t + c + d + e
+""", [[[1, 2], [3, 4]]]),
     # ---- a few ordinary functions
     C("two_sum", """
 def two_sum(nums, target):
@@ -343,6 +368,45 @@ def merge_sort(xs):
             j += 1
     return out + left[i:] + right[j:]
 """, [[5, 2, 9, 1, 7, 3, 8]], sizes=BIG),
+    C("fib_list", """
+def fib_list(n):
+    a, b = 0, 1
+    result = []
+    while a < n:
+        result.append(a)
+        a, b = b, a + b
+    return result
+""", [100]),
+    C("max_subarray", """
+def max_subarray(nums):
+    best = cur = nums[0]
+    for x in nums[1:]:
+        cur = max(x, cur + x)
+        best = max(best, cur)
+    return best
+""", [[2, 1, 5, 1, 3, 2]]),
+    C("transpose", """
+def transpose(m):
+    return [[m[j][i] for j in range(len(m))] for i in range(len(m[0]))]
+""", [[[1, 2, 3], [4, 5, 6]]]),
+    C("palindrome_sorted", """
+def check(xs):
+    return [xs == xs[::-1], all(xs[i] <= xs[i + 1] for i in range(len(xs) - 1)),
+            sum(1 for x in xs if x > 2), len([x for x in xs if x % 2])]
+""", [[1, 2, 3, 2, 1]]),
+    C("pairs_zip_slice", """
+def diffs(xs):
+    return [b - a for a, b in zip(xs, xs[1:])]
+""", [[1, 4, 9, 16]]),
+    C("running_totals", """
+def running(xs):
+    out = [0] * len(xs)
+    total = 0
+    for i, x in enumerate(xs):
+        total += x
+        out[i] = total
+    return out + [total]
+""", [[3, 1, 4]]),
     C("flatten", """
 def flatten(g):
     return [x for row in g for x in row]

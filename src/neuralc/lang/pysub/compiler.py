@@ -8,7 +8,6 @@ Each pass is one module of this package; :func:`compile_python` calls each once.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
 from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
@@ -17,7 +16,7 @@ from ..program import Program, Sizes
 from .desugar import Desugared, Raised, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
 from .layout import ERROR_LABELS, Layout, error_message, raise_code
-from .lists import GROW, ListLayout, ResultPlace, needs_growth, runtime_info
+from .lists import GROW, ListLayout, ResultPlace, mutates, needs_growth, runtime_info
 from .lower import lower_function
 from .regalloc import allocate
 from .validate import INT, CheckedModule, check, elem_kind, is_list
@@ -252,8 +251,8 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     labels = {f: function_label(f) for f in names}
     errors: set[str] = set()
     lists = ListLayout(growable)
-    mutates = any(_mutates(x, infos[f]) for f in names for x in ast.walk(infos[f].node))
-    irs = {f: lower_function(mod, f, layout, labels, errors, lists, mutates, infos[f])
+    changes = mutates(infos.values())
+    irs = {f: lower_function(mod, f, layout, labels, errors, lists, changes, infos[f])
            for f in names}
     called = set().union(*graph.values())
     plans: dict[str, FunctionPlan] = {}
@@ -292,14 +291,6 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
                           reserve=reserve, signed=signed,
                           defaults=dict(front.defaults.get(entry, {})), raised=raised,
                           warnings=list(front.warnings), lists=lists)
-
-
-def _mutates(node: ast.AST, info) -> bool:
-    """``node`` changes the length of a list some name may share."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("append", "insert", "extend", "pop")
-    return (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-            and is_list(info.kinds.get(node.target.id)))
 
 
 def _scratch(p: FunctionPlan, colors: list[int]) -> list[int]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from .ir import Sym
 from .layout import ERRORS
 
-__all__ = ["GROW", "ListLayout", "ResultPlace", "needs_growth", "runtime_info"]
+__all__ = ["GROW", "ListLayout", "ResultPlace", "mutates", "needs_growth", "runtime_info"]
 
 ERR_HEAP = ERRORS[3][0]
 GROW = "rt.grow"  # the routine that gives a full list room for one more element
@@ -70,6 +70,23 @@ def needs_growth(functions) -> bool:
                 node.func.id in ("list", "sorted", "reversed", "enumerate", "zip")) and any(
                     isinstance(a, (ast.Call, ast.GeneratorExp)) for a in node.args):
             return True  # a range or a generator made into a list
+    return False
+
+
+def mutates(functions) -> bool:
+    """True when a program (its checked functions) changes the length of a list some name
+    may share: lengths read earlier go stale (after calls too)."""
+    import ast
+
+    for info, node in ((i, x) for i in functions for x in ast.walk(i.node)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in ("append", "insert", "extend", "pop", "remove", "clear")):
+            return True
+        if isinstance(node, ast.Delete):
+            return True
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and (
+                info.kinds.get(node.target.id, "int").startswith("list")):
+            return True
     return False
 
 

@@ -270,6 +270,9 @@ class _Lowering:
             self.emit("ret", srcs=(0,))
         elif isinstance(s, ast.Expr):
             self.expr(s.value)
+        elif isinstance(s, ast.Delete):  # del xs[i]
+            t = s.targets[0]
+            self.pop(self.expr(t.value), self.expr(t.slice))
         elif isinstance(s, ast.Raise):  # `raise CODE` (from raise/assert, see .desugar)
             self.error_goto(raise_label(s.exc.value))
         elif isinstance(s, ast.Break):
@@ -925,7 +928,18 @@ class _Lowering:
             return self.pop(lst, self.expr(e.args[0]) if e.args else None)
         if name == "insert":
             return self.insert(lst, self.expr(e.args[0]), self.expr(e.args[1]))
-        # index / count
+        if name == "sort":
+            self.sort(lst, any(k.arg == "reverse" and k.value.value for k in e.keywords))
+            return self.new()
+        if name == "reverse":
+            self.reverse(lst)
+            return self.new()
+        if name == "clear":
+            self.lists.store_length(self, lst, self.const(0))
+            self.forget()
+            self.length_of[lst] = self.const(0)
+            return self.new()
+        # index / count / remove
         x = self.fresh(self.expr(e.args[0]))
         kind = elem_kind(self.kind(e.func.value)) or "int"
         r, i = self.new(), self.new()
@@ -946,10 +960,30 @@ class _Lowering:
         box: list = []
         self.walk([lst], box.append, lambda cont, brk: test(box[-1][0], brk), self.line,
                   step=lambda: self.emit("inc", i, (i,)))
-        if name == "index":
+        if name != "count":
             self.error_goto(ERR_ABSENT)
         self.place(done)
+        if name == "remove":
+            self.pop(lst, r)
+            return self.new()
         return r
+
+    def reverse(self, lst: int) -> None:
+        """``lst.reverse()``: swap from both ends (a list's base is never cell 0)."""
+        i, j = self.new(), self.new()
+        self.emit("copy", i, (self.base(lst),))
+        self.emit("add", j, (i, self.length(lst)))
+        self.emit("dec", j, (j,))
+        top, test = self.new_label("rev"), self.new_label("revtest")
+        self.emit("goto", label=test)
+        self.place(top)
+        a = self.op("read", i)
+        self.emit("write", srcs=(i, self.op("read", j)))
+        self.emit("write", srcs=(j, a))
+        self.emit("inc", i, (i,))
+        self.emit("dec", j, (j,))
+        self.place(test)
+        self.emit("jump", srcs=(self.op("lt", i, j),), label=top)
 
     def push(self, lst: int, v: int, fresh: bool = False) -> None:
         """``lst.append(v)``; ``fresh``: ``lst`` is a new list no other name shares."""

@@ -33,7 +33,8 @@ ITERABLE_BUILTINS = {"len": (1, 1), "sum": (1, 2), "min": (1, 99), "max": (1, 99
                      "any": (1, 1), "all": (1, 1), "sorted": (1, 1), "list": (0, 1),
                      "reversed": (1, 1)}
 METHODS = {"append": (1, 1), "pop": (0, 1), "insert": (2, 2), "index": (1, 1),
-           "count": (1, 1), "extend": (1, 1), "copy": (0, 0)}  # list methods: arity
+           "count": (1, 1), "extend": (1, 1), "copy": (0, 0), "sort": (0, 0),
+           "reverse": (0, 0), "remove": (1, 1), "clear": (0, 0)}  # list methods: arity
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -219,6 +220,9 @@ class _Checker:
             if not loop:
                 word = "break" if isinstance(s, ast.Break) else "continue"
                 self.error(s, f"'{word}' outside a loop")
+        elif isinstance(s, ast.Delete) and len(s.targets) == 1 and isinstance(
+                s.targets[0], ast.Subscript) and not isinstance(s.targets[0].slice, ast.Slice):
+            self.expr(s.targets[0])  # del xs[i]: removes the element
         elif isinstance(s, ast.Pass) or _is_raise_stub(s):
             pass
         elif isinstance(s, ast.Return):
@@ -257,6 +261,8 @@ class _Checker:
         if name == "range":
             self.range_call(call)
             return
+        if name == "enumerate" and len(call.keywords) == 1 and call.keywords[0].arg == "start":
+            call.args.append(call.keywords.pop().value)  # enumerate(xs, start=1)
         for k in call.keywords:
             self.error(k if hasattr(k, "lineno") else call, "keyword arguments are not supported")
         lo, hi = {"enumerate": (1, 2), "zip": (1, 9)}[name]
@@ -363,7 +369,12 @@ class _Checker:
                               f"{', '.join(METHODS)})")
                 return
             lo, hi = METHODS[name]
-            if not lo <= len(e.args) <= hi or e.keywords:
+            if name == "sort" and all(k.arg == "reverse" and isinstance(k.value, ast.Constant)
+                                      for k in e.keywords):
+                pass
+            elif e.keywords:
+                self.error(e, f"keyword arguments of '.{name}()' are not supported")
+            if not lo <= len(e.args) <= hi:
                 self.error(e, f"'.{name}()' takes {_arity(lo, hi)}, got {len(e.args)}")
             self.expr(e.func.value)
             for a in e.args:
@@ -641,6 +652,9 @@ class _Kinds:
             self.changed |= self.note_return(fn, k, s)
         elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
             self.expr(s.value)
+        elif isinstance(s, ast.Delete):
+            for t in s.targets:
+                self.expr(t)
 
     def loop_target(self, target: ast.expr, it: ast.expr) -> None:
         """``for target in it`` (also a comprehension's clause): the kinds of the target."""
@@ -660,13 +674,30 @@ class _Kinds:
         else:
             kinds = elem_kind(self.want(it, SOME_LIST, "a 'for' loop over a value"))
         self.store(target, kinds, it)
-        if isinstance(target, ast.Name) and self.kind_of(self.fn, target.id):
-            self.use(it, list_of(self.kind_of(self.fn, target.id)), "a 'for' loop")
+        # what the targets are known to be says what the walked lists hold
+        name = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
+        if name in ("enumerate", "zip") and isinstance(target, (ast.Tuple, ast.List)):
+            parts = target.elts[1:2] if name == "enumerate" else target.elts
+            for t, a in zip(parts, it.args):
+                if self.target_kind(t):
+                    self.use(a, list_of(self.target_kind(t)), "a 'for' loop")
+        elif name not in _ITERS and self.target_kind(target):
+            self.use(it, list_of(self.target_kind(target)), "a 'for' loop")
+
+    def target_kind(self, t: ast.expr) -> str | None:
+        """The kind a target is known to take (a tuple target takes a list)."""
+        if isinstance(t, ast.Name):
+            return self.kind_of(self.fn, t.id)
+        if isinstance(t, (ast.Tuple, ast.List)):
+            kinds = [self.target_kind(x) for x in t.elts]
+            known = [k for k in kinds if k]
+            return list_of(known[0]) if known else SOME_LIST
+        return None
 
     def back(self, t: ast.expr, value: ast.expr) -> None:
         """``row = g[i]``: what ``row`` is known to be says what ``g`` holds."""
-        if isinstance(t, ast.Name) and isinstance(value, (ast.Name, ast.Subscript)):
-            k = self.kind_of(self.fn, t.id)
+        if isinstance(value, (ast.Name, ast.Subscript)):
+            k = self.target_kind(t)
             if k is not None:
                 self.use(value, k, "an assignment")
 
@@ -676,7 +707,7 @@ class _Kinds:
             if isinstance(kind, list):
                 parts = kind if len(kind) == len(t.elts) else [None] * len(t.elts)
             else:
-                if kind is not None and not is_list(kind) and self.final:
+                if kind == INT and self.final:
                     self.chk.error(value, "cannot unpack an integer")
                 parts = [elem_kind(kind)] * len(t.elts)
             for x, k in zip(t.elts, parts):
@@ -843,7 +874,10 @@ class _Kinds:
             return INT
         if name == "copy":
             return k
-        return None
+        if name == "remove":
+            for a in args[:1]:
+                self.want(a, elem_kind(k) or UNKNOWN, "'.remove()'")
+        return INT
 
     def call(self, e: ast.Call) -> str | None:
         name = e.func.id
