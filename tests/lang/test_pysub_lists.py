@@ -480,3 +480,31 @@ def test_sharp_machine_matches_reference(case: Case):
     out = machine.run_machine(compiled.program, registers, memory, max_steps=ref.steps + 1)
     assert bool(out.halted) and int(out.steps) == ref.steps
     assert compiled.result(out) == compiled.result(ref) == _expected(case)
+
+
+@pytest.mark.parametrize("source", [
+    "def main(k, xs):\n    return [x * k for x in xs]\n",  # growable layout
+    "def main(k, xs):\n    ys = [0] * len(xs)\n    for i in range(len(xs)):\n"
+    "        ys[i] = xs[i] * k\n    return ys\n",  # fixed layout
+])
+def test_argument_and_result_places_describe_the_layout(source):
+    """A caller that writes lengths and elements only through argument_places() and reads the
+    result only through result_place() gets the same answer as inputs()/result()."""
+    compiled = compile_python(source, "p.py", Sizes())
+    args = [3, [1, 2, 5]]
+    registers, memory = compiled.inputs(args)
+    places = compiled.argument_places(args)
+    assert places[0] == ("int", 0)
+    kind, length_cell, cells = places[1]
+    assert kind == "list" and len(cells) == 3
+    poked = dict(memory)
+    poked[length_cell] = 2  # a different length and elements, written only through the places
+    for c, v in zip(cells, [4, 6, 0]):
+        poked[c] = v
+    out = run_reference(compiled.program, registers, poked, STEPS)
+    place = compiled.result_place()
+    regs, mem = list(out.registers), list(out.memory)
+    x = regs[place.register]
+    length = mem[x + place.length_offset]
+    base = x if place.data_offset is None else mem[x + place.data_offset]
+    assert [mem[base + j] for j in range(length)] == compiled.result(out) == [12, 18]
