@@ -92,6 +92,8 @@ CASES = [
                           "    for i in range(b, a):\n        t += 1\n    return t\n"), "f", [5, -8],
      True),
     ("signed-invert", "def f(a):\n    return [~a, ~(-a), -a]\n", "f", [6], True),
+    ("signed-slices", "def f(xs, k):\n    return [xs[-2:], xs[:-1], xs[-9:], xs[k:], xs[::-1]]\n",
+     "f", [[3, -1, 4], -1], True),
     ("signed-default", "def f(a, b=-4):\n    return a * b\n", "f", [3], True),
 ]
 
@@ -129,6 +131,19 @@ def test_agrees_with_cpython(name, source, function, args, signed, backend):
     out = run_python(source, args, **run)
     assert out.halted
     assert out.result == reading(want, N, signed)
+
+
+QUICKSORT = ("def qs(xs: list[int]) -> list[int]:\n    if len(xs) < 2:\n        return xs\n"
+             "    p = xs[0]\n    lo = [x for x in xs[1:] if x < p]\n"
+             "    hi = [x for x in xs[1:] if x >= p]\n    return qs(lo) + [p] + qs(hi)\n")
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+def test_signed_lists_concatenate_and_compare(backend):
+    args = [[3, -1, 4, -5, 0, 2, -2]]
+    want, _ = cpython(QUICKSORT, "qs", args)
+    out = run_python(QUICKSORT, args, sizes=Sizes(n=1024), backend=backend, signed=True)
+    assert out.result == want
 
 
 @pytest.mark.parametrize("backend", ["reference", "machine"])

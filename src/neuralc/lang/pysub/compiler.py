@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
 from ..interp import DEFAULT_MAX_STEPS, run_reference
 from ..program import Program, Sizes
-from .desugar import Desugared, Raised, desugar, resolve
+from .desugar import Desugared, Raised, complete_arguments, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
 from .layout import ERROR_LABELS, Layout, error_message, raise_code
 from .lists import GROW, ListLayout, ResultPlace, mutates, needs_growth, runtime_info
@@ -45,6 +45,7 @@ class CompiledPython:
     defaults: dict[str, int] = field(default_factory=dict)  # parameter → its default value
     raised: dict[int, Raised] = field(default_factory=dict)  # error code → raise/assert
     warnings: list[Diagnostic] = field(default_factory=list)  # where unsigned differs
+    flags: dict[str, str] = field(default_factory=dict)  # hidden parameter → the one it flags
     lists: ListLayout = field(default_factory=lambda: ListLayout(False))  # how lists lie
 
     def warning_lines(self, filename: str) -> list[str]:
@@ -66,13 +67,13 @@ class CompiledPython:
         """
         n, m = self.sizes.n, self.sizes.m
         args = list(args)
-        sig = f"{self.function}({', '.join(self.params)})"
-        if len(args) < len(self.params) and all(p in self.defaults
-                                                for p in self.params[len(args):]):
-            args += [self.defaults[p] for p in self.params[len(args):]]
+        visible = [p for p in self.params if p not in self.flags]
+        sig = f"{self.function}({', '.join(visible)})"
+        given = len(args)
+        args = complete_arguments(self.params, self.defaults, self.flags, args)
         if len(args) != len(self.params):
-            raise UsageError(f"{sig} takes {len(self.params)} argument"
-                             f"{'' if len(self.params) == 1 else 's'}, got {len(args)}")
+            raise UsageError(f"{sig} takes {len(visible)} argument"
+                             f"{'' if len(visible) == 1 else 's'}, got {given}")
         registers, memory, cell, self._places = self._place(args, sig)
         for i, (name, kind, value) in enumerate(zip(self.params, self.param_kinds, args)):
             if is_list(kind):
@@ -290,7 +291,8 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
                           checks_errors=bool(errors & set(ERROR_LABELS)) or bool(raised),
                           reserve=reserve, signed=signed,
                           defaults=dict(front.defaults.get(entry, {})), raised=raised,
-                          warnings=list(front.warnings), lists=lists)
+                          warnings=list(front.warnings), lists=lists,
+                          flags=dict(front.flags.get(entry, {})))
 
 
 def _scratch(p: FunctionPlan, colors: list[int]) -> list[int]:

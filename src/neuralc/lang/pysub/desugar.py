@@ -259,6 +259,9 @@ class _Front(ast.NodeTransformer):
         self.prelude_mode = False
         self.constants: dict[str, int] = {}  # top-level NAME = integer constant
         self.nones: dict[str, dict[str, str]] = {}  # function → parameter → its flag
+        self.list_params: dict[str, set[str]] = {}  # function → parameters annotated as lists
+        self.list_fns: set[str] = {"sorted", "list", "reversed", "_nc_ssorted"}
+        self.listy: set[str] = set()  # names of this function that (may) hold lists
         self.maybe_none: dict[str, str] = {}  # in this function: name that may be None → flag
         self._fresh = 0
 
@@ -300,6 +303,16 @@ class _Front(ast.NodeTransformer):
             if isinstance(s, ast.FunctionDef):
                 self.signature(s)
             body.append(s)
+        if self.signed:  # which names hold lists: signed + - * < stay as they are on them
+            fns = [s for s in body if isinstance(s, ast.FunctionDef)]
+            for _ in range(3):
+                for fn in fns:
+                    names = _list_names(fn, self.list_params.get(fn.name, set()), self.list_fns)
+                    if any(isinstance(r, ast.Return) and r.value is not None
+                           and _listish(r.value, names, self.list_fns) for r in ast.walk(fn)):
+                        self.list_fns.add(fn.name)
+            self.fn_listy = {fn.name: _list_names(fn, self.list_params.get(fn.name, set()),
+                                                  self.list_fns) for fn in fns}
         tree.body = [self.visit(s) if isinstance(s, ast.FunctionDef) else s for s in body]
         return tree
 
@@ -326,6 +339,10 @@ class _Front(ast.NodeTransformer):
             if p.arg not in defaults and any(q.arg in defaults for q in positional):
                 pass  # a keyword-only parameter without default: callers name it
         params = positional + list(a.kwonlyargs)
+        self.list_params[fn.name] = {p.arg for p in params if _list_annotation(p.annotation)} | {
+            p for p, v in defaults.items() if isinstance(v, list)}
+        if _list_annotation(fn.returns):
+            self.list_fns.add(fn.name)
         params += [ast.copy_location(ast.arg(flag), fn) for flag in nones.values()]
         for flag in nones.values():
             defaults[flag] = 0
@@ -350,6 +367,7 @@ class _Front(ast.NodeTransformer):
             x.id for x in ast.walk(fn) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}
         self.nonneg = self.nonnegative_names(fn) if self.signed else set()
         self.maybe_none = dict(self.nones.get(fn.name, {}))
+        self.listy = getattr(self, "fn_listy", {}).get(fn.name, set())
         for x in ast.walk(fn):
             value = getattr(x, "value", 0)
             if isinstance(x, (ast.Assign, ast.AnnAssign)) and isinstance(
@@ -585,7 +603,8 @@ class _Front(ast.NodeTransformer):
                         self.warn(x, f"{v} is n{v} on the unsigned machine, so this comparison "
                                      "differs from Python's (use --signed)")
             return e
-        if all(self.known_nonnegative(x) for x in operands):
+        if all(self.known_nonnegative(x) for x in operands) or any(
+                _listish(x, self.listy, self.list_fns) for x in operands):
             return e
         e.left = self.biased(e.left, self.bias)
         e.comparators = [self.biased(x, self.bias) for x in e.comparators]
@@ -639,6 +658,9 @@ class _Front(ast.NodeTransformer):
             v = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[type(e.op)]
             if lo <= v <= hi:
                 return _num(v, e)
+        if _listish(e.left, self.listy, self.list_fns) or _listish(e.right, self.listy,
+                                                                     self.list_fns):
+            return e  # lists: concatenation or repetition
         nonneg = self.known_nonnegative(e.left), self.known_nonnegative(e.right)
         if isinstance(e.op, ast.Sub) and all(nonneg):
             return e  # the difference of two values in 0..hi stays in range
@@ -665,6 +687,20 @@ class _Front(ast.NodeTransformer):
     def visit_Subscript(self, e: ast.Subscript):
         e = self.generic_visit(e)
         if isinstance(e.slice, ast.Slice):
+            sl = e.slice
+            for part in ("lower", "upper"):
+                bound = getattr(sl, part)
+                v = None if bound is None else _int_literal(bound)
+                if bound is None or (v is not None and v >= 0) or self.known_nonnegative(bound):
+                    continue
+                if not self.signed:
+                    if v is not None:
+                        self.warn(bound, f"slice bound {v} is n{v} on the unsigned machine "
+                                         "(use --signed, or len(x) - k)")
+                    continue
+                if _pure(e.value):  # Python's meaning: from the end, clamped at 0
+                    length = _call("len", [copy.deepcopy(e.value)], bound)
+                    setattr(sl, part, self.helper("_nc_slice_bound", [bound, length], bound))
             return e
         v = _int_literal(e.slice)
         if v is not None and v < 0:
@@ -780,6 +816,54 @@ class _Front(ast.NodeTransformer):
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+def _list_annotation(a: ast.expr | None) -> bool:
+    """An annotation that says list (``list[int]``, ``List[int]``, ``Sequence``, a tuple...)."""
+    if a is None:
+        return False
+    text = ast.unparse(a)
+    return any(w in text for w in ("list", "List", "Sequence", "tuple", "Tuple", "Iterable"))
+
+
+def _listish(e: ast.expr, names: set[str], fns: set[str]) -> bool:
+    """Whether ``e`` may be a list (a guess from its shape, for the signed rewrites)."""
+    if isinstance(e, (ast.List, ast.ListComp, ast.Tuple)):
+        return True
+    if isinstance(e, ast.Subscript):
+        return isinstance(e.slice, ast.Slice)
+    if isinstance(e, ast.Name):
+        return e.id in names
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Mult)):
+        return _listish(e.left, names, fns) or _listish(e.right, names, fns)
+    if isinstance(e, ast.IfExp):
+        return _listish(e.body, names, fns) or _listish(e.orelse, names, fns)
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name):
+        return e.func.id in fns
+    return False
+
+
+def _list_names(fn: ast.FunctionDef, known: set[str], fns: set[str]) -> set[str]:
+    """Names of ``fn`` used as lists: subscripted, measured, iterated, appended to, or
+    assigned something list-shaped."""
+    names = set(known)
+    for x in ast.walk(fn):
+        if isinstance(x, (ast.Subscript, ast.Attribute)) and isinstance(x.value, ast.Name):
+            names.add(x.value.id)
+        elif isinstance(x, ast.Call) and getattr(x.func, "id", None) in (
+                "len", "sorted", "sum", "reversed", "list", "enumerate", "zip"):
+            names.update(a.id for a in x.args if isinstance(a, ast.Name))
+        elif isinstance(x, (ast.For, ast.comprehension)) and isinstance(x.iter, ast.Name):
+            names.add(x.iter.id)
+    for _ in range(3):
+        for x in ast.walk(fn):
+            if isinstance(x, ast.Assign) and _listish(x.value, names, fns):
+                names.update(t.id for t in x.targets if isinstance(t, ast.Name))
+            elif isinstance(x, ast.AnnAssign) and isinstance(x.target, ast.Name) and (
+                    _list_annotation(x.annotation)
+                    or (x.value is not None and _listish(x.value, names, fns))):
+                names.add(x.target.id)
+    return names
 
 
 def _default(v, at: ast.AST) -> ast.expr:

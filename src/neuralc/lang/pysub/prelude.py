@@ -222,6 +222,14 @@ def _nc_sgcd(a, b):
         b = t
     return a
 """, ()),
+    "_nc_slice_bound": ("""
+def _nc_slice_bound(i, k):
+    if i >= {P}:
+        i = i + k
+        if i >= {P}:
+            i = 0
+    return i
+""", ()),
     "_nc_index": ("""
 def _nc_index(i, k):
     if i >= {P}:
