@@ -70,6 +70,10 @@ def needs_growth(functions) -> bool:
                 node.func.id in ("list", "sorted", "reversed", "enumerate", "zip")) and any(
                     isinstance(a, (ast.Call, ast.GeneratorExp)) for a in node.args):
             return True  # a range or a generator made into a list
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                node.func.id not in ("sum", "min", "max", "any", "all", "len")) and any(
+                    isinstance(a, ast.GeneratorExp) for a in node.args):
+            return True
     return False
 
 

@@ -404,6 +404,8 @@ class _Checker:
             for a in e.args:
                 if isinstance(a, ast.Starred):
                     self.error(a, "starred arguments are not supported")
+                elif isinstance(a, ast.GeneratorExp):
+                    self.comprehension(a)  # f(x for x in xs): the values as a new list
                 else:
                     self.expr(a)
         elif isinstance(e, (ast.List, ast.Tuple)):
