@@ -412,6 +412,20 @@ class _Front(ast.NodeTransformer):
             return [s]
         return [s, *flags]
 
+    def visit_Expr(self, s: ast.Expr):
+        c = s.value
+        if (self.signed and isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                and c.func.attr == "sort" and not c.args and _reverse_only(c.keywords)
+                and _pure(c.func.value)):  # xs.sort() in signed order
+            lst = self.visit(c.func.value)
+            out = [ast.copy_location(ast.Expr(self.helper("_nc_ssort", [lst], c)), s)]
+            if c.keywords and _int_literal(c.keywords[0].value):
+                rev = _at(ast.Call(ast.Attribute(copy.deepcopy(lst), "reverse", ast.Load()),
+                                   [], []), c)
+                out.append(ast.copy_location(ast.Expr(rev), s))
+            return out
+        return self.generic_visit(s)
+
     def visit_Return(self, s: ast.Return):
         if isinstance(s.value, ast.Constant) and s.value.value is None:
             s.value = None  # `return None` returns 0, like falling off the end
@@ -771,8 +785,18 @@ class _Front(ast.NodeTransformer):
                 return self.helper(f"_nc_s{name}", args, e)
             if self.signed and len(args) == 1:
                 return self.helper(f"_nc_s{name}list", args, e)
-        if self.signed and name == "sorted" and len(args) == 1 and not e.keywords:
-            return self.helper("_nc_ssorted", args, e)
+        if self.signed and name == "sorted" and len(args) == 1 and _reverse_only(e.keywords):
+            out = self.helper("_nc_ssorted", args, e)
+            if e.keywords and _int_literal(e.keywords[0].value):  # reverse=True
+                out = _at(ast.Subscript(out, _at(ast.Slice(None, None, _num(-1, e)), e),
+                                        ast.Load()), e)
+            return out
+        if (name in ("min", "max") and len(args) == 1 and len(e.keywords) == 1
+                and e.keywords[0].arg == "default" and _pure(args[0])):
+            default = e.keywords[0].value  # min(xs, default=d) is d for an empty list
+            e.keywords = []
+            inner = self.helper(f"_nc_s{name}list", args, e) if self.signed else e
+            return _at(ast.IfExp(copy.deepcopy(args[0]), inner, default), e)
         return e
 
     def call_with_defaults(self, e: ast.Call, name: str) -> ast.Call:
@@ -864,6 +888,11 @@ def _list_names(fn: ast.FunctionDef, known: set[str], fns: set[str]) -> set[str]
                     or (x.value is not None and _listish(x.value, names, fns))):
                 names.add(x.target.id)
     return names
+
+
+def _reverse_only(keywords: list[ast.keyword]) -> bool:
+    return not keywords or (len(keywords) == 1 and keywords[0].arg == "reverse"
+                            and _int_literal(keywords[0].value) is not None)
 
 
 def _default(v, at: ast.AST) -> ast.expr:

@@ -230,6 +230,19 @@ def _nc_slice_bound(i, k):
             i = 0
     return i
 """, ()),
+    "_nc_ssort": ("""
+def _nc_ssort(ys):
+    i = 1
+    while i < len(ys):
+        x = ys[i]
+        j = i
+        while j > 0 and ys[j - 1] + {B} > x + {B}:
+            ys[j] = ys[j - 1]
+            j = j - 1
+        ys[j] = x
+        i = i + 1
+    return 0
+""", ()),
     "_nc_index": ("""
 def _nc_index(i, k):
     if i >= {P}:
