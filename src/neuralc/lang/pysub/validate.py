@@ -637,12 +637,12 @@ class _Kinds:
                 self.store(s.target, INT, s)
             self.want(s.value, INT, "augmented assignment")
         elif isinstance(s, ast.If):
-            self.expr(s.test)
+            self.condition(s.test)
             for b in (s.body, s.orelse):
                 for x in b:
                     self.stmt(x)
         elif isinstance(s, ast.While):
-            self.expr(s.test)
+            self.condition(s.test)
             for x in s.body:
                 self.stmt(x)
         elif isinstance(s, ast.For):
@@ -740,6 +740,18 @@ class _Kinds:
             self.chk.error(e, f"{what} needs {_a(kind)}, not {_a(settle(k))}")
         return k
 
+    def condition(self, e: ast.expr) -> str:
+        """A test (``if``, ``while``, a comprehension's ``if``): ``and``/``or``/``not`` only
+        ask each operand's truth, so they may mix integers and lists (``if xs and xs[0]:``)."""
+        if isinstance(e, ast.BoolOp) or (isinstance(e, ast.UnaryOp)
+                                         and isinstance(e.op, ast.Not)):
+            for v in (e.values if isinstance(e, ast.BoolOp) else [e.operand]):
+                self.condition(v)
+            if self.final:
+                self.types[self.fn][e] = INT
+            return INT
+        return self.expr(e)
+
     def expr(self, e: ast.expr) -> str | None:
         k = self._expr(e)
         if self.final:
@@ -797,7 +809,7 @@ class _Kinds:
                                   "integers and lists")
             return known[0] if known else None
         if isinstance(e, ast.IfExp):
-            self.expr(e.test)
+            self.condition(e.test)
             a, b = self.expr(e.body), self.expr(e.orelse)
             if self.final and a is not None and b is not None and not compatible(a, b):
                 self.chk.error(e, "a conditional expression mixes integers and lists")
@@ -832,7 +844,7 @@ class _Kinds:
             for g in e.generators:
                 self.loop_target(g.target, g.iter)
                 for c in g.ifs:
-                    self.expr(c)
+                    self.condition(c)
             k = self.expr(e.elt)
             return list_of(k) if k is not None else None
         if isinstance(e, ast.Subscript):
