@@ -94,9 +94,10 @@ CASES = [
     ("signed-invert", "def f(a):\n    return [~a, ~(-a), -a]\n", "f", [6], True),
     ("signed-slices", "def f(xs, k):\n    return [xs[-2:], xs[:-1], xs[-9:], xs[k:], xs[::-1]]\n",
      "f", [[3, -1, 4], -1], True),
-    ("signed-sorts", ("def f(xs):\n    ys = sorted(xs, reverse=True)\n    xs.sort()\n"
-                      "    return ys + xs + [max(xs, default=0), min(xs[9:], default=-7)]\n"),
+    ("signed-sorts", "def f(xs):\n    ys = sorted(xs, reverse=True)\n    xs.sort()\n    return ys + xs\n",
      "f", [[3, -1, 2, -5]], True),
+    ("min-default", "def f(xs):\n    return [max(xs, default=0), min(xs[9:], default=7)]\n", "f",
+     [[3, 1, 2]], False),
     ("signed-default", "def f(a, b=-4):\n    return a * b\n", "f", [3], True),
 ]
 

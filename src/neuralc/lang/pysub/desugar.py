@@ -938,6 +938,7 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
     if front.helpers:
         at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree)
         front.prelude_mode = True
+        added = []
         for fn in prelude_functions(front.helpers, n):
             for node in ast.walk(fn):  # only `raise` is desugared in the helpers
                 for name, value in ast.iter_fields(node):
@@ -951,8 +952,10 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
                 if isinstance(node, (ast.expr, ast.stmt)):
                     node.lineno = node.end_lineno = 0
                     node.col_offset = node.end_col_offset = 0
-            tree.body.append(fn)
             out.prelude.append(fn.name)
+            added.append(fn)
+        # the helpers first: their kinds are known before the callers' are inferred
+        tree.body = added + tree.body
     return out
 
 
