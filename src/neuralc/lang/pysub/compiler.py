@@ -16,7 +16,7 @@ from ..program import Program, Sizes
 from .desugar import Desugared, Raised, complete_arguments, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
 from .layout import ERROR_LABELS, Layout, error_message, raise_code
-from .lists import GROW, ListLayout, ResultPlace, mutates, needs_growth, runtime_info
+from .lists import RUNTIME, ListLayout, ResultPlace, copies, mutates, needs_growth, runtime_info
 from .lower import lower_function
 from .regalloc import allocate
 from .validate import INT, CheckedModule, check, elem_kind, is_list
@@ -237,16 +237,11 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     infos = {f: mod.functions[f] for f in names}
     graph = {f: set(infos[f].calls) for f in names}
     growable = needs_growth(infos.values())
-    growers = [f for f in names if needs_growth([infos[f]])]
-    if growers:  # the shared routine that gives a full list more room (see .lists)
-        infos[GROW] = runtime_info(GROW)
-        graph[GROW] = set()
-        for f in growers:
-            graph[f].add(GROW)
-        names = [*names, GROW]
     uses_lists = growable or any(is_list(k) for i in infos.values()
                                  for k in (*i.kinds.values(), *i.types.values(), i.returns))
-    layout = Layout(sizes, stack=any(graph.values()), heap=uses_lists)
+    # the growable layout calls shared routines (see .lists): a stack
+    layout = Layout(sizes, stack=any(graph.values()) or growable or copies(infos.values()),
+                    heap=uses_lists)
     colors = layout.allocatable
     _check_registers(mod, infos, colors, sizes)
     labels = {f: function_label(f) for f in names}
@@ -255,6 +250,14 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
     changes = mutates(infos.values())
     irs = {f: lower_function(mod, f, layout, labels, errors, lists, changes, infos[f])
            for f in names}
+    for r in sorted({g for f in names for g in irs[f].calls if g in RUNTIME}):
+        infos[r] = runtime_info(r)  # a shared routine of the run time, called like a function
+        labels[r] = function_label(r)
+        irs[r] = lower_function(mod, r, layout, labels, errors, lists, changes, infos[r])
+        graph[r] = set()
+        names = [*names, r]
+    for f in names:
+        graph[f] |= irs[f].calls & set(RUNTIME)
     called = set().union(*graph.values())
     plans: dict[str, FunctionPlan] = {}
     for comp in scc_order(graph):

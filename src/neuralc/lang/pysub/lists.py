@@ -34,19 +34,34 @@ from dataclasses import dataclass
 from .ir import Sym
 from .layout import ERRORS
 
-__all__ = ["GROW", "ListLayout", "ResultPlace", "mutates", "needs_growth", "runtime_info"]
+__all__ = [
+    "ALLOC",
+    "COPY",
+    "GROW",
+    "RUNTIME",
+    "ListLayout",
+    "ResultPlace",
+    "copies",
+    "mutates",
+    "needs_growth",
+    "runtime_info",
+]
 
 ERR_HEAP = ERRORS[3][0]
-GROW = "rt.grow"  # the routine that gives a full list room for one more element
+GROW = "rt.grow"  # gives a full list room for one more element: (x, length, base) → base
+ALLOC = "rt.alloc"  # a new list of a length, elements not written: → x
+COPY = "rt.copy"  # dst[j] = M[src + j * stride] for j < count
+RUNTIME = {GROW: ["x", "length", "base"], ALLOC: ["length"],
+           COPY: ["src", "dst", "count", "stride"]}  # routine → its parameters
 
 
 def runtime_info(name: str):
-    """The checked-function record of a run-time routine (``rt.grow(x, length, base)``)."""
+    """The checked-function record of a run-time routine (see :data:`RUNTIME`)."""
     import ast
 
     from .validate import FunctionInfo
 
-    params = ["x", "length", "base"]
+    params = RUNTIME[name]
     node = ast.FunctionDef(name=name, args=ast.arguments(
         posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
         defaults=[]), body=[ast.Pass()], decorator_list=[], lineno=0, col_offset=0)
@@ -73,6 +88,26 @@ def needs_growth(functions) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
                 node.func.id not in ("sum", "min", "max", "any", "all", "len")) and any(
                     isinstance(a, ast.GeneratorExp) for a in node.args):
+            return True
+    return False
+
+
+def copies(functions) -> bool:
+    """True when a program copies list elements (slices, ``+``, ``list``/``sorted``/
+    ``reversed``/``.copy()``, ``pop(i)``...): the copies share the routine :data:`COPY`."""
+    import ast
+
+    for info, node in ((i, x) for i in functions for x in ast.walk(i.node)):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in ("copy", "pop", "remove")):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                node.func.id in ("list", "sorted", "reversed")):
+            return True
+        if isinstance(node, ast.Delete) or (isinstance(node, ast.BinOp) and isinstance(
+                node.op, ast.Add) and info.types.get(node, "int").startswith("list")):
             return True
     return False
 
@@ -188,6 +223,8 @@ class ListLayout:
         hp = low.layout.hp
         if values is not None:
             count = len(values)
+        if self.growable or (low.layout.stack and count is None):
+            return self._allocate_shared(low, count, length, values, fill)
         if count is not None:
             if count + self.header > low.m - 1:  # can never fit: the error cell is reserved
                 low.error_goto(ERR_HEAP)
@@ -239,6 +276,72 @@ class ListLayout:
         else:
             low.emit("add", hp, (hp, length))
         return x, base, length
+
+    def _allocate_shared(self, low, count, length, values, fill):
+        """Growable layout: the header is written by the shared routine :data:`ALLOC`; the
+        elements here."""
+        if count is not None:
+            if count + self.header > low.m - 1:  # can never fit: the error cell is reserved
+                low.error_goto(ERR_HEAP)
+                z = low.const(0)
+                return z, z, z
+            length = low.const(count)
+        x = low.call_runtime(ALLOC, [length])
+        base = low.op("add", x, low.const(self.header)) if self.growable else x
+        if values is not None or (fill is not None and count is not None and count <= 3):
+            p = base
+            for j, v in enumerate(values if values is not None else [fill] * count):
+                if j:
+                    p = low.op("inc", p)
+                low.emit("write", srcs=(p, v))
+        elif fill is not None:
+            p = low.new()
+            low.emit("copy", p, (base,))
+            end = low.op("add", base, length)
+            top, test = low.new_label("fill"), low.new_label("filltest")
+            low.emit("goto", label=test)
+            low.place(top)
+            low.emit("write", srcs=(p, fill))
+            low.emit("inc", p, (p,))
+            low.place(test)
+            low.emit("jump", srcs=(low.op("lt", p, end),), label=top)
+        return x, base, length
+
+    def alloc_routine(self, low, length: int) -> int:
+        """The body of :data:`ALLOC`: check the room, write the header, move hp past the
+        block; the list value is returned."""
+        hp = low.layout.hp
+        self.free_check(low, None, length)
+        x = low.new()
+        if not self.growable:
+            low.emit("write", srcs=(hp, length))
+            low.emit("inc", hp, (hp,))
+            low.emit("copy", x, (hp,))
+            low.emit("add", hp, (hp, length))
+            return x
+        low.emit("copy", x, (hp,))
+        low.emit("write", srcs=(hp, length))
+        low.emit("inc", hp, (hp,))
+        data = low.op("add", x, low.const(3))
+        low.emit("write", srcs=(hp, data))
+        low.emit("inc", hp, (hp,))
+        low.emit("write", srcs=(hp, length))  # the capacity
+        low.emit("inc", hp, (hp,))
+        low.emit("add", hp, (hp, length))
+        return x
+
+    def copy_routine(self, low, src: int, dst: int, count: int, stride: int) -> int:
+        """The body of :data:`COPY` (test first: a count may be 0)."""
+        end = low.op("add", dst, count)
+        top, test = low.new_label("copy"), low.new_label("copytest")
+        low.emit("goto", label=test)
+        low.place(top)
+        low.emit("write", srcs=(dst, low.op("read", src)))
+        low.emit("add", src, (src, stride))
+        low.emit("inc", dst, (dst,))
+        low.place(test)
+        low.emit("jump", srcs=(low.op("lt", dst, end),), label=top)
+        return low.const(0)
 
     def reserve_one(self, low, x: int, length: int, base: int) -> None:
         """Make room for one more element of the (growable) list ``x`` whose length and base

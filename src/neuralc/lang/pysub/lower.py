@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import ast
 
-from .ir import FunctionIR, Ins
+from .ir import FunctionIR, Ins, is_virtual
 from .layout import ERRORS, Layout, raise_label
-from .lists import GROW, ListLayout
+from .lists import ALLOC, COPY, GROW, ListLayout
 from .validate import (
     ITERABLE_BUILTINS,
     CheckedModule,
@@ -160,6 +160,9 @@ class _Lowering:
             return v
         r = self.new()
         self.emit("copy", r, (v,))
+        for cache in (self.length_of, self.base_of):  # the same list: what is known holds
+            if v in cache:
+                cache[r] = cache[v]
         return r
 
     def truth(self, e: ast.expr) -> bool | None:
@@ -191,6 +194,7 @@ class _Lowering:
         self.line = _last_line(self.info.node)
         self.emit("zero", 0)  # falling off the end returns 0
         self.emit("ret", srcs=(0,))
+        _drop_dead(self.fn)
         return self.fn
 
     def runtime(self, body) -> FunctionIR:
@@ -202,6 +206,7 @@ class _Lowering:
             args.append(self.vars[p])
         self.emit("copy", 0, (body(args),))
         self.emit("ret", srcs=(0,))
+        _drop_dead(self.fn)
         return self.fn
 
     def call_runtime(self, name: str, args: list[int]) -> int:
@@ -820,7 +825,16 @@ class _Lowering:
     def copy_elements(self, src: int, dst: int, count: int, backward: bool = False,
                       stride: int | None = None) -> None:
         """``dst[j] = src[j * stride]`` for ``j < count`` (stride 1, or -1 backward from the
-        end; a register ``stride`` steps by that many)."""
+        end; a register ``stride`` steps by that many). With a stack, the shared routine
+        :data:`COPY` does it (less code)."""
+        if self.layout.stack:
+            if backward:
+                src = self.op("dec", self.op("add", src, count))
+                stride = self.const(-1)
+            elif stride is None:
+                stride = self.const(1)
+            self.call_runtime(COPY, [src, dst, count, stride])
+            return
         s, d = self.new(), self.new()
         if backward:
             self.emit("add", s, (src, count))
@@ -1180,6 +1194,22 @@ def _const(e: ast.expr, n: int) -> int | None:
     return None
 
 
+_PURE = {"zero", "set", "copy", "inc", "dec", "not", "read", *_CMP.values(), *_BIN.values(),
+         "min", "max"}
+
+
+def _drop_dead(fn: FunctionIR) -> None:
+    """Remove instructions whose value (a virtual register) nothing reads: lengths and
+    addresses loaded in case they were needed, values of expressions used for their effect."""
+    while True:
+        used = {r for ins in fn.code for r in ins.srcs}
+        keep = [ins for ins in fn.code if not (ins.op in _PURE and ins.dst is not None
+                                                and is_virtual(ins.dst) and ins.dst not in used)]
+        if len(keep) == len(fn.code):
+            return
+        fn.code = keep
+
+
 def _last_line(node: ast.AST) -> int:
     return max((getattr(n, "end_lineno", 0) or 0 for n in ast.walk(node)), default=node.lineno)
 
@@ -1194,4 +1224,8 @@ def lower_function(mod: CheckedModule, name: str, layout: Layout, labels: dict[s
     low = _Lowering(mod, info, layout, labels, errors, lists or ListLayout(False), mutates)
     if info.name == GROW:
         return low.runtime(lambda args: low.lists.grow(low, *args))
+    if info.name == ALLOC:
+        return low.runtime(lambda args: low.lists.alloc_routine(low, *args))
+    if info.name == COPY:
+        return low.runtime(lambda args: low.lists.copy_routine(low, *args))
     return low.function()
