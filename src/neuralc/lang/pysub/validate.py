@@ -791,7 +791,12 @@ class _Kinds:
             sym = _BINOP_SYMBOL.get(type(e.op), "?")
             if isinstance(e.op, ast.Add):
                 a, b = self.expr(e.left), self.expr(e.right)
+                if a is None and b is None and not self.final:
+                    return None  # integers or lists: wait for more evidence
                 if is_list(a) or (a is None and is_list(b)):  # xs + ys: a new list
+                    for x in (e.left, e.right):
+                        self.use(x, SOME_LIST, "'+'")
+                    a, b = self.expr(e.left), self.expr(e.right)
                     for x, k in ((e.left, a), (e.right, b)):
                         if self.final and not is_list(k):
                             self.chk.error(x, f"'+' needs a list, not {_a(settle(k))}")
@@ -822,6 +827,9 @@ class _Kinds:
                 if isinstance(op, (ast.In, ast.NotIn)):
                     k = self.want(right, SOME_LIST, f"'{'in' if isinstance(op, ast.In) else 'not in'}'")
                     self.want(left, elem_kind(k) or UNKNOWN, "'in'")
+                elif isinstance(op, (ast.Eq, ast.NotEq)) and not self.final and (
+                        self.expr(left) is None and self.expr(right) is None):
+                    pass  # integers or lists: wait for more evidence
                 elif isinstance(op, (ast.Eq, ast.NotEq)) and (
                         is_list(self.expr(left)) or is_list(self.expr(right))):
                     a, b = self.expr(left), self.expr(right)
