@@ -484,8 +484,8 @@ def test_sharp_machine_matches_reference(case: Case):
 
 @pytest.mark.parametrize("source", [
     "def main(k, xs):\n    return [x * k for x in xs]\n",  # growable layout
-    "def main(k, xs):\n    ys = [0] * len(xs)\n    for i in range(len(xs)):\n"
-    "        ys[i] = xs[i] * k\n    return ys\n",  # fixed layout
+    ("def main(k, xs):\n    ys = [0] * len(xs)\n    for i in range(len(xs)):\n"
+     "        ys[i] = xs[i] * k\n    return ys\n"),  # fixed layout
 ])
 def test_argument_and_result_places_describe_the_layout(source):
     """A caller that writes lengths and elements only through argument_places() and reads the
@@ -508,3 +508,95 @@ def test_argument_and_result_places_describe_the_layout(source):
     length = mem[x + place.length_offset]
     base = x if place.data_offset is None else mem[x + place.data_offset]
     assert [mem[base + j] for j in range(length)] == compiled.result(out) == [12, 18]
+
+
+class _Gen:
+    """Random small list programs (append, pop, insert, +=, slices, comprehensions, zip,
+    enumerate, sorted, reversed, in, index, count, ==, generators, tuples)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def int_expr(self, d=0):
+        r = self.rng
+        c = r.randrange(14 if d < 2 else 3)
+        forms = [
+            lambda: str(r.randrange(6)), lambda: r.choice(["a", "b", "k"]),
+            lambda: f"len({self.list_expr(d + 1)})",
+            lambda: f"({self.int_expr(d + 1)} + {self.int_expr(d + 1)})",
+            lambda: f"sum({self.list_expr(d + 1)})",
+            lambda: f"max({self.list_expr(d + 1)} + [0])",
+            lambda: f"({self.int_expr(d + 1)} if {self.int_expr(d + 1)} > "
+                    f"{self.int_expr(d + 1)} else {self.int_expr(d + 1)})",
+            lambda: f"({self.int_expr(d + 1)} in {self.list_expr(d + 1)})",
+            lambda: f"{self.list_expr(d + 1)}.count({self.int_expr(d + 1)})",
+            lambda: f"sum(x * 2 for x in {self.list_expr(d + 1)} if x > {self.int_expr(d + 1)})",
+            lambda: f"({self.list_expr(d + 1)} == {self.list_expr(d + 1)})",
+            lambda: f"min({self.int_expr(d + 1)}, {self.int_expr(d + 1)}, {self.int_expr(d + 1)})",
+            lambda: f"any(x > {self.int_expr(d + 1)} for x in {self.list_expr(d + 1)})",
+            lambda: f"({self.int_expr(d + 1)} * {self.int_expr(d + 1)})",
+        ]
+        return forms[c]()
+
+    def list_expr(self, d=0):
+        r = self.rng
+        c = r.randrange(12 if d < 2 else 2)
+        forms = [
+            lambda: r.choice(["xs", "ys"]),
+            lambda: f"[{', '.join(self.int_expr(3) for _ in range(r.randrange(4)))}]",
+            lambda: f"{self.list_expr(d + 1)}[{r.choice(['', '1', 'a'])}:"
+                    f"{r.choice(['', '2', 'b'])}{r.choice(['', ':2', ':k'])}]",
+            lambda: f"({self.list_expr(d + 1)} + {self.list_expr(d + 1)})",
+            lambda: f"[x + {self.int_expr(d + 1)} for x in {self.list_expr(d + 1)}]",
+            lambda: f"sorted({self.list_expr(d + 1)})",
+            lambda: f"list(reversed({self.list_expr(d + 1)}))",
+            lambda: f"([{self.int_expr(d + 1)}] * {r.randrange(4)})",
+            lambda: f"list(range({self.int_expr(d + 1)} % 5))",
+            lambda: f"[x * y for x, y in zip({self.list_expr(d + 1)}, {self.list_expr(d + 1)})]",
+            lambda: f"[i + x for i, x in enumerate({self.list_expr(d + 1)})]",
+            lambda: f"[x for x in {self.list_expr(d + 1)} if x % 2]",
+        ]
+        return forms[c]()
+
+    def program(self):
+        r = self.rng
+        lines = ["def main(xs, ys, a, b):", "    k = len(xs) + len(ys) * 0 + 1", "    zs = []"]
+        for _ in range(r.randrange(2, 7)):
+            t, i, c = r.choice(["xs", "ys"]), r.choice(["a", "b", "k"]), r.randrange(11)
+            lines.append([
+                f"    {t}.append({self.int_expr()})",
+                f"    if {t}:\n        a = a + {t}.pop()",
+                f"    {t} = {self.list_expr()}",
+                f"    {i} = {self.int_expr()}",
+                f"    {t}.insert({self.int_expr()}, {self.int_expr()})",
+                f"    for v in {self.list_expr()}:\n        zs.append(v)",
+                f"    a, b = b, a + {self.int_expr()}",
+                f"    if len({t}) > 1:\n        {t}[0], {t}[1] = {t}[1], {t}[0]",
+                f"    {t} += {self.list_expr()}",
+                f"    zs = {t}",
+                (f"    if {self.int_expr()} in {t}:\n        b = {t}.index({self.int_expr()}) "
+                 f"if {self.int_expr()} in {t} else b"),
+            ][c])
+        lines.append(f"    return {r.choice(['xs', 'ys', 'zs', 'xs + ys + zs + [a, b]'])}")
+        return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_list_programs_match_cpython(seed):
+    import random
+
+    rng = random.Random(seed)
+    source = _Gen(rng).program()
+    args = [[rng.randrange(6) for _ in range(rng.randrange(5))],
+            [rng.randrange(6) for _ in range(rng.randrange(4))], rng.randrange(5), rng.randrange(5)]
+    case = Case(f"random{seed}", source, args, sizes=BIG)
+    try:
+        expected = _expected(case)
+    except (ValueError, IndexError):
+        expected = RuntimeProgramError
+    compiled, out = _run(case)
+    if expected is RuntimeProgramError:
+        with pytest.raises(RuntimeProgramError):
+            compiled.result(out)
+    else:
+        assert compiled.result(out) == expected, source

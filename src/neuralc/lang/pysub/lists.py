@@ -431,6 +431,13 @@ class ListLayout:
             return values
         return [self.read(memory, v, sub, depth + 1) for v in values]
 
+    def describe(self) -> str:
+        """Where a list register points, in words (for interfaces printed to users)."""
+        if self.growable:
+            return ("the address of its header: the length there, the address of its first "
+                    "element in the next cell")
+        return "the address of its first element; the length is in the cell before"
+
     def result_place(self, kind: str) -> ResultPlace:
         if not kind.startswith("list"):
             return ResultPlace(kind, 0)

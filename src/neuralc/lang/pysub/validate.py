@@ -832,6 +832,8 @@ class _Kinds:
                     pass  # integers or lists: wait for more evidence
                 elif isinstance(op, (ast.Eq, ast.NotEq)) and (
                         is_list(self.expr(left)) or is_list(self.expr(right))):
+                    for x in (left, right):
+                        self.use(x, SOME_LIST, "'=='")
                     a, b = self.expr(left), self.expr(right)
                     if self.final and not (is_list(a) and is_list(b) and compatible(a, b)):
                         self.chk.error(e, "'==' and '!=' compare a list only with a list")
