@@ -260,6 +260,14 @@ def main(xs, v):
     return r + [[1, 2] == [1, 2], [1, 2] != [1, 3], xs == [], [[1], [2]] == [[1], [2]]]
 """, [[4, 3, 4, 7], 4], machine=True),
     C("index_absent", "def main(xs):\n    return xs.index(9)\n", [[1, 2]], raises=ValueError),
+    C("in_literal", """
+def main(xs, a):
+    c = 0
+    for x in xs:
+        if x in (1, 2, 3):
+            c += 1
+    return [c, a not in [1, 2], max([a, xs[3], 2]), any([0, a]), all((a, 0)), sum((1, 2))]
+""", [[1, 5, 2, 8], 3], machine=True),
     C("grid_in", """
 def main():
     seen = [[1, 2]]

@@ -482,7 +482,10 @@ class _Lowering:
         """Call ``fn(value, done)`` for each value of ``it`` (a list, a range, ``reversed``,
         a generator expression); ``goto done`` leaves the whole walk."""
         done = self.new_label("done")
-        if isinstance(it, ast.GeneratorExp):
+        if isinstance(it, (ast.List, ast.Tuple)):  # max([a, b, c]): no list is made
+            for elt in it.elts:
+                fn(self.expr(elt), done)
+        elif isinstance(it, ast.GeneratorExp):
             self.comprehension(it, lambda cont: fn(self.expr(it.elt), done))
         else:
             box = []
@@ -700,14 +703,14 @@ class _Lowering:
             return self.op("not", v if z[0] == "not" else self.op("not", v))
         left = self.expr(e.left)
         if len(e.ops) == 1:
-            return self.compare(e.ops[0], left, self.expr(e.comparators[0]), e.left,
-                                e.comparators[0])
+            return self.compare(e.ops[0], left, self.operand(e.ops[0], e.comparators[0]),
+                                e.left, e.comparators[0])
         r = self.new()
         self.boolean.add(r)
         end = self.new_label("cmp")
         lnode = e.left
         for i, (op, comp) in enumerate(zip(e.ops, e.comparators)):
-            right = self.expr(comp)
+            right = self.operand(op, comp) if i == len(e.ops) - 1 else self.expr(comp)
             self.emit("copy", r, (self.compare(op, left, right, lnode, comp),))
             if i < len(e.ops) - 1:
                 self.emit("jump", srcs=(self.op("not", r),), label=end)
@@ -715,7 +718,20 @@ class _Lowering:
         self.place(end)
         return r
 
-    def compare(self, op: ast.cmpop, a: int, b: int, an: ast.expr, bn: ast.expr) -> int:
+    def compare(self, op: ast.cmpop, a: int, b: int | None, an: ast.expr,
+                bn: ast.expr) -> int:
+        if isinstance(op, (ast.In, ast.NotIn)) and b is None:  # x in (1, 2, 3): no list made
+            r = self.new()
+            self.emit("zero", r)
+            self.boolean.add(r)
+            kind = elem_kind(self.kind(bn)) or "int"
+            a = self.fresh(a)
+            end = self.new_label("found")
+            for elt in bn.elts:
+                self.emit("copy", r, (self.equal(a, self.expr(elt), kind),))
+                self.emit("jump", srcs=(r,), label=end)
+            self.place(end)
+            return self.op("not", r) if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.In, ast.NotIn)):
             r = self.contains(b, a, elem_kind(self.kind(bn)) or "int")
             return self.op("not", r) if isinstance(op, ast.NotIn) else r
@@ -723,6 +739,13 @@ class _Lowering:
             r = self.equal(a, b, self.kind(an))
             return self.op("not", r) if isinstance(op, ast.NotEq) else r
         return self.op(_CMP[type(op)], a, b)
+
+    def operand(self, op: ast.cmpop, e: ast.expr) -> int | None:
+        """The right operand of a comparison; None for the literal list of ``x in [1, 2]``
+        (its values are compared one by one)."""
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(e, (ast.List, ast.Tuple)):
+            return None
+        return self.expr(e)
 
     def call(self, e: ast.Call) -> int:
         if isinstance(e.func, ast.Attribute):
