@@ -70,6 +70,14 @@ CASES = [
                        "            best = x\n        out.append(best)\n    return out\n\n"
                        "def main(xs):\n    return f(xs) + f(xs, [7])\n"), "main", [[3, 1, 4, 1, 5]],
      False),
+    ("nested-functions", ("def f(grid, w):\n    h = len(grid) // w\n\n    def walk(r, c):\n"
+                          "        if r >= h or c >= w or grid[r * w + c] == 1:\n            return 0\n"
+                          "        if r == h - 1 and c == w - 1:\n            return 1\n"
+                          "        return walk(r + 1, c) + walk(r, c + 1)\n\n    return walk(0, 0)\n"),
+     "f", [[0, 0, 0, 0, 1, 0, 0, 0, 0], 3], False),
+    ("infinity", ("import math\n\ndef f(xs):\n    lo = float('inf')\n    hi = -math.inf\n"
+                  "    for x in xs:\n        lo = min(lo, x)\n        hi = max(hi, x)\n"
+                  "    return [lo, hi]\n"), "f", [[4, 2, 9]], False),
     # signed values
     ("signed-countdown", ("def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n"
                          "    return t\n"), "f", [6], True),

@@ -162,7 +162,7 @@ def _type_names(e: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-_MATH_SUPPORTED = {"isqrt", "gcd", "sqrt", "floor", "trunc"}
+_MATH_SUPPORTED = {"isqrt", "gcd", "sqrt", "floor", "trunc", "inf"}
 
 
 def _is_math(e: ast.expr, name: str) -> bool:
@@ -286,6 +286,7 @@ class _Front(ast.NodeTransformer):
     # ------------------------------------------------------------------ module and functions
 
     def module(self, tree: ast.Module) -> ast.Module:
+        _hoist_nested_functions(tree)
         body = []
         math_ok = _math_uses_supported(tree)
         for s in tree.body:
@@ -624,7 +625,24 @@ class _Front(ast.NodeTransformer):
         e.comparators = [self.biased(x, self.bias) for x in e.comparators]
         return e
 
+    def infinity(self, e: ast.expr) -> int | None:
+        """+1 / -1 for ``float('inf')``, ``float('-inf')``, ``math.inf``, ``-math.inf``."""
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+            inner = self.infinity(e.operand)
+            return inner if inner is None or isinstance(e.op, ast.UAdd) else -inner
+        if _is_math(e, "inf"):
+            return 1
+        if (isinstance(e, ast.Call) and getattr(e.func, "id", None) == "float" and len(e.args) == 1
+                and isinstance(e.args[0], ast.Constant) and isinstance(e.args[0].value, str)):
+            text = e.args[0].value.strip().lower()
+            return {"inf": 1, "+inf": 1, "infinity": 1, "-inf": -1, "-infinity": -1}.get(text)
+        return None
+
     def visit_UnaryOp(self, e: ast.UnaryOp):
+        inf = self.infinity(e)
+        if inf is not None:  # the largest (smallest) value stands for infinity
+            return _num((self.n - self.bias - 1 if self.signed else self.n - 1) if inf > 0
+                        else (-self.bias if self.signed else 0), e)
         e = self.generic_visit(e)
         if isinstance(e.op, ast.UAdd):
             return e.operand
@@ -731,7 +749,14 @@ class _Front(ast.NodeTransformer):
             e.slice = self.helper("_nc_index", [e.slice, length], e.slice)
         return e
 
+    def visit_Attribute(self, e: ast.Attribute):
+        if self.infinity(e) is not None:
+            return self.visit_UnaryOp(_at(ast.UnaryOp(ast.UAdd(), e), e))
+        return self.generic_visit(e)
+
     def visit_Call(self, e: ast.Call):
+        if self.infinity(e) is not None:
+            return self.visit_UnaryOp(_at(ast.UnaryOp(ast.UAdd(), e), e))
         if (getattr(e.func, "id", None) == "int" or _is_math(e.func, "floor")) and len(
                 e.args) == 1 and _square_root_of(e.args[0]) is not None:
             root = self.visit(_square_root_of(e.args[0]))  # int(x ** 0.5): no float made
@@ -840,6 +865,58 @@ class _Front(ast.NodeTransformer):
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+def _hoist_nested_functions(tree: ast.Module) -> None:
+    """A function defined inside another becomes a top-level function ``outer_inner``; the
+    outer function's names it reads become extra parameters, passed at every call (at the time
+    of the call, as a closure would read them)."""
+    taken = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+    todo = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
+    while todo:
+        outer = todo.pop()
+        inners = [x for x in ast.walk(outer) if isinstance(x, ast.FunctionDef) and x is not outer
+                  and not x.decorator_list]
+        inners = [x for x in inners if not any(x in ast.walk(y) for y in inners if y is not x)]
+        if not inners:
+            continue
+        outer_names = {a.arg for a in [*outer.args.posonlyargs, *outer.args.args,
+                                       *outer.args.kwonlyargs]}
+        outer_names |= {x.id for x in ast.walk(outer) if isinstance(x, ast.Name)
+                        and isinstance(x.ctx, ast.Store)}
+        renames: dict[str, tuple[str, list[str]]] = {}
+        for inner in inners:
+            own = {a.arg for a in [*inner.args.posonlyargs, *inner.args.args,
+                                   *inner.args.kwonlyargs]}
+            own |= {x.id for x in ast.walk(inner) if isinstance(x, ast.Name)
+                    and isinstance(x.ctx, ast.Store)}
+            free = sorted({x.id for x in ast.walk(inner) if isinstance(x, ast.Name)
+                           and isinstance(x.ctx, ast.Load) and x.id not in own
+                           and x.id in outer_names} - {i.name for i in inners})
+            name = f"{outer.name}_{inner.name}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            renames[inner.name] = (name, free)
+        for inner in inners:
+            name, free = renames[inner.name]
+            inner.args.args += [ast.copy_location(ast.arg(v), inner) for v in free]
+        for node in [outer, *inners]:
+            for x in ast.walk(node):
+                for field_name, value in ast.iter_fields(x):
+                    if isinstance(value, list):
+                        setattr(x, field_name, [v for v in value if v not in inners] or (
+                            [ast.copy_location(ast.Pass(), x)] if value and all(
+                                v in inners for v in value) else value))
+                if (isinstance(x, ast.Call) and isinstance(x.func, ast.Name)
+                        and x.func.id in renames):
+                    name, free = renames[x.func.id]
+                    x.func.id = name
+                    x.args += [ast.copy_location(ast.Name(v, ast.Load()), x) for v in free]
+        for inner in inners:
+            inner.name = renames[inner.name][0]
+            tree.body.append(inner)
+            todo.append(inner)
 
 
 def _list_annotation(a: ast.expr | None) -> bool:
