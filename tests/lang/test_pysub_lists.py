@@ -329,6 +329,34 @@ def main(xs):
     vs.append(len(ws))
     return ys + zs + ws + xs + vs
 """, [[3, 1, 4, 1, 5, 3]], machine=True),
+    C("loop_else", """
+def is_prime(p):
+    for d in range(2, p):
+        if p % d == 0:
+            break
+    else:
+        return 1
+    return 0
+
+def main(n, xs):
+    out = [is_prime(k) for k in range(2, n)]
+    i = 0
+    while i < len(xs):
+        if xs[i] == 3:
+            break
+        i += 1
+    else:
+        out.append(99)
+    while i > 100:
+        i -= 1
+    else:
+        out.append(i)
+    for x in []:
+        pass
+    else:
+        out.append(7)
+    return out
+""", [12, [1, 3, 5]], machine=True),
     C("remove_absent", "def main(xs):\n    xs.remove(7)\n    return xs\n", [[1]],
       raises=ValueError),
     C("nested_targets", """

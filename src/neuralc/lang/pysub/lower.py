@@ -265,10 +265,14 @@ class _Lowering:
             self.place(end)
         elif isinstance(s, ast.While):
             self.while_loop(s)
-        elif isinstance(s, ast.For):
+        elif isinstance(s, ast.For):  # with `else`: a break jumps over the else block
+            broke = self.new_label("broke") if s.orelse else None
             self.for_loop(s.iter, lambda v: self.assign(s.target, v),
-                          lambda cont, brk: self.loop_body(s.body, cont, brk), s.lineno,
-                          target=s.target)
+                          lambda cont, brk: self.loop_body(s.body, cont, broke or brk),
+                          s.lineno, target=s.target)
+            if broke:
+                self.block(s.orelse)
+                self.place(broke)
         elif isinstance(s, ast.Return):
             v = self.expr(s.value) if s.value is not None else self.const(0)
             self.emit("copy", 0, (v,))
@@ -314,12 +318,14 @@ class _Lowering:
     def while_loop(self, s: ast.While) -> None:
         top, cond, end = self.new_label("while"), self.new_label("test"), self.new_label("endwhile")
         forever = self.truth(s.test)
+        broke = self.new_label("broke") if s.orelse else None  # a break skips the else block
         if forever is False:
+            self.block(s.orelse)
             return
         if not forever:
             self.emit("goto", label=cond)
         self.place(top)
-        self.loop_body(s.body, top if forever else cond, end)
+        self.loop_body(s.body, top if forever else cond, broke or end)
         self.line = s.lineno
         if forever:
             self.emit("goto", label=top)
@@ -329,6 +335,9 @@ class _Lowering:
             self.cjump(s.test, top, True)
             self.depth -= 1
         self.place(end)
+        if broke:
+            self.block(s.orelse)
+            self.place(broke)
 
     # ------------------------------------------------------------------ loops over values
 

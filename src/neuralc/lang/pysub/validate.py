@@ -209,13 +209,11 @@ class _Checker:
         elif isinstance(s, ast.While):
             self.expr(s.test)
             self.block(s.body, True)
-            if s.orelse:
-                self.error(s, "'else' on a 'while' loop is not supported")
+            self.block(s.orelse, loop)
         elif isinstance(s, ast.For):
             self.loop_clause(s.target, s.iter)
             self.block(s.body, True)
-            if s.orelse:
-                self.error(s, "'else' on a 'for' loop is not supported")
+            self.block(s.orelse, loop)
         elif isinstance(s, (ast.Break, ast.Continue)):
             if not loop:
                 word = "break" if isinstance(s, ast.Break) else "continue"
@@ -643,11 +641,11 @@ class _Kinds:
                     self.stmt(x)
         elif isinstance(s, ast.While):
             self.condition(s.test)
-            for x in s.body:
+            for x in [*s.body, *s.orelse]:
                 self.stmt(x)
         elif isinstance(s, ast.For):
             self.loop_target(s.target, s.iter)
-            for x in s.body:
+            for x in [*s.body, *s.orelse]:
                 self.stmt(x)
         elif isinstance(s, ast.Return):
             k = self.expr(s.value) if s.value is not None else INT
