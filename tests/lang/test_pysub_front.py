@@ -49,6 +49,13 @@ CASES = [
      "f", [0], False),
     ("assert-fails", "def f(a):\n    assert a > 2, 'a must exceed 2'\n    return a\n", "f", [1],
      False),
+    ("raise-fstring", ("def f(a, k=3):\n    msg = f'a must be small, got {a} (k={k}, {a + k})'\n"
+                       "    if a > 10:\n        raise ValueError(msg)\n    return a\n"), "f", [12],
+     False),
+    ("raise-value", "def f(a):\n    if a == 5:\n        raise IndexError(a)\n    return a\n",
+     "f", [5], False),
+    ("assert-fstring", "def f(a):\n    assert a != 7, f'{a - 6}x bad'\n    return a\n", "f",
+     [7], False),
     ("assert-no-message", "def f(a):\n    assert a > 2\n    return a\n", "f", [1], False),
     ("typing-import", ("from typing import List\n\ndef f(xs: List[int]) -> int:\n    return len(xs)"
                       "\n\nif __name__ == '__main__':\n    import doctest\n    doctest.testmod()\n"),

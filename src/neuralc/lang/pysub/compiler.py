@@ -143,8 +143,13 @@ class CompiledPython:
         if self.checks_errors:
             code = memory[self.layout.error_cell]
             if code in self.raised:
-                err = RuntimeProgramError(self.raised[code].text())
-                err.raised = self.raised[code]
+                raised = self.raised[code]
+                if raised.slots:  # the values of its message lie below the error cell
+                    cells = range(self.layout.error_cell - 1,
+                                  self.layout.error_cell - 1 - len(raised.slots), -1)
+                    raised = raised.filled([self.reading(memory[c]) for c in cells])
+                err = RuntimeProgramError(raised.text())
+                err.raised = raised
                 raise err
             if code:
                 err = RuntimeProgramError(error_message(code, self.sizes.m, self.sizes.n))

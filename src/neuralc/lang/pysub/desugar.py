@@ -56,6 +56,15 @@ class Raised:
     message: str
     line: int
     exact: bool = True  # False when the message has parts computed at run time (shown as {x})
+    slots: tuple[str, ...] = ()  # {x} parts whose values the program leaves below the error cell
+
+    def filled(self, values: list[int]) -> Raised:
+        """The message with each slot's ``{x}`` replaced by its value (in order)."""
+        message = self.message
+        for src, v in zip(self.slots, values):
+            message = message.replace("{" + src + "}", str(v), 1)
+        exact = self.exact or "{" not in message
+        return Raised(self.exception, message, self.line, exact)
 
     def text(self) -> str:
         if not self.exception:  # the compiler's own check (integer overflow)
@@ -255,6 +264,7 @@ class _Front(ast.NodeTransformer):
         self.fn = ""
         self.nonneg: set[str] = set()
         self.locals: set[str] = set()
+        self.message_names: dict[str, ast.expr] = {}  # msg = "text" used only by raise
         self._messages: dict[tuple[str, str, int], int] = {}
         self.prelude_mode = False
         self.constants: dict[str, int] = {}  # top-level NAME = integer constant
@@ -304,16 +314,16 @@ class _Front(ast.NodeTransformer):
             if isinstance(s, ast.FunctionDef):
                 self.signature(s)
             body.append(s)
-        if self.signed:  # which names hold lists: signed + - * < stay as they are on them
-            fns = [s for s in body if isinstance(s, ast.FunctionDef)]
-            for _ in range(3):
-                for fn in fns:
-                    names = _list_names(fn, self.list_params.get(fn.name, set()), self.list_fns)
-                    if any(isinstance(r, ast.Return) and r.value is not None
-                           and _listish(r.value, names, self.list_fns) for r in ast.walk(fn)):
-                        self.list_fns.add(fn.name)
-            self.fn_listy = {fn.name: _list_names(fn, self.list_params.get(fn.name, set()),
-                                                  self.list_fns) for fn in fns}
+        # which names hold lists (signed + - * < leave them alone; messages skip them)
+        fns = [s for s in body if isinstance(s, ast.FunctionDef)]
+        for _ in range(3):
+            for fn in fns:
+                names = _list_names(fn, self.list_params.get(fn.name, set()), self.list_fns)
+                if any(isinstance(r, ast.Return) and r.value is not None
+                       and _listish(r.value, names, self.list_fns) for r in ast.walk(fn)):
+                    self.list_fns.add(fn.name)
+        self.fn_listy = {fn.name: _list_names(fn, self.list_params.get(fn.name, set()),
+                                              self.list_fns) for fn in fns}
         tree.body = [self.visit(s) if isinstance(s, ast.FunctionDef) else s for s in body]
         return tree
 
@@ -369,6 +379,7 @@ class _Front(ast.NodeTransformer):
         self.nonneg = self.nonnegative_names(fn) if self.signed else set()
         self.maybe_none = dict(self.nones.get(fn.name, {}))
         self.listy = getattr(self, "fn_listy", {}).get(fn.name, set())
+        self.message_names = _message_names(fn)
         for x in ast.walk(fn):
             value = getattr(x, "value", 0)
             if isinstance(x, (ast.Assign, ast.AnnAssign)) and isinstance(
@@ -473,6 +484,12 @@ class _Front(ast.NodeTransformer):
 
     # ------------------------------------------------------------------ statements
 
+    def visit_Assign(self, s: ast.Assign):
+        if (len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and s.targets[0].id in self.message_names):
+            return None  # its text goes into the raise that uses it
+        return self.generic_visit(s)
+
     def visit_AnnAssign(self, s: ast.AnnAssign):
         if s.value is None:
             return None  # a declaration: nothing to run
@@ -511,25 +528,55 @@ class _Front(ast.NodeTransformer):
         return self.raise_stub(s, "", [ast.Constant("integer overflow")])
 
     def raise_stub(self, s: ast.stmt, exception: str, args: list[ast.expr]) -> ast.Raise:
-        parts, exact = [], True
+        parts, exact, values = [], True, []
         for a in args:
             text, ok = self.message_text(a)
             parts.append(text)
             exact &= ok
+            a = self.message_names.get(getattr(a, "id", None), a)
+            if isinstance(a, ast.JoinedStr) and len(args) == 1:
+                values = [v.value for v in a.values if isinstance(v, ast.FormattedValue)]
+            elif not isinstance(a, (ast.Constant, ast.JoinedStr)) and len(args) == 1:
+                values = [a]
+        writable = bool(values) and all(self.simple_value(v) for v in values) and not any(
+            isinstance(v, ast.FormattedValue) and v.format_spec for v in getattr(
+                args[0], "values", []))
         message = parts[0] if len(parts) == 1 else ("(" + ", ".join(parts) + ")" if parts else "")
+        slots = tuple(ast.get_source_segment(self.source, v) or "?" for v in values) \
+            if writable else ()
+        if writable and not any(isinstance(a, ast.JoinedStr) for a in args) and \
+                not isinstance(self.message_names.get(getattr(args[0], "id", None)),
+                               ast.JoinedStr):
+            message = "{" + slots[0] + "}"
+        raised = Raised(exception, message, s.lineno, exact, slots)
         key = (exception, message, s.lineno)
         if key not in self._messages:
             code = min(RAISE_BASE + len(self._messages), max(self.n - 1, 1))
             self._messages[key] = code
-            if code in self.out.raised and self.out.raised[code] != Raised(exception, message,
-                                                                            s.lineno, exact):
+            if code in self.out.raised and self.out.raised[code] != raised:
                 self.out.raised[code] = Raised("Exception", "one of several errors", s.lineno,
                                                False)
             else:
-                self.out.raised[code] = Raised(exception, message, s.lineno, exact)
-        return ast.copy_location(ast.Raise(_at(ast.Constant(self._messages[key]), s), None), s)
+                self.out.raised[code] = raised
+        cause = _at(ast.Tuple([self.visit(copy.deepcopy(v)) for v in values], ast.Load()), s) \
+            if writable else None
+        return ast.copy_location(ast.Raise(_at(ast.Constant(self._messages[key]), s), cause), s)
+
+    def simple_value(self, e: ast.expr) -> bool:
+        """An integer expression of the function's own names, safe to evaluate for a message."""
+        for x in ast.walk(e):
+            if isinstance(x, ast.Name) and (x.id not in self.locals or x.id in self.listy):
+                return False
+            if not isinstance(x, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load,
+                                  ast.operator, ast.unaryop)):
+                return False
+            if isinstance(x, ast.Constant) and type(x.value) not in (int, bool):
+                return False
+        return True
 
     def message_text(self, a: ast.expr) -> tuple[str, bool]:
+        if isinstance(a, ast.Name) and a.id in self.message_names:
+            a = self.message_names[a.id]
         if isinstance(a, ast.Constant) and isinstance(a.value, (str, int)):
             return str(a.value), True
         if isinstance(a, ast.JoinedStr):
@@ -865,6 +912,34 @@ class _Front(ast.NodeTransformer):
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+def _message_names(fn: ast.FunctionDef) -> dict[str, ast.expr]:
+    """Names assigned one string (or f-string) once and read only as raise/assert messages."""
+    values: dict[str, list] = {}
+    for x in ast.walk(fn):
+        for t in (x.targets if isinstance(x, ast.Assign) else [x.target]
+                  if isinstance(x, (ast.AnnAssign, ast.AugAssign, ast.For)) else []):
+            for name in ast.walk(t):
+                if isinstance(name, ast.Name):
+                    values.setdefault(name.id, []).append(
+                        x.value if isinstance(x, ast.Assign) and len(x.targets) == 1 else None)
+    strings = {k: v[0] for k, v in values.items() if len(v) == 1 and (
+        isinstance(v[0], ast.JoinedStr)
+        or (isinstance(v[0], ast.Constant) and isinstance(v[0].value, str)))}
+    allowed: set[int] = set()
+    for x in ast.walk(fn):
+        if isinstance(x, ast.Raise) and isinstance(x.exc, ast.Call):
+            allowed |= {id(a) for a in x.exc.args}
+        if isinstance(x, ast.Assert) and x.msg is not None:
+            allowed.add(id(x.msg))
+    used = set()
+    for x in ast.walk(fn):
+        if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Load) and x.id in strings:
+            if id(x) not in allowed:
+                strings.pop(x.id)
+            used.add(x.id)
+    return {k: v for k, v in strings.items() if k in used}
 
 
 def _hoist_nested_functions(tree: ast.Module) -> None:

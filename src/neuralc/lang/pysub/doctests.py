@@ -21,7 +21,7 @@ import doctest
 import re
 from dataclasses import dataclass, field
 
-from ..errors import CompileError, RuntimeProgramError, UsageError
+from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
 from ..interp import DEFAULT_MAX_STEPS, run_reference
 from ..program import Sizes
 from .compiler import CompiledPython, compile_python, front_end
@@ -131,6 +131,10 @@ def _compile_all(source: str, filename: str, sizes: Sizes, signed: bool, tree: a
             return front_end("\n".join(lines), filename, sizes, signed), bad, errors
         except CompileError as e:
             diags = e.diagnostics
+        except Exception:  # noqa: BLE001 -- a compiler bug: find the functions that meet it
+            diags = _crashing(lines, spans, bad, filename, sizes, signed)
+            if not diags:
+                break
         progress = False
         for d in diags:
             owner = next((f for f, (a, b) in spans.items() if a <= d.line <= b), None)
@@ -154,6 +158,23 @@ def _compile_all(source: str, filename: str, sizes: Sizes, signed: bool, tree: a
 def _line_of(error: str) -> int | None:
     m = re.match(r".*?:(\d+):\d+: error: ", error)
     return int(m.group(1)) if m else None
+
+
+def _crashing(lines, spans, bad, filename, sizes, signed) -> list[Diagnostic]:
+    """A diagnostic for each function whose check alone fails with an internal error."""
+    out = []
+    for f, (a, b) in spans.items():
+        if f in bad:
+            continue
+        alone = [line if a <= i + 1 <= b else "" for i, line in enumerate(lines)]
+        try:
+            front_end("\n".join(alone), filename, sizes, signed)
+        except CompileError:
+            pass
+        except Exception as e:  # noqa: BLE001
+            out.append(Diagnostic(a, 1, f"internal compiler error in '{f}': "
+                                        f"{type(e).__name__}: {e}"))
+    return out
 
 
 def _norm(v):

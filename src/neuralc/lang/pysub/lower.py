@@ -282,7 +282,10 @@ class _Lowering:
         elif isinstance(s, ast.Delete):  # del xs[i]
             t = s.targets[0]
             self.pop(self.expr(t.value), self.expr(t.slice))
-        elif isinstance(s, ast.Raise):  # `raise CODE` (from raise/assert, see .desugar)
+        elif isinstance(s, ast.Raise):  # `raise CODE [from (values)]` (raise/assert, .desugar)
+            values = [self.expr(v) for v in s.cause.elts] if s.cause is not None else []
+            for i, v in enumerate(values):  # the message's values, just below the error cell
+                self.emit("write", srcs=(self.const(self.layout.error_cell - 1 - i), v))
             self.error_goto(raise_label(s.exc.value))
         elif isinstance(s, ast.Break):
             self.emit("goto", label=self.loops[-1][1])
