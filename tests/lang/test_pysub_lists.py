@@ -217,6 +217,20 @@ def main(xs):
     a, b = minmax(xs)
     return b - a
 """, [[5, 2, 9, 4]]),
+    C("mixed_tuple", """
+def split(xs, p):
+    out = [x for x in xs if x < p]
+    return out, len(out)
+
+def main(xs):
+    small, n = split(xs, 5)
+    t = split(xs, 3)
+    return small + [t[1] + n + 7] + [n, len(t[0])]
+""", [[3, 9, 2]]),
+    C("mixed_tuple_result", """
+def main(xs):
+    return sorted(xs), len(xs), [xs[:1], xs[1:]]
+""", [[3, 9, 2]]),
     C("tuple_result", "def main(a, b):\n    return a // b, a % b\n", [17, 5]),
     C("enumerate_zip", """
 def main(xs, ys):

@@ -425,11 +425,18 @@ class ListLayout:
         m = len(memory)
         length = memory[(x + (0 if self.growable else -1)) % m]
         base = memory[(x + 1) % m] if self.growable else x
-        sub = kind[5:-1] if kind.startswith("list[") else None
+        from .validate import tuple_parts
+
         values = [memory[(base + j) % m] for j in range(length)]
-        if sub is None or depth > 8:
+        parts = tuple_parts(kind)
+        if parts is not None:  # a tuple of values of different kinds
+            kinds = parts[:length] + ["int"] * (length - len(parts))
+        else:
+            kinds = [kind[5:-1] if kind.startswith("list[") else "int"] * length
+        if depth > 8:
             return values
-        return [self.read(memory, v, sub, depth + 1) for v in values]
+        return [self.read(memory, v, k, depth + 1) if k.startswith(("list", "tuple(")) else v
+                for v, k in zip(values, kinds)]
 
     def describe(self) -> str:
         """Where a list register points, in words (for interfaces printed to users)."""

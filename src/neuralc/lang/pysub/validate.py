@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from ..errors import CompileError, Diagnostic
 
 __all__ = ["BUILTINS", "INT", "ITERABLE_BUILTINS", "LIST", "METHODS", "CheckedModule",
-           "FunctionInfo", "check", "elem_kind", "is_list", "list_of", "range_step"]
+           "FunctionInfo", "check", "elem_kind", "is_list", "list_of", "range_step",
+           "tuple_parts"]
 
 INT, LIST = "int", "list"
 BUILTINS: dict[str, int] = {}  # builtins of integers: name → arity
@@ -496,13 +497,38 @@ def elem_kind(kind: str | None) -> str | None:
 
 
 def is_list(kind: str | None) -> bool:
-    return kind is not None and kind.startswith("list")
+    """A list in memory: a list kind, or a tuple of values of different kinds."""
+    return kind is not None and kind.startswith(("list", "tuple("))
+
+
+def tuple_of(kinds: list[str]) -> str:
+    """The kind of a tuple whose values have different kinds (``return xs, n``)."""
+    return f"tuple({';'.join(kinds)})"
+
+
+def tuple_parts(kind: str | None) -> list[str] | None:
+    """The kinds of a tuple kind's values (None for other kinds)."""
+    if kind is None or not kind.startswith("tuple("):
+        return None
+    parts, depth, start = [], 0, 6
+    for i, ch in enumerate(kind[6:-1], 6):
+        depth += ch in "[(" and 1 or (-1 if ch in "])" else 0)
+        if ch == ";" and depth == 0:
+            parts.append(kind[start:i])
+            start = i + 1
+    return [*parts, kind[start:-1]]
 
 
 def refines(a: str, b: str) -> bool:
     """``a`` says at least what ``b`` says (and nothing against it)."""
     if b == UNKNOWN or a == b:
         return True
+    ta, tb = tuple_parts(a), tuple_parts(b)
+    if ta is not None or tb is not None:
+        if ta is not None and b == SOME_LIST:
+            return True
+        return (ta is not None and tb is not None and len(ta) == len(tb)
+                and all(refines(x, y) for x, y in zip(ta, tb)))
     if is_list(a) and is_list(b):
         return refines(elem_kind(a), elem_kind(b))
     return False
@@ -516,6 +542,8 @@ def settle(kind: str | None) -> str:
     """A final kind: what is still unknown is an integer."""
     if kind is None or kind == UNKNOWN:
         return INT
+    if tuple_parts(kind) is not None:
+        return tuple_of([settle(k) for k in tuple_parts(kind)])
     return list_of(settle(elem_kind(kind))) if is_list(kind) else kind
 
 
@@ -704,6 +732,8 @@ class _Kinds:
     def store(self, t: ast.expr, kind, value: ast.AST) -> None:
         """Assign a value of ``kind`` (a list of kinds for a tuple of values) to ``t``."""
         if isinstance(t, (ast.Tuple, ast.List)):
+            if isinstance(kind, str) and tuple_parts(kind) is not None:
+                kind = tuple_parts(kind)
             if isinstance(kind, list):
                 parts = kind if len(kind) == len(t.elts) else [None] * len(t.elts)
             else:
@@ -843,6 +873,8 @@ class _Kinds:
         if isinstance(e, (ast.List, ast.Tuple)):
             kinds = [self.expr(v) for v in e.elts]
             known = [k for k in kinds if k is not None]
+            if isinstance(e, ast.Tuple) and any(not compatible(k, known[0]) for k in known):
+                return tuple_of([k or UNKNOWN for k in kinds])  # (xs, n): values of two kinds
             if self.final and any(not compatible(k, known[0]) for k in known):
                 self.chk.error(e, "a list holds integers or lists, not both")
             if not e.elts:
@@ -863,6 +895,15 @@ class _Kinds:
                 return self.want(e.value, SOME_LIST, "slicing")
             k = self.want(e.value, SOME_LIST, "indexing")
             self.want(e.slice, INT, "a list index")
+            parts = tuple_parts(k)
+            if parts is not None:  # t[0] of a tuple of values of different kinds
+                i = e.slice.value if isinstance(e.slice, ast.Constant) else None
+                if isinstance(i, int) and 0 <= i < len(parts):
+                    return parts[i]
+                if self.final:
+                    self.chk.error(e, "a tuple of values of different kinds is indexed only "
+                                      "with a literal")
+                return None
             return elem_kind(k) if k is not None else None
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute):
             return self.method(e)
@@ -980,6 +1021,8 @@ _UNARY_SYMBOL = {ast.USub: "-", ast.Invert: "~", ast.UAdd: "+"}
 def _a(kind: str) -> str:
     if kind == INT:
         return "an integer"
+    if tuple_parts(kind) is not None:
+        return "a tuple"
     return "a list of lists" if is_list(elem_kind(kind)) else "a list"
 
 
@@ -991,6 +1034,8 @@ def _both(ev: list) -> str:
 def _plural(kind: str) -> str:
     if kind == INT:
         return "integers"
+    if tuple_parts(kind) is not None:
+        return "tuples"
     return "lists of lists" if is_list(elem_kind(kind)) else "lists"
 
 
