@@ -282,6 +282,12 @@ def main(xs, a):
             c += 1
     return [c, a not in [1, 2], max([a, xs[3], 2]), any([0, a]), all((a, 0)), sum((1, 2))]
 """, [[1, 5, 2, 8], 3], machine=True),
+    C("in_range_tuple", """
+def main(xs, a):
+    t = tuple(xs)
+    return [a in range(5), a in range(4, 9), a not in range(0, 9, 2), 3 in range(9, 0, -3),
+            4 in range(9, 0, -3), len(t), t[1], a in range(1, 9, a)]
+""", [[4, 6], 4]),
     C("grid_in", """
 def main():
     seen = [[1, 2]]

@@ -82,7 +82,7 @@ def needs_growth(functions) -> bool:
                 info.kinds.get(node.target.id, "int").startswith("list")):
             return True  # `xs += ys` extends xs in place
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                node.func.id in ("list", "sorted", "reversed", "enumerate", "zip")) and any(
+                node.func.id in ("list", "sorted", "reversed", "enumerate", "zip", "tuple")) and any(
                     isinstance(a, (ast.Call, ast.GeneratorExp)) for a in node.args):
             return True  # a range or a generator made into a list
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
@@ -104,7 +104,7 @@ def copies(functions) -> bool:
                 node.func.attr in ("copy", "pop", "remove")):
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                node.func.id in ("list", "sorted", "reversed")):
+                node.func.id in ("list", "sorted", "reversed", "tuple")):
             return True
         if isinstance(node, ast.Delete) or (isinstance(node, ast.BinOp) and isinstance(
                 node.op, ast.Add) and info.types.get(node, "int").startswith("list")):

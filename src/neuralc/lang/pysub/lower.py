@@ -732,6 +732,9 @@ class _Lowering:
 
     def compare(self, op: ast.cmpop, a: int, b: int | None, an: ast.expr,
                 bn: ast.expr) -> int:
+        if isinstance(op, (ast.In, ast.NotIn)) and b is None and isinstance(bn, ast.Call):
+            r = self.in_range(a, bn)
+            return self.op("not", r) if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.In, ast.NotIn)) and b is None:  # x in (1, 2, 3): no list made
             r = self.new()
             self.emit("zero", r)
@@ -754,10 +757,40 @@ class _Lowering:
 
     def operand(self, op: ast.cmpop, e: ast.expr) -> int | None:
         """The right operand of a comparison; None for the literal list of ``x in [1, 2]``
-        (its values are compared one by one)."""
-        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(e, (ast.List, ast.Tuple)):
+        (its values are compared one by one) and for ``x in range(...)``."""
+        if isinstance(op, (ast.In, ast.NotIn)) and (isinstance(e, (ast.List, ast.Tuple)) or (
+                isinstance(e, ast.Call) and isinstance(e.func, ast.Name)
+                and e.func.id == "range")):
             return None
         return self.expr(e)
+
+    def in_range(self, x: int, call: ast.Call) -> int:
+        """``x in range(a, b, s)``: ``a <= x < b`` (``>`` for a negative literal step) and
+        the step divides ``x - a``."""
+        args = call.args
+        x = self.fresh(x)
+        start = self.expr(args[0]) if len(args) > 1 else self.const(0)
+        stop = self.expr(args[1] if len(args) > 1 else args[0])
+        step = range_step(args[2]) if len(args) == 3 else 1
+        size = None
+        if step is None:
+            size = self.fresh(self.expr(args[2]))
+            self.error_jump(self.op("not", size), ERR_STEP)
+            step = 2
+        elif step == 0:
+            self.error_goto(ERR_STEP)
+            return self.const(0)
+        if step > 0:
+            r = self.op("and", self.op("le", start, x), self.op("lt", x, stop))
+            off = self.op("sub", x, start)
+        else:
+            r = self.op("and", self.op("ge", start, x), self.op("gt", x, stop))
+            off = self.op("sub", start, x)
+        if abs(step) != 1:
+            k = size if size is not None else self.const(abs(step))
+            r = self.op("and", r, self.op("not", self.op("mod", off, k)))
+        self.boolean.add(r)
+        return r
 
     def call(self, e: ast.Call) -> int:
         if isinstance(e.func, ast.Attribute):
@@ -806,7 +839,7 @@ class _Lowering:
         it = args[0]
         if name == "len" and self.plain_list(it):
             return self.length(self.expr(it))
-        if name in ("list", "sorted"):
+        if name in ("list", "sorted", "tuple"):
             out = self.copy_list(self.expr(it)) if self.plain_list(it) else self.list_value(it)
             if name == "sorted":
                 rev = any(k.arg == "reverse" and k.value.value for k in e.keywords)

@@ -32,7 +32,7 @@ BUILTINS: dict[str, int] = {}  # builtins of integers: name → arity
 # builtins of a list, a range or a generator expression: name → (fewest, most) arguments
 ITERABLE_BUILTINS = {"len": (1, 1), "sum": (1, 2), "min": (1, 99), "max": (1, 99),
                      "any": (1, 1), "all": (1, 1), "sorted": (1, 1), "list": (0, 1),
-                     "reversed": (1, 1)}
+                     "reversed": (1, 1), "tuple": (0, 1)}
 METHODS = {"append": (1, 1), "pop": (0, 1), "insert": (2, 2), "index": (1, 1),
            "count": (1, 1), "extend": (1, 1), "copy": (0, 0), "sort": (0, 0),
            "reverse": (0, 0), "remove": (1, 1), "clear": (0, 0)}  # list methods: arity
@@ -439,6 +439,11 @@ def _is_raise_stub(s: ast.stmt) -> bool:
     """``raise CODE``: what :mod:`.desugar` makes of ``raise E(...)`` and ``assert``."""
     return (isinstance(s, ast.Raise) and isinstance(s.exc, ast.Constant)
             and type(s.exc.value) is int)
+
+
+def _is_range(e: ast.expr) -> bool:
+    return (isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "range"
+            and not e.keywords and 1 <= len(e.args) <= 3)
 
 
 def _arity(lo: int, hi: int) -> str:
@@ -852,7 +857,11 @@ class _Kinds:
         if isinstance(e, ast.Compare):
             left = e.left
             for op, right in zip(e.ops, e.comparators):
-                if isinstance(op, (ast.In, ast.NotIn)):
+                if isinstance(op, (ast.In, ast.NotIn)) and _is_range(right):
+                    for a in right.args:  # x in range(a, b, s): compared, no list made
+                        self.want(a, INT, "a range bound")
+                    self.want(left, INT, "'in'")
+                elif isinstance(op, (ast.In, ast.NotIn)):
                     k = self.want(right, SOME_LIST, f"'{'in' if isinstance(op, ast.In) else 'not in'}'")
                     self.want(left, elem_kind(k) or UNKNOWN, "'in'")
                 elif isinstance(op, (ast.Eq, ast.NotEq)) and not self.final and (
@@ -958,7 +967,7 @@ class _Kinds:
             ks = [self.iterable(a, f"{name}()") for a in args[:1]]
             for a in args[1:]:
                 self.want(a, INT, f"{name}()")
-            if name in ("sorted", "list", "reversed"):
+            if name in ("sorted", "list", "reversed", "tuple"):
                 return (ks[0] or SOME_LIST) if ks else SOME_LIST
             return INT
         if name in BUILTINS:
