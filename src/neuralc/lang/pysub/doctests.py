@@ -177,6 +177,31 @@ def _crashing(lines, spans, bad, filename, sizes, signed) -> list[Diagnostic]:
     return out
 
 
+class _Skip(Exception):
+    """The example cannot run on the machine (the message says why)."""
+
+
+class _NoCompile(Exception):
+    """The function called does not compile."""
+
+
+class _NoResult(Exception):
+    """The run did not halt within the step budget."""
+
+
+_CMP = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+        ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+        ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
+
+
+def _unprint(node: ast.expr) -> ast.expr:
+    """``print(x)`` shows what ``x`` shows (for the integers and lists compared here)."""
+    if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+            and len(node.args) == 1 and not node.keywords):
+        return node.args[0]
+    return node
+
+
 def _norm(v):
     """Expected values as the machine reports them: bools as ints, tuples as lists."""
     if isinstance(v, bool):
@@ -217,7 +242,9 @@ def _show(v, like=None) -> str:
 
 class _Runner:
     def __init__(self, filename: str, sizes: Sizes, signed: bool, backend: str,
-                 max_steps: int, machine_kw: dict):
+                 max_steps: int, machine_kw: dict, functions: set[str], compiled):
+        self.functions = functions
+        self.compiled = compiled  # name → CompiledPython, or None when it does not compile
         self.filename = filename
         self.sizes = sizes
         self.signed = signed
@@ -237,11 +264,11 @@ class _Runner:
             out = run_machine(compiled.program, registers, memory, max_steps=self.max_steps,
                               **self.machine_kw)
         if not bool(out.halted):
-            return None
-        return compiled.result([int(v) for v in out.registers], [int(v) for v in out.memory])
+            return None, None
+        memory = [int(v) for v in out.memory]
+        return compiled.result([int(v) for v in out.registers], memory), memory
 
-    def example(self, fname: str, ex: _Example, compiled: CompiledPython | None,
-                names: dict, functions: dict) -> ExampleResult | None:
+    def example(self, fname: str, ex: _Example, names: dict) -> ExampleResult | None:
         base = {"line": ex.line, "function": fname, "call": ex.source}
         try:
             node = ast.parse(ex.source, mode="exec")
@@ -250,35 +277,26 @@ class _Runner:
                                  "the subset can read")
         stmt = node.body[0] if len(node.body) == 1 else None
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)):
+                and isinstance(stmt.targets[0], ast.Name)):  # a setup line: no output
             try:
-                names[stmt.targets[0].id] = _literal(stmt.value, names)
-            except (ValueError, TypeError, SyntaxError, RecursionError):
+                names[stmt.targets[0].id] = self.value(stmt.value, names)
+            except Exception:  # noqa: BLE001 -- the name is simply not known afterwards
                 names.pop(stmt.targets[0].id, None)
             return None
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id == "print" and len(call.args) == 1 and not call.keywords):
-            call = call.args[0]
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id in functions):
-            return ExampleResult(**base, status="skipped", reason="not a call of one of the "
-                                 "file's functions")
-        target = call.func.id
-        base["function"] = target
-        try:
-            args = [_literal(a, names) for a in call.args]
-            kwargs = {k.arg: _literal(k.value, names) for k in call.keywords}
-        except (ValueError, TypeError, SyntaxError, RecursionError):
-            return ExampleResult(**base, status="skipped", reason="the arguments are not "
-                                 "literals (integers, True/False or lists of them)")
-        if None in kwargs:
-            return ExampleResult(**base, status="skipped", reason="'**' arguments")
+        if not isinstance(stmt, ast.Expr):
+            return ExampleResult(**base, status="skipped", reason="not an expression")
+        call = _unprint(stmt.value)
+        if isinstance(call, ast.Call) and getattr(call.func, "id", None) in self.functions:
+            base["function"] = call.func.id
         expect_error = ex.exc_msg is not None
         want_text = ex.exc_msg.strip() if expect_error else ex.want.strip()
         expected: object = want_text
         if not expect_error:
-            if not want_text:
+            if not want_text:  # run it for what it does to named lists, show nothing
+                try:
+                    self.value(call, names)
+                except Exception:  # noqa: BLE001 -- an example that is skipped either way
+                    pass
                 return ExampleResult(**base, status="skipped", reason="the example expects no "
                                      "value (the function returns None)")
             try:
@@ -286,31 +304,24 @@ class _Runner:
             except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 return ExampleResult(**base, status="skipped", reason="the expected output is "
                                      "not an integer, True/False or a list of them")
-        for v in [*(a for a in [*args, *kwargs.values()] if a is not None),
-                  *([] if expect_error else [expected])]:
-            why = _unfit(v, self.lo, self.hi)
+            why = _unfit(expected, self.lo, self.hi)
             if why:
-                return ExampleResult(**base, status="skipped", reason=f"{why}")
-        jexpected = want_text if expect_error else expected
-        if isinstance(jexpected, tuple):
-            jexpected = list(jexpected)
-        if compiled is None:
-            return ExampleResult(**base, status="failed", expected=jexpected, got=None,
-                                 reason=f"'{target}' does not compile",
-                                 expected_text=want_text, got_text="a compile error")
+                return ExampleResult(**base, status="skipped", reason=why)
+        jexpected = list(expected) if isinstance(expected, tuple) else expected
+        fail = {"status": "failed", "expected": jexpected, "expected_text": want_text}
         try:
-            args = self.bind(compiled, args, kwargs)
-            got = self.run(compiled, args)
+            got = self.value(call, names)
+        except _Skip as e:
+            return ExampleResult(**base, status="skipped", reason=str(e))
+        except _NoCompile as e:
+            return ExampleResult(**base, **fail, got=None, reason=f"'{e}' does not compile",
+                                 got_text="a compile error")
+        except _NoResult:
+            text = f"no result (the step budget of {self.max_steps} steps ran out)"
+            return ExampleResult(**base, **fail, got=None, reason=text, got_text=text)
         except UsageError as e:
-            return ExampleResult(**base, status="failed", expected=jexpected, got=None,
-                                 reason=str(e), expected_text=want_text,
+            return ExampleResult(**base, **fail, got=None, reason=str(e),
                                  got_text=f"a bad call ({e})")
-        except (ArithmeticError, LookupError, TypeError, ValueError, RuntimeError) as e:
-            if isinstance(e, RuntimeProgramError):
-                raise
-            text = f"an internal error ({type(e).__name__}: {e})"
-            return ExampleResult(**base, status="failed", expected=jexpected, got=None,
-                                 reason=text, expected_text=want_text, got_text=text)
         except RuntimeProgramError as e:
             if "argument lists need" in str(e):
                 return ExampleResult(**base, status="skipped", reason="the argument lists do "
@@ -320,16 +331,81 @@ class _Runner:
             text = f"runtime error: {e}"
             if expect_error and self.same_error(e, name, want_text):
                 return ExampleResult(**base, status="passed", expected=jexpected, got=text)
-            return ExampleResult(**base, status="failed", expected=jexpected, got=None,
-                                 reason=text, expected_text=want_text, got_text=text)
+            return ExampleResult(**base, **fail, got=None, reason=text, got_text=text)
+        except (ArithmeticError, LookupError, TypeError, ValueError, RuntimeError) as e:
+            text = f"an internal error ({type(e).__name__}: {e})"
+            return ExampleResult(**base, **fail, got=None, reason=text, got_text=text)
+        if not expect_error and _norm(expected) == _norm(got):
+            return ExampleResult(**base, status="passed", expected=jexpected, got=_norm(got))
+        return ExampleResult(**base, **fail, got=_norm(got), got_text=_show(got, expected))
+
+    def value(self, node: ast.expr, names: dict):
+        """The value of an example's expression: calls of the file's functions run compiled;
+        literals, names set by earlier lines, comparisons and list comprehensions around
+        them are evaluated here."""
+        node = _unprint(node)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in self.functions:
+            return self.call(node, names)
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMP:
+            a, b = self.value(node.left, names), self.value(node.comparators[0], names)
+            return _CMP[type(node.ops[0])](_norm(a), _norm(b))
+        if (isinstance(node, ast.ListComp) and len(node.generators) == 1
+                and isinstance(node.generators[0].target, ast.Name)):
+            gen = node.generators[0]
+            it = gen.iter
+            if isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range" and (
+                    not it.keywords and 1 <= len(it.args) <= 3):
+                items = range(*[int(self.value(a, names)) for a in it.args])
+            else:
+                items = self.value(it, names)
+            out = []
+            for item in items:
+                env = {**names, gen.target.id: item}
+                if all(self.value(c, env) for c in gen.ifs):
+                    out.append(self.value(node.elt, env))
+            return out
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            raise _Skip("not a call of one of the file's functions with literal arguments") \
+                from None
+
+    def call(self, node: ast.Call, names: dict):
+        target = node.func.id
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise _Skip("'*' or '**' arguments")
+        args = [self.value(a, names) for a in node.args]
+        kwargs = {k.arg: self.value(k.value, names) for k in node.keywords}
+        for v in [*args, *kwargs.values()]:
+            why = None if v is None else _unfit(v, self.lo, self.hi)
+            if why:
+                raise _Skip(why)
+        compiled = self.compiled(target)
+        if compiled is None:
+            raise _NoCompile(target)
+        bound = self.bind(compiled, args, kwargs)
+        got, memory = self.run(compiled, bound)
         if got is None:
-            text = f"no result (the step budget of {self.max_steps} steps ran out)"
-            return ExampleResult(**base, status="failed", expected=jexpected, got=None,
-                                 reason=text, expected_text=want_text, got_text=text)
-        if not expect_error and _norm(expected) == got:
-            return ExampleResult(**base, status="passed", expected=jexpected, got=got)
-        return ExampleResult(**base, status="failed", expected=jexpected, got=got,
-                             expected_text=want_text, got_text=_show(got, expected))
+            raise _NoResult()
+        self.read_back(compiled, bound, node, names, memory)
+        return got
+
+    def read_back(self, compiled: CompiledPython, args: list, node: ast.Call, names: dict,
+                  memory: list[int]) -> None:
+        """A list named by an earlier line and changed in place by the call (same length)
+        reads as the program left it (``>>> sort(xs)`` then ``>>> xs``)."""
+        try:
+            places = compiled.argument_places(args)
+        except Exception:  # noqa: BLE001 -- nothing to read back
+            return
+        for a, place, value in zip(node.args, places, args):
+            if (isinstance(a, ast.Name) and a.id in names and isinstance(value, list)
+                    and place[0] == "list" and all(isinstance(c, int) for c in place[2])
+                    and memory[place[1]] == len(value)):
+                names[a.id] = [compiled.reading(memory[c]) for c in place[2]]
 
     @staticmethod
     def same_error(e: RuntimeProgramError, name: str, want: str) -> bool:
@@ -391,28 +467,22 @@ def run_doctests(source: str, filename: str = "<input>", sizes: Sizes | None = N
     if checked is not None:
         report.warnings = [f"{filename}:{w.line}:{w.col}: warning: {w.message}"
                            for w in checked[1].warnings]
-    runner = _Runner(filename, sizes, signed, backend, max_steps, machine_kw)
     compiled: dict[str, CompiledPython | None] = {}
+
+    def compiled_function(name: str) -> CompiledPython | None:
+        if name not in compiled:
+            compiled[name] = _compile_one(source, filename, sizes, signed, name, checked, bad,
+                                          report)
+        return compiled[name]
+
+    runner = _Runner(filename, sizes, signed, backend, max_steps, machine_kw, set(names),
+                     compiled_function)
     for d in defs:
         if function is not None and d.name != function:
             continue
         env: dict = {}
         for ex in _docstring_examples(d):
-            target = d.name
-            try:
-                node = ast.parse(ex.source)
-                call = node.body[0].value if isinstance(node.body[0], ast.Expr) else None
-                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "print" \
-                        and call.args:
-                    call = call.args[0]
-                if isinstance(call, ast.Call) and getattr(call.func, "id", None) in names:
-                    target = call.func.id
-            except (SyntaxError, IndexError):
-                pass
-            if target not in compiled:
-                compiled[target] = _compile_one(source, filename, sizes, signed, target,
-                                                checked, bad, report)
-            result = runner.example(d.name, ex, compiled[target], env, set(names))
+            result = runner.example(d.name, ex, env)
             if result is not None:
                 report.examples.append(result)
     return report
