@@ -131,16 +131,23 @@ def parse_mem(items: list[str], sizes: Sizes) -> dict[int, int]:
 
 
 def parse_arg(text: str):
-    """One ``--args`` value: a Python literal int (bool) or list of ints; not reduced mod n."""
+    """One ``--args`` value: a Python literal int (bool), list (tuple) of ints, or of such lists;
+    not reduced mod n."""
     try:
         value = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise UsageError(f"--args: '{text}' is not a Python literal") from None
-    if isinstance(value, (bool, int)):
-        return int(value)
-    if isinstance(value, list) and all(isinstance(v, (bool, int)) for v in value):
-        return [int(v) for v in value]
-    raise UsageError(f"--args: '{text}' is not an integer or a list of integers")
+    def plain(v, depth=0):  # ints, lists (tuples) of them, lists of lists ...
+        if isinstance(v, (bool, int)):
+            return int(v)
+        if isinstance(v, (list, tuple)) and depth < 8:
+            return [plain(x, depth + 1) for x in v]
+        raise TypeError
+
+    try:
+        return plain(value)
+    except TypeError:
+        raise UsageError(f"--args: '{text}' is not an integer or a list of integers") from None
 
 
 # -- running ------------------------------------------------------------------------------------
