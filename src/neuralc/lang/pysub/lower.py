@@ -659,6 +659,17 @@ class _Lowering:
         if isinstance(e, (ast.List, ast.Tuple)):
             return self.new_list(values=[self.expr(v) for v in e.elts])
         if isinstance(e, ast.ListComp):
+            count = self.known_count(e)
+            if count is not None:  # one value per iteration, as many as known: no growing
+                out = self.new_list(length=count)
+                base, j = self.base_of[out], self.new()
+                self.emit("zero", j)
+
+                def put(cont):
+                    self.emit("write", srcs=(self.op("add", base, j), self.expr(e.elt)))
+                    self.emit("inc", j, (j,))
+                self.comprehension(e, put)
+                return out
             out = self.new_list(values=[])
             self.comprehension(e, lambda cont: self.push(out, self.expr(e.elt), fresh=True))
             return out
@@ -669,6 +680,24 @@ class _Lowering:
                 return self.slice(self.expr(e.value), e.slice)
             return self.op("read", self.element_address(self.expr(e.value), e.slice))
         raise AssertionError(f"unchecked expression {ast.dump(e)}")  # the checker rejects it
+
+    def known_count(self, e: ast.ListComp) -> int | None:
+        """How many values ``[v for x in it]`` makes when that is known before the walk: one
+        clause, no ``if``, over ``range(a[, b])`` with plain bounds or over a list no code
+        can change the length of (a register; None otherwise)."""
+        if len(e.generators) != 1 or e.generators[0].ifs:
+            return None
+        it = e.generators[0].iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            if len(it.args) > 2 or not all(_plain(a) for a in it.args):
+                return None
+            if len(it.args) == 1:
+                return self.fresh(self.expr(it.args[0]))
+            a, b = self.fresh(self.expr(it.args[0])), self.expr(it.args[1])
+            return self.op("sub", self.op("max", a, b), a)
+        if isinstance(it, ast.Name) and not self.mutates and is_list(self.kind(it)):
+            return self.fresh(self.length(self.var(it.id)))
+        return None
 
     def binop(self, name: str, a: int, right: ast.expr, node: ast.AST) -> int:
         c = _const(right, self.n)
@@ -1276,6 +1305,18 @@ def _drop_dead(fn: FunctionIR) -> None:
         if len(keep) == len(fn.code):
             return
         fn.code = keep
+
+
+def _plain(e: ast.expr) -> bool:
+    """An expression without calls (but ``len``) that can be evaluated twice."""
+    if isinstance(e, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(e, ast.BinOp):
+        return _plain(e.left) and _plain(e.right)
+    if isinstance(e, ast.UnaryOp):
+        return _plain(e.operand)
+    return (isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "len"
+            and len(e.args) == 1 and isinstance(e.args[0], ast.Name))
 
 
 def _last_line(node: ast.AST) -> int:
