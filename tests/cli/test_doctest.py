@@ -188,6 +188,8 @@ def sort_in_place(xs):
     True
     >>> print(square(3))
     9
+    >>> square(2 ** 3 - 10)
+    4
     >>> [square(i) for i in range(4)]
     [0, 1, 4, 10]
     """
@@ -210,10 +212,10 @@ def test_examples_around_calls(tmp_path, capsys):
     path.write_text(MORE)
     code, out, _ = doctest_cli(capsys, path, "--json")
     rows = [json.loads(line) for line in out]
-    assert code == 1 and rows[-1] == {"passed": 5, "failed": 1, "skipped": 1}
+    assert code == 1 and rows[-1] == {"passed": 6, "failed": 1, "skipped": 1}
     by_line = {r["line"]: r for r in rows[:-1]}
     assert by_line[4]["status"] == "skipped"  # sort_in_place(data) shows nothing
     assert by_line[5] == {"line": 5, "function": "sort_in_place", "status": "passed",
                           "expected": [1, 2, 3], "got": [1, 2, 3]}
-    assert by_line[16] == {"line": 16, "function": "sort_in_place", "status": "failed",
+    assert by_line[18] == {"line": 18, "function": "sort_in_place", "status": "failed",
                            "expected": [0, 1, 4, 10], "got": [0, 1, 4, 9]}

@@ -639,6 +639,14 @@ class _Front(ast.NodeTransformer):
     def visit_Compare(self, e: ast.Compare):
         if len(e.ops) == 1 and isinstance(e.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
             sides = [e.left, e.comparators[0]]
+            for x, other in (sides, sides[::-1]):  # type(x) is int: isinstance, exactly
+                if (isinstance(x, ast.Call) and getattr(x.func, "id", None) == "type"
+                        and len(x.args) == 1 and isinstance(other, ast.Name)):
+                    test = self.visit_Call(_at(ast.Call(ast.Name("isinstance", ast.Load()),
+                                                        [x.args[0], other], []), e))
+                    if isinstance(e.ops[0], (ast.Is, ast.Eq)):
+                        return test
+                    return _at(ast.UnaryOp(ast.Not(), test), e)
             for x, other in (sides, sides[::-1]):
                 if (isinstance(x, ast.Name) and x.id in self.maybe_none
                         and isinstance(other, ast.Constant) and other.value is None):

@@ -190,6 +190,8 @@ class _NoResult(Exception):
     """The run did not halt within the step budget."""
 
 
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+          ast.Mult: lambda a, b: a * b, ast.Pow: lambda a, b: a ** b}
 _CMP = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
         ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
         ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
@@ -347,6 +349,17 @@ class _Runner:
             return self.call(node, names)
         if isinstance(node, ast.Name) and node.id in names:
             return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            a, b = self.value(node.left, names), self.value(node.right, names)
+            if not (type(a) in (int, bool) and type(b) in (int, bool)) or (
+                    isinstance(node.op, ast.Pow) and not 0 <= b <= 64):
+                raise _Skip("arithmetic on values that are not integers")
+            return _ARITH[type(node.op)](a, b)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = self.value(node.operand, names)
+            if type(v) not in (int, bool):
+                raise _Skip("a negated value that is not an integer")
+            return -v
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMP:
             a, b = self.value(node.left, names), self.value(node.comparators[0], names)
             return _CMP[type(node.ops[0])](_norm(a), _norm(b))
