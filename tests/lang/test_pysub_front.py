@@ -43,7 +43,7 @@ CASES = [
                    "    return r + len(xs)\n"), "f", [1, [1, 2]], False),
     ("type-is", ("def f(a, xs):\n    r = 0\n    if type(a) is int:\n        r += 1\n"
                  "    if type(xs) != list:\n        r += 2\n    if type(a) == list:\n        r += 4\n"
-                 "    return r\n"), "f", [1, [2]], False),
+                 "    return r + len(xs)\n"), "f", [1, [2]], False),
     ("assert-ok", "def f(a):\n    assert a > 2, 'small'\n    assert a\n    return a\n", "f", [5],
      False),
     ("raise", "def f(a):\n    if a > 10:\n        raise ValueError('too big')\n    return a\n",
