@@ -100,6 +100,8 @@ CASES = [
      [-13, 5], True),
     ("signed-index", "def f(xs, i):\n    return xs[-1] * 4 + xs[i] * 2 + xs[-len(xs)]\n", "f",
      [[4, 5, 6], -2], True),
+    ("signed-grid", "def f(grid, i):\n    return grid[-1][-1] + grid[i][-2] + grid[0][i]\n", "f",
+     [[[1, 2, 3], [4, 5, 6]], -1], True),
     ("signed-compare", ("def f(a, b):\n    return [a < b, a <= b, a > b, a >= b, -5 < a < 5,"
                        " min(a, b), max(a, b), abs(a), abs(b), a >> 1, b >> 2]\n"),
      "f", [-3, 2], True),

@@ -158,8 +158,9 @@ def _num(v: int, at: ast.AST) -> ast.expr:
 
 def _pure(e: ast.expr) -> bool:
     """No calls, so evaluating ``e`` twice gives the same value with no effect."""
-    return not any(isinstance(x, (ast.Call, ast.NamedExpr, ast.ListComp, ast.List))
-                   for x in ast.walk(e))
+    return not any(isinstance(x, (ast.NamedExpr, ast.ListComp, ast.List)) or (
+        isinstance(x, ast.Call) and getattr(x.func, "id", None) not in ("len", "_nc_index"))
+        for x in ast.walk(e))
 
 
 def _type_names(e: ast.expr) -> tuple[str, ...] | None:
