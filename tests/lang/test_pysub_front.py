@@ -35,6 +35,8 @@ CASES = [
     ("augmented-pow", "def f(a):\n    a **= 3\n    return a\n", "f", [4], False),
     ("builtins", ("def f(a, b):\n    return abs(a) + int(b) + bool(a) + bool(0) + int(True)"
                  " + max(a, b, 7) + min(a, b, 1)\n"), "f", [5, 9], False),
+    ("abs-difference", "def f(xs, i, j):\n    return abs(xs[i] - xs[j]) + abs(i - j)\n", "f",
+     [[9, 4, 7], 1, 2], False),
     ("divmod", "def f(a, b):\n    q, r = divmod(a, b)\n    return q * 10 + r\n", "f", [47, 6],
      False),
     ("isinstance", ("def f(a, xs):\n    r = 0\n    if isinstance(a, int):\n        r += 1\n"

@@ -843,7 +843,14 @@ class _Front(ast.NodeTransformer):
         if name == "bool" and len(args) == 1 and not e.keywords:
             return _at(ast.UnaryOp(ast.Not(), _at(ast.UnaryOp(ast.Not(), args[0]), e)), e)
         if name == "abs" and len(args) == 1 and not e.keywords:
-            return self.helper("_nc_abs", args, e) if self.signed else args[0]
+            if self.signed:
+                return self.helper("_nc_abs", args, e)
+            d = args[0]
+            if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Sub) and _pure(d):
+                # |a - b| of values 0..n-1 is max - min (a - b itself would wrap around)
+                big = _call("max", [copy.deepcopy(d.left), copy.deepcopy(d.right)], e)
+                return _at(ast.BinOp(big, ast.Sub(), _call("min", [d.left, d.right], e)), e)
+            return d
         if name == "pow" and len(args) in (2, 3) and not e.keywords:
             if len(args) == 2:
                 return self.power(_at(ast.BinOp(args[0], ast.Pow(), args[1]), e))
