@@ -37,6 +37,8 @@ CASES = [
                  " + max(a, b, 7) + min(a, b, 1)\n"), "f", [5, 9], False),
     ("abs-difference", "def f(xs, i, j):\n    return abs(xs[i] - xs[j]) + abs(i - j)\n", "f",
      [[9, 4, 7], 1, 2], False),
+    ("float-division", ("import math\n\ndef f(a, b):\n    return [int(a / b), math.floor(a / b), "
+                        "math.ceil(a / b), int(a / 2)]\n"), "f", [7, 2], False),
     ("divmod", "def f(a, b):\n    q, r = divmod(a, b)\n    return q * 10 + r\n", "f", [47, 6],
      False),
     ("isinstance", ("def f(a, xs):\n    r = 0\n    if isinstance(a, int):\n        r += 1\n"
@@ -109,6 +111,9 @@ CASES = [
      "f", [-3, 2], True),
     ("signed-minmax-list", "def f(xs):\n    return min(xs) * 10 + max(xs) + max(xs[0], -50, 3)\n",
      "f", [[-4, 7, -9, 2]], True),
+    ("signed-float-division", ("import math\n\ndef f(a, b):\n    return [int(a / b), "
+                               "math.floor(a / b), math.ceil(a / b), int(a / 2)]\n"), "f", [-7, 2],
+     True),
     ("signed-pow", "def f(a):\n    return a ** 3 + pow(a, 2) + pow(a, 3, 7)\n", "f", [-3], True),
     ("signed-range-step", ("def f(a, b):\n    t = 0\n    for i in range(a, b, -3):\n        t += i\n"
                           "    for i in range(b, a):\n        t += 1\n    return t\n"), "f", [5, -8],

@@ -172,7 +172,7 @@ def _type_names(e: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-_MATH_SUPPORTED = {"isqrt", "gcd", "sqrt", "floor", "trunc", "inf"}
+_MATH_SUPPORTED = {"isqrt", "gcd", "sqrt", "floor", "trunc", "ceil", "inf"}
 
 
 def _is_math(e: ast.expr, name: str) -> bool:
@@ -738,6 +738,27 @@ class _Front(ast.NodeTransformer):
             return self.helper(name, [e.left, e.right], e)
         return e
 
+    def division(self, div: ast.BinOp, how: str, at: ast.AST) -> ast.expr:
+        """``int(a / b)`` (toward zero), ``math.floor(a / b)``, ``math.ceil(a / b)`` without
+        a float: floor division, with the sign fix-ups of signed values."""
+        a, b = self.visit(div.left), self.visit(div.right)
+        if how == "ceil" and self.signed:  # ceil(a / b) = -((-a) // b)
+            neg = self.visit_UnaryOp(_at(ast.UnaryOp(ast.USub(), a), at))
+            inner = self.visit_BinOp(_at(ast.BinOp(neg, ast.FloorDiv(), b), at))
+            return self.visit_UnaryOp(_at(ast.UnaryOp(ast.USub(), inner), at))
+        if how == "ceil":  # a // b + (a % b != 0): no value leaves 0..n-1
+            if not (_pure(a) and _pure(b)):
+                self.error(at, "math.ceil(a / b) of expressions with calls is not supported "
+                               "(assign them to names first)")
+            q = _at(ast.BinOp(a, ast.FloorDiv(), b), at)
+            r = _at(ast.BinOp(copy.deepcopy(a), ast.Mod(), copy.deepcopy(b)), at)
+            up = _at(ast.Compare(r, [ast.NotEq()], [_num(0, at)]), at)
+            return _at(ast.BinOp(q, ast.Add(), up), at)
+        if self.signed and how == "trunc":
+            return self.helper("_nc_struncdiv", [a, b], at)
+        return self.visit_BinOp(_at(ast.BinOp(a, ast.FloorDiv(), b), at)) if self.signed else \
+            _at(ast.BinOp(a, ast.FloorDiv(), b), at)
+
     def checked(self, e: ast.BinOp) -> ast.expr:
         """Signed ``+ - *`` with the overflow check (a helper call) where it can overflow."""
         a, b = _int_literal(e.left), _int_literal(e.right)
@@ -811,6 +832,13 @@ class _Front(ast.NodeTransformer):
         return self.generic_visit(e)
 
     def visit_Call(self, e: ast.Call):
+        div = e.args[0] if len(e.args) == 1 and not e.keywords else None
+        if isinstance(div, ast.BinOp) and isinstance(div.op, ast.Div):  # int(a / b) and kin
+            how = ("trunc" if getattr(e.func, "id", None) == "int" or _is_math(e.func, "trunc")
+                   else "floor" if _is_math(e.func, "floor")
+                   else "ceil" if _is_math(e.func, "ceil") else None)
+            if how is not None:
+                return self.division(div, how, e)
         if self.infinity(e) is not None:
             return self.visit_UnaryOp(_at(ast.UnaryOp(ast.UAdd(), e), e))
         if (getattr(e.func, "id", None) == "int" or _is_math(e.func, "floor")) and len(

@@ -93,6 +93,21 @@ def _nc_sfloordiv(a, b):
         raise OverflowError("integer overflow")
     return q
 """, ()),
+    "_nc_struncdiv": ("""
+def _nc_struncdiv(a, b):
+    na = a >= {P}
+    nb = b >= {P}
+    if na:
+        a = 0 - a
+    if nb:
+        b = 0 - b
+    q = a // b
+    if na != nb:
+        q = 0 - q
+    elif q >= {P}:
+        raise OverflowError("integer overflow")
+    return q
+""", ()),
     "_nc_smod": ("""
 def _nc_smod(a, b):
     na = a >= {P}
