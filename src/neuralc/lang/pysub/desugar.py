@@ -550,7 +550,7 @@ class _Front(ast.NodeTransformer):
                                ast.JoinedStr):
             message = "{" + slots[0] + "}"
         raised = Raised(exception, message, s.lineno, exact, slots)
-        key = (exception, message, s.lineno)
+        key = (exception, message, s.lineno if exception else 0)  # one overflow stub
         if key not in self._messages:
             code = min(RAISE_BASE + len(self._messages), max(self.n - 1, 1))
             self._messages[key] = code
