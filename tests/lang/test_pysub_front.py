@@ -92,6 +92,10 @@ CASES = [
     ("infinity", ("import math\n\ndef f(xs):\n    lo = float('inf')\n    hi = -math.inf\n"
                   "    for x in xs:\n        lo = min(lo, x)\n        hi = max(hi, x)\n"
                   "    return [lo, hi]\n"), "f", [[4, 2, 9]], False),
+    ("harmless-top-level", ("import sys\nimport doctest\n\nsys.setrecursionlimit(10000)\n\n"
+                            "def f(xs):\n    best = sys.maxsize\n    for x in xs:\n"
+                            "        best = min(best, x)\n    return best\n\ndoctest.testmod()\n"),
+     "f", [[5, 3, 8]], False),
     # signed values
     ("signed-countdown", ("def f(k):\n    t = 0\n    for i in range(k, -1, -1):\n        t += i\n"
                          "    return t\n"), "f", [6], True),

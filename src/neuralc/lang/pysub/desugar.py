@@ -188,6 +188,12 @@ def _math_uses_supported(tree: ast.Module) -> bool:
     return all(u.attr in _MATH_SUPPORTED for u in uses)
 
 
+def _sys_uses_supported(tree: ast.Module) -> bool:
+    """``import sys`` can go when only sys.maxsize and sys.setrecursionlimit are used."""
+    return all(x.attr in ("maxsize", "setrecursionlimit") for x in ast.walk(tree)
+               if isinstance(x, ast.Attribute) and getattr(x.value, "id", None) == "sys")
+
+
 def _square_root_of(e: ast.expr) -> ast.expr | None:
     """``x`` for ``x ** 0.5`` or ``math.sqrt(x)`` (under ``int``: the integer square root)."""
     if (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow)
@@ -244,11 +250,15 @@ def _is_main_guard(s: ast.stmt) -> bool:
 
 
 def _ignored_import(s: ast.stmt) -> bool:
+    """Imports (and top-level lines) that change nothing a compiled function does."""
     if isinstance(s, ast.ImportFrom):
-        return s.module in ("typing", "__future__", "typing_extensions")
+        return s.module in ("typing", "__future__", "typing_extensions", "doctest")
     if isinstance(s, ast.Import):
-        return all(a.name in ("typing", "typing_extensions") for a in s.names)
-    return False
+        return all(a.name in ("typing", "typing_extensions", "doctest") for a in s.names)
+    return (isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
+            and isinstance(s.value.func, ast.Attribute)
+            and (s.value.func.attr == "setrecursionlimit"
+                 or getattr(s.value.func.value, "id", None) == "doctest"))
 
 
 class _Front(ast.NodeTransformer):
@@ -304,8 +314,9 @@ class _Front(ast.NodeTransformer):
             if _is_main_guard(s) or _ignored_import(s) or (
                     isinstance(s, ast.Pass) and any(d.line == s.lineno for d in self.out.errors)):
                 continue  # (a Pass left where newer syntax was reported)
-            if math_ok and isinstance(s, ast.Import) and [a.name for a in s.names] == ["math"] \
-                    and s.names[0].asname is None:
+            if isinstance(s, ast.Import) and len(s.names) == 1 and s.names[0].asname is None and (
+                    (s.names[0].name == "math" and math_ok)
+                    or (s.names[0].name == "sys" and _sys_uses_supported(tree))):
                 continue
             value = _constant_value(s.value) if isinstance(s, ast.Assign) else None
             if (value is not None and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
@@ -686,7 +697,8 @@ class _Front(ast.NodeTransformer):
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
             inner = self.infinity(e.operand)
             return inner if inner is None or isinstance(e.op, ast.UAdd) else -inner
-        if _is_math(e, "inf"):
+        if _is_math(e, "inf") or (isinstance(e, ast.Attribute) and e.attr == "maxsize"
+                                  and getattr(e.value, "id", None) == "sys"):
             return 1
         if (isinstance(e, ast.Call) and getattr(e.func, "id", None) == "float" and len(e.args) == 1
                 and isinstance(e.args[0], ast.Constant) and isinstance(e.args[0].value, str)):
