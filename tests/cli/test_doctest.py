@@ -188,7 +188,7 @@ def sort_in_place(xs):
     True
     >>> print(square(3))
     9
-    >>> square(2 ** 3 - 10)
+    >>> square(2 ** 3 - 6)
     4
     >>> [square(i) for i in range(4)]
     [0, 1, 4, 10]
