@@ -314,6 +314,18 @@ def main(xs):
     return ys + zs + r + sorted(xs, reverse=True) + [t] + list(range(3)) + sorted(
         x % 4 for x in xs)
 """, [[3, 1, 2, 5, 4]], machine=True),
+    C("sorted_pairs", """
+def merge_intervals(iv):
+    iv.sort()
+    out = []
+    for s, e in iv:
+        if out and s <= out[len(out) - 1][1]:
+            out[len(out) - 1][1] = max(out[len(out) - 1][1], e)
+        else:
+            out.append([s, e])
+    return out + sorted([[2, 1], [1, 5, 0], [1, 5], [], [2]], reverse=True) + [
+        max(iv), min(iv), max([[1, 2], [1, 2, 0], [0, 9]]), min([[3], [1, 2], [1, 2]])]
+""", [[[5, 7], [1, 3], [2, 4], [6, 8], [1, 2]]]),
     C("reversed_range", """
 def main(n):
     out = []

@@ -872,7 +872,7 @@ class _Lowering:
             out = self.copy_list(self.expr(it)) if self.plain_list(it) else self.list_value(it)
             if name == "sorted":
                 rev = any(k.arg == "reverse" and k.value.value for k in e.keywords)
-                self.sort(out, rev)
+                self.sort(out, rev, elem_kind(self.kind(e)) or "int")
             return out
         if name == "reversed":
             return self.list_value(e)
@@ -902,8 +902,19 @@ class _Lowering:
         self.emit("zero", seen)
         self.emit("copy", acc, (self.const(self.n - 1 if name == "min" else 0),))
 
+        kind = elem_kind(self.kind(it)) or "int"
+
         def pick(v, done):
-            self.emit(name, acc, (acc, v))
+            if is_list(kind):  # lists in Python's order; the first of equal ones is kept
+                take, keep = self.new_label("take"), self.new_label("keep")
+                self.emit("jump", srcs=(self.op("not", seen),), label=take)
+                better = self.less(v, acc, kind) if name == "min" else self.less(acc, v, kind)
+                self.emit("jump", srcs=(self.op("not", better),), label=keep)
+                self.place(take)
+                self.emit("copy", acc, (v,))
+                self.place(keep)
+            else:
+                self.emit(name, acc, (acc, v))
             self.emit("set", seen, imm=1)
         self.each(it, pick)
         self.error_jump(self.op("not", seen), ERR_EMPTY)
@@ -952,8 +963,9 @@ class _Lowering:
         self.place(test)
         self.emit("jump", srcs=(self.op("lt", d, end),), label=top)
 
-    def sort(self, lst: int, reverse: bool) -> None:
-        """Insertion sort in place (stable, like ``sorted``)."""
+    def sort(self, lst: int, reverse: bool, kind: str = "int") -> None:
+        """Insertion sort in place (stable, like ``sorted``); lists of lists in Python's
+        order (element by element, then the shorter first)."""
         base, length = self.base(lst), self.length(lst)
         i, j, key, prev = self.new(), self.new(), self.new(), self.new()
         outer, otest, inner, itest, ins = (self.new_label(x) for x in (
@@ -971,12 +983,37 @@ class _Lowering:
         self.place(itest)
         self.emit("jump", srcs=(self.op("not", self.op("gt", j, base)),), label=ins)
         self.emit("read", prev, (self.op("dec", j),))
-        self.emit("jump", srcs=(self.op("lt" if reverse else "gt", prev, key),), label=inner)
+        before = self.less(prev, key, kind) if reverse else self.less(key, prev, kind)
+        self.emit("jump", srcs=(before,), label=inner)
         self.place(ins)
         self.emit("write", srcs=(j, key))
         self.emit("inc", i, (i,))
         self.place(otest)
         self.emit("jump", srcs=(self.op("lt", i, end),), label=outer)
+
+    def less(self, a: int, b: int, kind: str) -> int:
+        """``a < b`` for integers, or in Python's order of lists."""
+        if not is_list(kind):
+            return self.op("lt", a, b)
+        r, i = self.new(), self.new()
+        self.boolean.add(r)
+        la, lb = self.length(a), self.length(b)
+        ba, bb = self.base(a), self.base(b)
+        self.emit("zero", i)
+        top, test, end = self.new_label("cmp"), self.new_label("cmptest"), self.new_label("cmpend")
+        self.emit("goto", label=test)
+        self.place(top)
+        ea = self.op("read", self.op("add", ba, i))
+        eb = self.op("read", self.op("add", bb, i))
+        sub = elem_kind(kind) or "int"
+        self.emit("inc", i, (i,))
+        self.emit("copy", r, (self.less(ea, eb, sub),))
+        self.emit("jump", srcs=(self.op("not", self.equal(ea, eb, sub)),), label=end)
+        self.place(test)
+        self.emit("jump", srcs=(self.op("lt", i, self.op("min", la, lb)),), label=top)
+        self.emit("lt", r, (la, lb))
+        self.place(end)
+        return r
 
     def contains(self, lst: int, x: int, kind: str) -> int:
         r = self.new()
@@ -1040,7 +1077,8 @@ class _Lowering:
         if name == "insert":
             return self.insert(lst, self.expr(e.args[0]), self.expr(e.args[1]))
         if name == "sort":
-            self.sort(lst, any(k.arg == "reverse" and k.value.value for k in e.keywords))
+            self.sort(lst, any(k.arg == "reverse" and k.value.value for k in e.keywords),
+                      elem_kind(self.kind(e.func.value)) or "int")
             return self.new()
         if name == "reverse":
             self.reverse(lst)

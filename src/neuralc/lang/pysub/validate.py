@@ -969,6 +969,8 @@ class _Kinds:
                 self.want(a, INT, f"{name}()")
             if name in ("sorted", "list", "reversed", "tuple"):
                 return (ks[0] or SOME_LIST) if ks else SOME_LIST
+            if name in ("min", "max") and ks:  # of one iterable: one of its values
+                return elem_kind(ks[0]) if ks[0] is not None else None
             return INT
         if name in BUILTINS:
             if self.final and len(e.args) != BUILTINS[name] and BUILTINS[name] >= 0:
