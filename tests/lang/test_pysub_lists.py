@@ -170,7 +170,9 @@ def main(xs):
 def main(xs):
     x = 7
     ys = [x + 1 for x in xs]
-    return ys + [x]
+    zs = [x * 2 for x in ys if x > 2]
+    ws = [x + y for x in range(x) if x < 2 for y in range(x)]
+    return ys + [x] + zs + [sum(x for x in zs)] + ws
 """, [[1, 2]]),
     C("comprehension_tuple_target", """
 def main(xs, ys):

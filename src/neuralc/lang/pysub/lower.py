@@ -344,30 +344,38 @@ class _Lowering:
 
     # ------------------------------------------------------------------ loops over values
 
-    def for_loop(self, it: ast.expr, bind, body, line: int, target: ast.expr | None = None) -> None:
+    def for_loop(self, it: ast.expr, bind, body, line: int, target: ast.expr | None = None,
+                 enter=None) -> None:
         """``for target in it``: ``bind(value)`` assigns each value (a tuple of registers for
-        ``enumerate``/``zip``), ``body(cont, brk)`` emits the body."""
+        ``enumerate``/``zip``), ``body(cont, brk)`` emits the body; ``enter()`` runs once the
+        iterable is evaluated (a comprehension's names start there)."""
+        enter = enter or (lambda: None)
         call = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
         if call == "range":
-            self.range_loop(it, bind, body, line, target)
+            self.range_loop(it, bind, body, line, target, enter)
         elif call == "enumerate":
             lst = self.list_value(it.args[0])
             start = self.expr(it.args[1]) if len(it.args) > 1 else self.const(0)
+            enter()
             count = self.new()
             self.emit("copy", count, (start,))
             self.walk([lst], lambda vs: bind((count, vs[0])), body, line,
                       step=lambda: self.emit("inc", count, (count,)))
         elif call == "zip":
             lists = [self.fresh(self.list_value(a)) for a in it.args]
+            enter()
             self.walk(lists, lambda vs: bind(tuple(vs)), body, line)
         elif call == "reversed":
-            self.walk([self.list_value(it.args[0])], lambda vs: bind(vs[0]), body, line,
-                      backward=True)
+            lst = self.list_value(it.args[0])
+            enter()
+            self.walk([lst], lambda vs: bind(vs[0]), body, line, backward=True)
         else:
+            lst = self.list_value(it)
+            enter()
             into = self.var(target.id) if isinstance(target, ast.Name) else None
-            self.walk([self.list_value(it)], lambda vs: bind(vs[0]), body, line, into=into)
+            self.walk([lst], lambda vs: bind(vs[0]), body, line, into=into)
 
-    def range_loop(self, call: ast.Call, bind, body, line: int, target) -> None:
+    def range_loop(self, call: ast.Call, bind, body, line: int, target, enter) -> None:
         """``for v in range(a, b, step)``: Python's range over the reduced bounds.
 
         A hidden counter ``h`` runs the loop (assigning ``v`` does not change it); with a step
@@ -387,6 +395,7 @@ class _Lowering:
         elif step == 0:
             self.error_goto(ERR_STEP)
             return
+        enter()
         h, stop = self.new(), self.new()
         self.emit("copy", h, (start,))
         self.emit("copy", stop, (stop_value,))
@@ -508,12 +517,14 @@ class _Lowering:
         """The clauses of a comprehension, innermost ``inner(cont)``; its variables are its
         own (they do not change the function's names)."""
         saved = dict(self.scope)
-        for g in e.generators:
-            for node in ast.walk(g.target):
-                if isinstance(node, ast.Name):
-                    r = self.new()
-                    self.scope[node.id] = r
-                    self.vars_set.add(r)
+
+        def enter() -> None:  # after the first iterable, evaluated outside (as in Python)
+            for g in e.generators:
+                for node in ast.walk(g.target):
+                    if isinstance(node, ast.Name):
+                        r = self.new()
+                        self.scope[node.id] = r
+                        self.vars_set.add(r)
 
         def clause(k: int, cont: str, brk: str) -> None:
             g = e.generators[k]
@@ -528,7 +539,7 @@ class _Lowering:
 
         g0 = e.generators[0]
         self.for_loop(g0.iter, lambda v: self.assign(g0.target, v),
-                      lambda c, b: clause(0, c, b), self.line, target=g0.target)
+                      lambda c, b: clause(0, c, b), self.line, target=g0.target, enter=enter)
         self.scope = saved
 
     # ------------------------------------------------------------------ conditions
