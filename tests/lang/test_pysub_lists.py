@@ -245,6 +245,12 @@ def main(xs, ys):
         t += i
     return t
 """, [[1, 2, 3], [4, 5]], machine=True),
+    C("list_of_pairs", """
+def main(xs, ys):
+    ps = list(zip(xs, ys))
+    es = list(enumerate(ys, 1))
+    return ps + es + sorted(zip(ys, xs))
+""", [[3, 1, 2], [7, 9, 8]]),
     C("pairs_unpacked", """
 def main(n):
     ps = [[i, i * i] for i in range(n)]

@@ -854,7 +854,7 @@ class _Lowering:
         if isinstance(e, ast.GeneratorExp):
             return False
         return not (isinstance(e, ast.Call) and isinstance(e.func, ast.Name)
-                    and e.func.id in ("range", "reversed"))
+                    and e.func.id in ("range", "reversed", "enumerate", "zip"))
 
     def list_value(self, e: ast.expr) -> int:
         """A list register for an iterable: a list as it is; a range, ``reversed(...)`` or a
@@ -864,7 +864,8 @@ class _Lowering:
         if isinstance(e, ast.Call) and e.func.id == "reversed":
             return self.copy_list(self.list_value(e.args[0]), backward=True)
         out = self.new_list(values=[])
-        self.each(e, lambda v, done: self.push(out, v, fresh=True))
+        self.each(e, lambda v, done: self.push(  # enumerate/zip give pairs: lists of two
+            out, self.new_list(values=list(v)) if isinstance(v, tuple) else v, fresh=True))
         return out
 
     def builtin(self, name: str, e: ast.Call) -> int:

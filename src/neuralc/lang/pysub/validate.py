@@ -272,8 +272,9 @@ class _Checker:
 
     def iterable_arg(self, a: ast.expr) -> None:
         """An argument that is walked: a list, ``range(...)`` or a generator expression."""
-        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and a.func.id == "range":
-            self.range_call(a)
+        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and a.func.id in (
+                "range", "enumerate", "zip"):
+            self.iterable_call(a)  # list(zip(xs, ys)): the pairs as lists
         elif isinstance(a, ast.GeneratorExp):
             self.comprehension(a)
         elif isinstance(a, ast.Starred):
@@ -1020,6 +1021,19 @@ class _Kinds:
             for a in e.args:
                 self.want(a, INT, "a range bound")
             return LIST
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in (
+                "enumerate", "zip"):  # list(enumerate(xs)): a list of pairs
+            if e.func.id == "enumerate":
+                for a in e.args[1:]:
+                    self.want(a, INT, "the start of enumerate()")
+                parts = [INT, elem_kind(self.want(e.args[0], SOME_LIST, "enumerate()"))
+                         if e.args else None]
+            else:
+                parts = [elem_kind(self.want(a, SOME_LIST, "zip()")) for a in e.args]
+            if any(p is None for p in parts):
+                return None
+            same = all(compatible(p, parts[0]) for p in parts)
+            return list_of(list_of(parts[0]) if same else tuple_of(parts))
         return self.want(e, SOME_LIST, what)
 
 
