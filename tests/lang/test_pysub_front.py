@@ -245,6 +245,7 @@ def test_arguments_may_leave_out_defaults():
      "1:1: error: unsupported syntax: 'type' alias statements (newer than Python"),
     ("def f[T](a):\n    return a\n", "1:1: error: unsupported syntax: type parameters ('def f[T]')"),
     ("def f(a):\n    return a ** -1\n", "2:12: error: '**' with a negative exponent"),
+    ("def f(a):\n    return pow(a, -1, 7)\n", "2:12: error: pow() with a negative exponent"),
     ("def f(a):\n    return 'x'\n", "2:12: error: strings are not supported"),
     ("def f(a):\n    return 1.5\n", "2:12: error: floats are not supported"),
     ("def f(a):\n    return {a: 1}\n", "2:12: error: dicts are not supported"),

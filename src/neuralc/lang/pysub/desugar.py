@@ -894,6 +894,10 @@ class _Front(ast.NodeTransformer):
         if name == "pow" and len(args) in (2, 3) and not e.keywords:
             if len(args) == 2:
                 return self.power(_at(ast.BinOp(args[0], ast.Pow(), args[1]), e))
+            k = _int_literal(args[1])
+            if k is not None and k < 0:
+                self.error(e, "pow() with a negative exponent (a modular inverse) is not "
+                              "supported")
             return self.helper("_nc_spowmod" if self.signed else "_nc_powmod", args, e)
         if name == "divmod" and len(args) == 2 and not e.keywords:
             if not (_pure(args[0]) and _pure(args[1])):
