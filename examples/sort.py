@@ -1,4 +1,9 @@
 def insertion_sort(xs):
+    """Sort xs ascending in place and return it.
+
+    >>> insertion_sort([3, 1, 2])
+    [1, 2, 3]
+    """
     for i in range(1, len(xs)):
         key = xs[i]
         j = i
@@ -10,4 +15,8 @@ def insertion_sort(xs):
 
 
 def main(xs):
+    """
+    >>> main([5, 4, 4, 0])
+    [0, 4, 4, 5]
+    """
     return insertion_sort(xs)

@@ -27,6 +27,8 @@ __version__ = "0.1.0"
 # name → module that defines it, imported on first access (keeps torch out of `import neuralc`)
 _LAZY = {
     "compile_python": "neuralc.lang.pysub",
+    "compile_library": "neuralc.lang.pysub",
+    "run_doctests": "neuralc.lang.pysub",
     "run_machine": "neuralc.machine",
 }
 
@@ -42,8 +44,10 @@ __all__ = [
     "UsageError",
     "assemble",
     "assemble_file",
+    "compile_library",
     "compile_python",
     "format_program",
+    "run_doctests",
     "run_machine",
     "run_reference",
 ]

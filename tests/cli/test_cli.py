@@ -344,9 +344,10 @@ def test_args_parse_to_values(capsys, tmp_path):
     from neuralc.cli.run import parse_arg
     from neuralc.lang.errors import UsageError
 
-    assert [parse_arg(a) for a in ["-1", "6", "True", "[5, 3, 1]", "[]", "0x10"]] == [
-        -1, 6, 1, [5, 3, 1], [], 16]
-    for bad in ["1.5", "'a'", "[1, [2]]", "x", "{1: 2}"]:
+    assert [parse_arg(a) for a in ["-1", "6", "True", "[5, 3, 1]", "[]", "0x10",
+                                   "[[1, 2], []]", "(1, 2)"]] == [
+        -1, 6, 1, [5, 3, 1], [], 16, [[1, 2], []], [1, 2]]
+    for bad in ["1.5", "'a'", "[1, [2.5]]", "[[1, 'a']]", "x", "{1: 2}"]:
         with pytest.raises(UsageError):
             parse_arg(bad)
 

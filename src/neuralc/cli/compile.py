@@ -8,6 +8,7 @@ accepted too: it is checked and printed back (parallelized with ``--width``).
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..lang.asm import assemble, read_source
 from ..lang.errors import UsageError
@@ -17,7 +18,8 @@ from .options import add_size_options, size_overrides
 
 HELP = "compile a .py file to assembly"
 
-__all__ = ["add_parser", "compile_py", "main", "parallelize"]
+__all__ = ["add_parser", "add_signed_option", "compile_library_py", "compile_py", "main",
+           "parallelize"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -28,8 +30,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", help="write the assembly here")
     add_size_options(p)
     p.add_argument("--function", metavar="NAME",
-                   help="the entry function (default main, else the only function)")
+                   help="the entry function (default main, else the only function; a file of "
+                        "several functions and no main compiles as a library)")
+    add_signed_option(p)
     return p
+
+
+def add_signed_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--signed", action="store_true",
+                   help=".py: values read as signed (v >= n/2 is v - n), as in Python")
 
 
 def _sizes(overrides: dict) -> Sizes:
@@ -48,7 +57,8 @@ def parallelize(program: Program, width: int) -> Program:
     return schedule(program, width)
 
 
-def compile_py(source: str, filename: str, overrides: dict, function: str | None):
+def compile_py(source: str, filename: str, overrides: dict, function: str | None,
+               signed: bool = False):
     """Compile a Python-subset source (``neuralc.lang.pysub``, helper "compiler").
 
     Returns the compiled object: ``.program``, ``.inputs(values)`` → ``(registers, memory)`` and
@@ -59,14 +69,38 @@ def compile_py(source: str, filename: str, overrides: dict, function: str | None
     except ImportError as e:
         raise UsageError(f"the Python subset compiler is not available ({e})") from None
     sizes = _sizes(overrides)
-    return compile_python(source, filename, sizes, function=function)
+    compiled = compile_python(source, filename, sizes, function=function, signed=signed)
+    for line in compiled.warning_lines(filename):
+        print(line, file=sys.stderr)
+    return compiled
+
+
+def _is_library(source: str, filename: str) -> bool:
+    from ..lang.pysub.library import is_library
+
+    return is_library(source, filename)
+
+
+def compile_library_py(source: str, filename: str, overrides: dict, signed: bool = False):
+    """Every function of a file of several functions and no ``main``, in one image
+    (:func:`neuralc.lang.pysub.library.compile_library`); warnings go to stderr."""
+    from ..lang.pysub.library import compile_library
+
+    lib = compile_library(source, filename, _sizes(overrides), signed=signed)
+    warned = next(iter(lib.functions.values()))
+    for line in warned.warning_lines(filename):
+        print(line, file=sys.stderr)
+    return lib
 
 
 def main(args) -> int:
     overrides = size_overrides(args)
     source = read_source(args.file)
-    if args.file.endswith(".py"):
-        program = compile_py(source, args.file, overrides, args.function).program
+    if args.file.endswith(".py") and args.function is None and _is_library(source, args.file):
+        program = compile_library_py(source, args.file, overrides, args.signed).program
+    elif args.file.endswith(".py"):
+        program = compile_py(source, args.file, overrides, args.function,
+                             getattr(args, "signed", False)).program
     else:
         if args.function is not None:
             raise UsageError("--function applies only to .py files")

@@ -31,7 +31,8 @@ from ..lang.errors import CompileError, RuntimeProgramError, UsageError
 
 __all__ = ["SUBCOMMANDS", "ArgumentParser", "build_parser", "main"]
 
-SUBCOMMANDS = ("run", "compile", "bench", "train", "predict", "demo", "experiment", "trace")
+SUBCOMMANDS = ("run", "compile", "doctest", "bench", "train", "predict", "demo", "experiment",
+               "trace")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -22,6 +22,7 @@ from ..lang.asm import assemble, read_source
 from ..lang.errors import UsageError
 from ..lang.interp import DEFAULT_MAX_STEPS, run_reference
 from ..lang.program import Program, Sizes
+from .compile import add_signed_option
 from .options import add_size_options, nonnegative_int, size_overrides
 
 HELP = "run an .asm or .py file"
@@ -57,6 +58,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="the function's arguments as Python literals, e.g. 6 2 or \"[5, 3, 1]\"")
     p.add_argument(_ARG_ITEM, action="append", dest="args", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_signed_option(p)
     return p
 
 
@@ -68,7 +70,7 @@ def preprocess_argv(argv: list[str]) -> list[str]:
     (``--json``, ``--n=8``, ...) or at ``--``.
     """
     options = {"--backend", "--n", "--registers", "--memory", "--width", "--alu", "--device",
-               "--dtype", "--max-steps", "--reg", "--mem", "--function", "--args", "--json",
+               "--dtype", "--max-steps", "--reg", "--mem", "--function", "--args", "--json", "--signed",
                "-h", "--help"}
     out: list[str] = []
     collecting = False
@@ -129,16 +131,23 @@ def parse_mem(items: list[str], sizes: Sizes) -> dict[int, int]:
 
 
 def parse_arg(text: str):
-    """One ``--args`` value: a Python literal int (bool) or list of ints; not reduced mod n."""
+    """One ``--args`` value: a Python literal int (bool), list (tuple) of ints, or of such lists;
+    not reduced mod n."""
     try:
         value = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise UsageError(f"--args: '{text}' is not a Python literal") from None
-    if isinstance(value, (bool, int)):
-        return int(value)
-    if isinstance(value, list) and all(isinstance(v, (bool, int)) for v in value):
-        return [int(v) for v in value]
-    raise UsageError(f"--args: '{text}' is not an integer or a list of integers")
+    def plain(v, depth=0):  # ints, lists (tuples) of them, lists of lists ...
+        if isinstance(v, (bool, int)):
+            return int(v)
+        if isinstance(v, (list, tuple)) and depth < 8:
+            return [plain(x, depth + 1) for x in v]
+        raise TypeError
+
+    try:
+        return plain(value)
+    except TypeError:
+        raise UsageError(f"--args: '{text}' is not an integer or a list of integers") from None
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -225,7 +234,7 @@ def _run_py(args, source: str, overrides: dict) -> int:
     values = [parse_arg(a) for a in (args.args or [])]
     from .compile import compile_py
 
-    compiled = compile_py(source, args.file, overrides, args.function)
+    compiled = compile_py(source, args.file, overrides, args.function, args.signed)
     program = compiled.program
     _check_machine_options(args, program.sizes)
     registers, memory = compiled.inputs(values)  # UsageError when they do not fit the function

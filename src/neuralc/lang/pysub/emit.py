@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ...isa import BY_NAME
 from ..program import Op, Program, Target
 from .ir import Ins, Sym
-from .layout import ERRORS, Layout
+from .layout import ERRORS, Layout, raise_code
 from .regalloc import Allocation
 
 __all__ = ["AsmOp", "FunctionPlan", "emit_program", "function_label", "scc_order"]
@@ -237,9 +237,11 @@ class _Emitter:
     def error_stubs(self, labels: set[str]) -> None:
         self.line = 0
         used = [(code, lab) for code, (lab, _) in sorted(ERRORS.items()) if lab in labels]
+        used += sorted((raise_code(lab), lab) for lab in labels if raise_code(lab) is not None)
         for i, (code, lab) in enumerate(used):
             self.out.append(lab)
-            self.op("set", code % self.n or 1, 0, note="run-time error: " + ERRORS[code][1])
+            what = ERRORS[code][1] if code in ERRORS else "an exception raised"
+            self.op("set", code % self.n or 1, 0, note="run-time error: " + what)
             if i < len(used) - 1:
                 self.op("goto", "rt.error")
         if used:

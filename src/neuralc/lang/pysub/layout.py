@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from ..program import Sizes
 
-__all__ = ["ERRORS", "ERROR_LABELS", "Layout", "error_message"]
+__all__ = ["ERRORS", "ERROR_LABELS", "RAISE_BASE", "Layout", "error_message", "raise_code",
+           "raise_label"]
 
 # code → (label of its stub, message); the code is what the stub writes to the error cell
 ERRORS = {
@@ -37,15 +38,34 @@ ERRORS = {
     3: ("rt.err_heap", "out of memory: the program's lists do not fit in the machine's memory"),
     4: ("rt.err_stack", ("out of memory: the call stack overflowed (recursion too deep for the "
                          "machine's memory)")),
+    5: ("rt.err_absent", "ValueError: list.index(x): x not in list"),
+    6: ("rt.err_empty", "ValueError: min() or max() of an empty sequence"),
+    7: ("rt.err_step", "ValueError: a range or slice step must not be zero"),
 }
 ERROR_LABELS = {label: code for code, (label, _) in ERRORS.items()}
+
+# -- raised errors (`raise E(...)`, a failing `assert`): one code per message from RAISE_BASE up;
+# the messages belong to the compiled program (CompiledPython.messages), not to this table.
+RAISE_BASE = max(ERRORS) + 1
+_RAISE_PREFIX = "rt.raise"
+
+
+def raise_label(code: int) -> str:
+    """The label of the stub that stops the run with raised error ``code``."""
+    return f"{_RAISE_PREFIX}{code}"
+
+
+def raise_code(label: str) -> int | None:
+    """The code of a raise stub's label (None for any other label)."""
+    tail = label[len(_RAISE_PREFIX):] if label.startswith(_RAISE_PREFIX) else ""
+    return int(tail) if tail.isdigit() else None
 
 
 def error_message(code: int, m: int, n: int = 128) -> str:
     if n <= max(ERRORS):  # the codes do not all fit in a value: say what it can be
         return "run-time error (division or modulo by zero, index out of range, or out of memory)"
     if code in ERRORS:
-        return f"{ERRORS[code][1]} (m={m} cells)" if code >= 3 else ERRORS[code][1]
+        return f"{ERRORS[code][1]} (m={m} cells)" if code in (3, 4) else ERRORS[code][1]
     return f"run-time error (code {code})"
 
 

@@ -1,5 +1,11 @@
 def quicksort(xs):
-    """The list sorted ascending in place by recursive quicksort (and returned)."""
+    """The list sorted ascending in place by recursive quicksort (and returned).
+
+    >>> quicksort([3, 6, 1, 8, 2, 9, 2])
+    [1, 2, 2, 3, 6, 8, 9]
+    >>> quicksort([1])
+    [1]
+    """
     sort(xs, 0, len(xs))
     return xs
 
