@@ -46,28 +46,23 @@ def _sizes(overrides: dict) -> Sizes:
 
 
 def parallelize(program: Program, width: int) -> Program:
-    """The width-``width`` schedule of a width-1 program (``neuralc.passes``, helper "compiler")."""
+    """The width-``width`` schedule of a width-1 program (``neuralc.passes``)."""
     if width <= 1:
         return program
-    try:
-        from ..passes import parallelize as schedule
-    except ImportError as e:
-        raise UsageError(f"--width {width}: the parallelizing scheduler is not available ({e})") \
-            from None
+    from ..passes import parallelize as schedule
+
     return schedule(program, width)
 
 
 def compile_py(source: str, filename: str, overrides: dict, function: str | None,
                signed: bool = False):
-    """Compile a Python-subset source (``neuralc.lang.pysub``, helper "compiler").
+    """Compile a Python-subset source (``neuralc.lang.pysub``).
 
     Returns the compiled object: ``.program``, ``.inputs(values)`` → ``(registers, memory)`` and
     ``.result(registers, memory)``.
     """
-    try:
-        from ..lang.pysub import compile_python
-    except ImportError as e:
-        raise UsageError(f"the Python subset compiler is not available ({e})") from None
+    from ..lang.pysub import compile_python
+
     sizes = _sizes(overrides)
     compiled = compile_python(source, filename, sizes, function=function, signed=signed)
     for line in compiled.warning_lines(filename):

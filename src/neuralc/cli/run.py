@@ -179,10 +179,8 @@ def execute(program: Program, args, registers: dict, memory: dict) -> Outcome:
     if args.backend == "reference":
         r = run_reference(program, registers, memory, max_steps=args.max_steps)
         return Outcome(r.halted, r.steps, list(r.registers), list(r.memory))
-    try:
-        from ..machine import run_machine
-    except ImportError as e:
-        raise UsageError(f"the machine backend is not available: {e}") from None
+    from ..machine import run_machine
+
     r = run_machine(program, registers=registers, memory=memory, max_steps=args.max_steps,
                     alu=args.alu or "sparse", device=args.device or "cpu",
                     dtype=args.dtype or "float32")
@@ -226,7 +224,6 @@ def _status(out: Outcome, budget: int) -> str:
 
 
 def _run_py(args, source: str, overrides: dict) -> int:
-    # The Python subset is compiled by neuralc.lang.pysub (helper "compiler").
     if args.reg:
         raise UsageError("--reg does not apply to .py files (use --args)")
     if args.mem:
