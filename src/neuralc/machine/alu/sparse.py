@@ -44,6 +44,9 @@ When ``f`` needs no gradient, routes whose ops have zero weight in every row are
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import torch
 from torch.autograd.function import once_differentiable
 
@@ -61,7 +64,7 @@ _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 _BITWISE = ("xor", "and", "or")
 #: elements of one chunk of the outer product u⊗v in the index-table path
 _CHUNK_ELEMENTS = 1 << 23
-#: scratch buffers up to this many elements are kept between calls (see _Workspace)
+#: scratch buffers up to this many elements are kept between calls (see _Tables)
 _WORKSPACE_ELEMENTS = 1 << 22
 #: below this n the sparse ALU makes no MKL call (matmul, FFT): there the work is tiny and MKL's
 #: thread synchronization dominates, and stalls for milliseconds when the machine's cores are
@@ -148,84 +151,132 @@ def _kron_matrix(M: torch.Tensor, n: int) -> torch.Tensor:
     return H.transpose(1, 2).contiguous()
 
 
-def _matvec(G: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """``G x`` batched, (B, N, N) × (B, N): bmm for large N, elementwise below ``_MKL_MIN_N``."""
-    if G.shape[-1] < _MKL_MIN_N:
-        return (G * x.unsqueeze(1)).sum(-1)
-    return torch.bmm(G, x.unsqueeze(-1)).squeeze(-1)
+def _csr(rows: torch.Tensor, cols: torch.Tensor, shape: tuple[int, int], dtype,
+         device) -> torch.Tensor:
+    """The 0/1 matrix with ones at (rows[i], cols[i]) (distinct pairs) in CSR form."""
+    order = torch.argsort(rows * shape[1] + cols)
+    crow = torch.zeros(shape[0] + 1, dtype=torch.long)
+    crow[1:] = torch.bincount(rows, minlength=shape[0]).cumsum(0)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the kernels we use are not
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, cols[order], torch.ones(rows.numel(), dtype=dtype),
+                                       shape).to(device)
 
 
-class _TableReduce(torch.autograd.Function):
-    """``o[b, r, l] = Σ_{jk: L_r[j,k] = l} u[b,j] v[b,k]`` for R index tables ``L`` (R, N·N).
+class _Tables:
+    """What :class:`_TableReduce` keeps between calls (one store per ALU): its sparse
+    matrices, built once per (ops, dtype, device), and scratch buffers.
 
-    Forward: the outer product ``w = u⊗v`` (B, N²), scatter-added into each op's N values;
-    backward: ``G[j, k] = Σ_r g[r, L_r[j, k]]`` (a gather), then ``∂u = G v``, ``∂v = Gᵀ u``.
-    Batch chunks bound the (chunk, N²) temporaries, and the outer product is never kept for
-    backward. No sparse-matrix kernels (MKL sparse stalls its threads on a busy machine).
-    """
-
-    @staticmethod
-    def forward(ctx, u, v, L, workspace):
-        B, N = u.shape
-        R = L.shape[0]
-        out = u.new_zeros(B, R, N)
-        step = max(1, _CHUNK_ELEMENTS // (N * N))
-        for s in range(0, B, step):
-            uc, vc = u[s : s + step], v[s : s + step]
-            w = workspace.get("w", uc.shape[0], N * N, u)
-            torch.mul(uc.unsqueeze(2), vc.unsqueeze(1), out=w.view(-1, N, N))
-            for r in range(R):
-                out[s : s + step, r].scatter_add_(1, L[r].expand_as(w), w)
-        ctx.save_for_backward(u, v, L)
-        ctx.workspace = workspace
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
-        u, v, L = ctx.saved_tensors
-        B, N = u.shape
-        need_u, need_v = ctx.needs_input_grad[:2]
-        gu = torch.empty_like(u) if need_u else None
-        gv = torch.empty_like(v) if need_v else None
-        step = max(1, _CHUNK_ELEMENTS // (N * N))
-        for s in range(0, B, step):
-            gs = g[s : s + step]
-            G = ctx.workspace.get("G", gs.shape[0], N * N, g)
-            torch.index_select(gs[:, 0], 1, L[0], out=G)
-            if L.shape[0] > 1:
-                tmp = ctx.workspace.get("tmp", gs.shape[0], N * N, g)
-                for r in range(1, L.shape[0]):
-                    G.add_(torch.index_select(gs[:, r], 1, L[r], out=tmp))
-            G = G.view(-1, N, N)
-            if need_u:
-                gu[s : s + step] = _matvec(G, v[s : s + step])
-            if need_v:
-                gv[s : s + step] = _matvec(G.transpose(1, 2), u[s : s + step])
-        return gu, gv, None, None
-
-
-class _Workspace:
-    """Reused scratch buffers for :class:`_TableReduce` (one set per ALU).
-
-    Fresh multi-megabyte tensors cost page faults on every call (glibc hands big blocks back to
-    the OS when freed); in a VM that doubled the time of the index-table ops. Buffers up to
-    ``_WORKSPACE_ELEMENTS`` are kept and reused; larger ones are allocated per call. The
+    ``handle(key)`` gives the object passed to ``apply``: ``key`` names the rows of the index
+    table it is called with (the ops), which identify the matrices. Fresh multi-megabyte
+    tensors cost page faults on every call (glibc hands big blocks back to the OS when freed);
+    in a VM that made the backward 10× slower than its arithmetic. So buffers up to
+    ``_WORKSPACE_ELEMENTS`` are kept and reused (larger ones are allocated per call); their
     contents never outlive one forward or backward call, so reuse is safe as long as one ALU
     is not run by two threads at once.
     """
 
     def __init__(self):
+        self.store: dict = {}
         self.buffers: dict = {}
 
-    def get(self, name: str, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
-        if rows * cols > _WORKSPACE_ELEMENTS:
-            return like.new_empty(rows, cols)
+    def handle(self, key) -> _TableHandle:
+        return _TableHandle(self, key)
+
+    def nbytes(self) -> int:
+        kept = [t for S, index in self.store.values() for t in (S.values(), S.col_indices(),
+                                                                  S.crow_indices(), index)]
+        kept += self.buffers.values()
+        return sum(t.numel() * t.element_size() for t in kept)
+
+
+class _TableHandle:
+    def __init__(self, tables: _Tables, key):
+        self.tables, self.key = tables, key
+
+    def matrices(self, L: torch.Tensor, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """``S`` (R·N, N²), CSR, with ``S[r·N + l, j·N + k] = [L_r[j, k] = l]``, and the
+        row numbers of ``Sᵀ``'s non-zeros, ``index[r, j·N + k] = r·N + L_r[j, k]`` (R, N²)."""
+        key = (self.key, dtype, device)
+        store = self.tables.store
+        if key not in store:
+            R, NN = L.shape
+            N = math.isqrt(NN)
+            index = L.cpu() + torch.arange(R).view(R, 1) * N
+            S = _csr(index.reshape(-1), torch.arange(NN).repeat(R), (R * N, NN), dtype,
+                     device)
+            store[key] = (S, index.to(device))
+        return store[key]
+
+    def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """A scratch tensor of ``shape`` (kept if small enough; contents undefined)."""
+        size = math.prod(shape)
+        if size > _WORKSPACE_ELEMENTS:
+            return like.new_empty(shape)
         key = (name, like.dtype, like.device)
-        buf = self.buffers.get(key)
-        if buf is None or buf.numel() < rows * cols:
-            buf = self.buffers[key] = like.new_empty(rows * cols)
-        return buf[: rows * cols].view(rows, cols)
+        buf = self.tables.buffers.get(key)
+        if buf is None or buf.numel() < size:
+            buf = self.tables.buffers[key] = like.new_empty(size)
+        return buf[:size].view(shape)
+
+
+class _TableReduce(torch.autograd.Function):
+    """``o[b, r, l] = Σ_{jk: L_r[j,k] = l} u[b,j] v[b,k]`` for R index tables ``L`` (R, N·N).
+
+    One sparse 0/1 matrix ``S`` (R·N, N²), ``S[r·N + l, j·N + k] = [L_r[j, k] = l]``, does all R
+    ops at once: ``oᵀ = S W`` with ``W[j·N + k, b] = u[b,j] v[b,k]`` — the outer product with
+    the batch innermost, so that every non-zero of S moves B contiguous numbers (a scatter-add
+    over (B, N²) moves one; 10× slower at N = 128). Backward: ``G = Sᵀ gᵀ`` (N², B), i.e.
+    ``G[jk] = Σ_r g[r, L_r[j,k]]``, as a gather of rows of ``gᵀ`` (Sᵀ in CSR, with N² rows of R
+    non-zeros each, multiplied 10× slower), then ``∂u_j = Σ_k G[jk] v_k`` and
+    ``∂v_k = Σ_j G[jk] u_j``. Both directions only add non-negative terms to non-negative terms
+    (forward): no cancellation, one-hot inputs give one-hot outputs. Batch chunks bound the
+    (N², chunk) temporaries, which are kept buffers; W is never kept for backward.
+    ``tables``: a :class:`_TableHandle` (the matrices of L, cached, and the buffers).
+    """
+
+    @staticmethod
+    def forward(ctx, u, v, L, tables):
+        B, N = u.shape
+        R = L.shape[0]
+        S, index = tables.matrices(L, u.dtype, u.device)
+        uT, vT = u.t().contiguous(), v.t().contiguous()  # (N, B)
+        out = u.new_empty(R * N, B)
+        step = max(1, _CHUNK_ELEMENTS // (N * N))
+        for s in range(0, B, step):
+            uc, vc = uT[:, s : s + step], vT[:, s : s + step]
+            W = tables.get("W", (N, N, uc.shape[1]), u)
+            torch.mul(uc[:, None], vc[None], out=W)
+            out[:, s : s + step] = S @ W.view(N * N, -1)
+        ctx.save_for_backward(uT, vT)
+        ctx.index, ctx.tables = index, tables
+        return out.view(R, N, B).permute(2, 0, 1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        uT, vT = ctx.saved_tensors
+        N, B = uT.shape
+        R = ctx.index.shape[0]
+        need_u, need_v = ctx.needs_input_grad[:2]
+        gT = g.permute(1, 2, 0).contiguous().view(-1, B)  # (R·N, B), batch innermost
+        gu = torch.empty_like(uT) if need_u else None
+        gv = torch.empty_like(vT) if need_v else None
+        step = max(1, _CHUNK_ELEMENTS // (N * N))
+        get = ctx.tables.get
+        for s in range(0, B, step):
+            gc = gT[:, s : s + step]
+            b = gc.shape[1]
+            G = get("G", (N * N, b), g)
+            torch.index_select(gc, 0, ctx.index[0], out=G)
+            for r in range(1, R):
+                G.add_(torch.index_select(gc, 0, ctx.index[r], out=get("tmp", (N * N, b), g)))
+            G, tmp = G.view(N, N, b), get("tmp", (N, N, b), g)
+            if need_u:
+                gu[:, s : s + step] = torch.mul(G, vT[None, :, s : s + step], out=tmp).sum(1)
+            if need_v:
+                gv[:, s : s + step] = torch.mul(G, uT[:, None, s : s + step], out=tmp).sum(0)
+        return (None if gu is None else gu.t(), None if gv is None else gv.t(), None, None)
 
 
 def _division_pairs(n: int) -> tuple[torch.Tensor, ...]:
@@ -301,7 +352,7 @@ class SparseALU(ALU):
         self.register_buffer("bitwise_inverse",
                              _kron_matrix(Minv, n).to(_WIDE) if matrices else None,
                              persistent=False)  # (3, N, N)
-        self._workspace = _Workspace()
+        self._tables = _Tables()
         if device is not None:
             self.to(device)
 
@@ -334,7 +385,7 @@ class SparseALU(ALU):
         return (o + at_zero * (v[:, :1] * cu[:, -1:])).unsqueeze(1)  # b = 0 → 0
 
     def scratch_bytes(self) -> int:
-        return sum(b.numel() * b.element_size() for b in self._workspace.buffers.values())
+        return self._tables.nbytes()
 
     def _mix(self, f: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         # as ALU._mix, but f is put in the blocks' op order instead of reordering the outputs
@@ -408,9 +459,10 @@ class SparseALU(ALU):
         if self.table_ops:
             rows = [r for r, op in enumerate(self.table_ops) if not skip(op)]
             if len(rows) == len(self.table_ops):
-                blocks.append(_TableReduce.apply(u, v, self.table_index, self._workspace))
+                blocks.append(_TableReduce.apply(u, v, self.table_index, self._tables.handle(None)))
             else:
-                part = (_TableReduce.apply(u, v, self.table_index[rows], self._workspace)
+                part = (_TableReduce.apply(u, v, self.table_index[rows],
+                                            self._tables.handle(tuple(rows)))
                         if rows else None)
                 some = iter(part.unbind(1) if rows else ())
                 blocks.append(torch.stack([next(some) if r in rows else zeros(1)[:, 0]
