@@ -48,6 +48,7 @@ import math
 import warnings
 
 import torch
+import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from neuralc.isa.registry import TABLE_OPS
@@ -75,6 +76,10 @@ _FFT_MIN_N = _MKL_MIN_N
 #: from this n on, mul and mod go by their FFT routes (:mod:`.logmul`, :mod:`.modulo`); below,
 #: the index table of the two is cheaper (fewer, larger kernels; measured in docs/BENCH.md)
 _MULMOD_MIN_N = 256
+#: for _TABLE_MIN_N ≤ n < _MULMOD_MIN_N these ops go by the index table too (measured in
+#: docs/BENCH.md)
+_TABLE_MIN_N = 64
+_TABLE_MID = ("add", "sub", "div", "xor", "and", "or")
 #: bitwise transforms as one matmul with their (3, N, N) matrices for n in
 #: [_MKL_MIN_N, _MATRIX_MAX_N]; butterfly rounds outside
 _MATRIX_MAX_N = 256
@@ -196,7 +201,7 @@ class _TableHandle:
 
     def matrices(self, L: torch.Tensor, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
         """``S`` (R·N, N²), CSR, with ``S[r·N + l, j·N + k] = [L_r[j, k] = l]``, and the
-        row numbers of ``Sᵀ``'s non-zeros, ``index[r, j·N + k] = r·N + L_r[j, k]`` (R, N²)."""
+        column numbers of ``Sᵀ``'s non-zeros, ``index[j·N + k, r] = r·N + L_r[j, k]`` (N², R)."""
         key = (self.key, dtype, device)
         store = self.tables.store
         if key not in store:
@@ -205,7 +210,7 @@ class _TableHandle:
             index = L.cpu() + torch.arange(R).view(R, 1) * N
             S = _csr(index.reshape(-1), torch.arange(NN).repeat(R), (R * N, NN), dtype,
                      device)
-            store[key] = (S, index.to(device))
+            store[key] = (S, index.t().contiguous().to(device))
         return store[key]
 
     def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
@@ -257,7 +262,6 @@ class _TableReduce(torch.autograd.Function):
     def backward(ctx, g):
         uT, vT = ctx.saved_tensors
         N, B = uT.shape
-        R = ctx.index.shape[0]
         need_u, need_v = ctx.needs_input_grad[:2]
         gT = g.permute(1, 2, 0).contiguous().view(-1, B)  # (R·N, B), batch innermost
         gu = torch.empty_like(uT) if need_u else None
@@ -267,11 +271,9 @@ class _TableReduce(torch.autograd.Function):
         for s in range(0, B, step):
             gc = gT[:, s : s + step]
             b = gc.shape[1]
-            G = get("G", (N * N, b), g)
-            torch.index_select(gc, 0, ctx.index[0], out=G)
-            for r in range(1, R):
-                G.add_(torch.index_select(gc, 0, ctx.index[r], out=get("tmp", (N * N, b), g)))
-            G, tmp = G.view(N, N, b), get("tmp", (N, N, b), g)
+            # G = Sᵀ gᵀ: per pair, the sum of R gathered rows (one fused gather-sum)
+            G = F.embedding_bag(ctx.index, gc, mode="sum")
+            G, tmp = G.view(N, N, b), get("G", (N, N, b), g)
             if need_u:
                 gu[:, s : s + step] = torch.mul(G, vT[None, :, s : s + step], out=tmp).sum(1)
             if need_v:
@@ -302,8 +304,12 @@ class SparseALU(ALU):
         if trainable:
             raise UsageError("the sparse ALU has fixed tables; use --alu dense for a trainable table")
         pow2 = n & (n - 1) == 0
-        self.use_fft = n >= _FFT_MIN_N
-        self.bitwise_by_transform = pow2
+        # for _TABLE_MIN_N ≤ n < _MULMOD_MIN_N the ops of _TABLE_MID join mul and mod in the
+        # index table: one sparse product for them all beats their routes' many small kernels
+        mid = set(_TABLE_MID) if _TABLE_MIN_N <= n < _MULMOD_MIN_N else set()
+        self.use_fft = n >= _FFT_MIN_N and "add" not in mid
+        self.bitwise_by_transform = pow2 and "xor" not in mid
+        self.div_by_pairs = "div" not in mid
         # with the FFT: mul by logarithms of odd numbers (n = 2^K ≥ 8), mod by blocks of
         # divisors; else index tables
         by_fft = self.use_fft and n >= _MULMOD_MIN_N
@@ -314,8 +320,10 @@ class SparseALU(ALU):
             direct |= {"mod"}
         if not self.use_fft:
             direct |= {"add", "sub"}
-        if not pow2:
+        if not self.bitwise_by_transform:
             direct |= set(_BITWISE)
+        if not self.div_by_pairs:
+            direct |= {"div"}
         self.table_ops = tuple(op for op in TABLE_OPS if op in direct)
         unary = torch.stack([op_table(op, n)[:, 0] for op in UNARY])  # (U, N): fn(j)
         offsets = torch.arange(len(UNARY)).view(-1, 1) * n
@@ -325,8 +333,8 @@ class SparseALU(ALU):
             + _COMPARE
             + ("min", "max")
             + (("add", "sub") if self.use_fft else ())  # the routes that run in _WIDE ...
-            + (_BITWISE if pow2 else ())
-            + ("div",)
+            + (_BITWISE if self.bitwise_by_transform else ())
+            + (("div",) if self.div_by_pairs else ())
             + (("mul",) if self.log_mul is not None else ())
             + (("mod",) if self.block_mod is not None else ())  # ... up to here
             + self.table_ops
@@ -343,7 +351,7 @@ class SparseALU(ALU):
         )  # (R, N²): column j·N + k holds fn(j, k)
         for name, t in zip(("div_k", "div_l", "div_lo", "div_hi"), _division_pairs(n)):
             self.register_buffer(name, t, persistent=False)
-        matrices = pow2 and _MKL_MIN_N <= n <= _MATRIX_MAX_N
+        matrices = self.bitwise_by_transform and _MKL_MIN_N <= n <= _MATRIX_MAX_N
         M, Minv = torch.tensor(_BITWISE_MATRICES), torch.tensor(_BITWISE_INVERSES)
         # kept in _WIDE (used in _WIDE): entries 0, ±1, ±1/N
         H = _kron_matrix(M, n).permute(1, 0, 2).reshape(n, 3 * n) if matrices else None
@@ -447,14 +455,16 @@ class SparseALU(ALU):
         if self.bitwise_by_transform:
             wide.append(zeros(3).to(_WIDE) if skip(*_BITWISE)
                         else self._bitwise(uvw.view(-1, N)))
-        wide.append(zeros(1).to(_WIDE) if skip("div") else self._divide(uvw[0], uvw[1]))
+        if self.div_by_pairs:
+            wide.append(zeros(1).to(_WIDE) if skip("div") else self._divide(uvw[0], uvw[1]))
         if self.log_mul is not None:
             wide.append(zeros(1).to(_WIDE) if skip("mul")
                         else self.log_mul(uvw[0], uvw[1]).unsqueeze(1))
         if self.block_mod is not None:
             wide.append(zeros(1).to(_WIDE) if skip("mod")
                         else self.block_mod(u, v).unsqueeze(1))
-        blocks.append(_clean(torch.cat(wide, 1)).to(u.dtype))
+        if wide:
+            blocks.append(_clean(torch.cat(wide, 1)).to(u.dtype))
 
         if self.table_ops:
             rows = [r for r, op in enumerate(self.table_ops) if not skip(op)]
