@@ -148,6 +148,20 @@ def _kron_transform(x: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def _kron_factored(x: torch.Tensor, T1: torch.Tensor, T2: torch.Tensor) -> torch.Tensor:
+    """``M[o]^{⊗K}`` applied to the last axis of ``x[o]`` (O, S, N) as two small matmuls:
+    with ``N = N1·N2`` and the index ``j = j1·N2 + j2``, ``M^{⊗K} = M^{⊗K1} ⊗ M^{⊗K2}`` acts
+    as ``A X Bᵀ`` on ``X[j1, j2]``. ``T1`` (O, N1, N1), ``T2`` (O, N2, N2): the factors as
+    :func:`_kron_matrix` gives them (transposed). O(S·N·(N1 + N2)) multiply-adds in a few large
+    kernels, against K rounds of small ones for the butterflies."""
+    O, S, N = x.shape
+    N1, N2 = T1.shape[-1], T2.shape[-1]
+    y = torch.matmul(x.reshape(O, S * N1, N2), T2)  # B on j2
+    y = y.view(O, S, N1, N2).transpose(2, 3).reshape(O, S * N2, N1)
+    y = torch.matmul(y, T1)  # A on j1
+    return y.view(O, S, N2, N1).transpose(2, 3).reshape(O, S, N)
+
+
 def _kron_matrix(M: torch.Tensor, n: int) -> torch.Tensor:
     """``M[o]^{⊗K}`` as (O, N, N) matrices, transposed for ``x @ H`` (entries 0, ±1, ±1/N)."""
     H = torch.ones(M.shape[0], 1, 1, dtype=M.dtype)
@@ -357,6 +371,15 @@ class SparseALU(ALU):
         H = _kron_matrix(M, n).permute(1, 0, 2).reshape(n, 3 * n) if matrices else None
         self.register_buffer("bitwise_matrix", None if H is None else H.to(_WIDE),
                              persistent=False)  # (N, 3N): [H_xor | H_and | H_or]
+        # above _MATRIX_MAX_N: the transforms as two factors of about √N (_kron_factored)
+        factored = self.bitwise_by_transform and not matrices and n >= max(_MKL_MIN_N, 4)
+        n1 = 1 << (n.bit_length() - 1) // 2  # N = n1·n2, n1 ≤ n2
+        for name, mat in (("bitwise_factors", M), ("bitwise_inverse_factors", Minv)):
+            self.register_buffer(f"{name}1", _kron_matrix(mat, n1).to(_WIDE) if factored else None,
+                                 persistent=False)
+            self.register_buffer(f"{name}2",
+                                 _kron_matrix(mat, n // n1).to(_WIDE) if factored else None,
+                                 persistent=False)
         self.register_buffer("bitwise_inverse",
                              _kron_matrix(Minv, n).to(_WIDE) if matrices else None,
                              persistent=False)  # (3, N, N)
@@ -367,12 +390,18 @@ class SparseALU(ALU):
     def _bitwise(self, x: torch.Tensor) -> torch.Tensor:
         """xor, and, or of ``u`` and ``v`` by their transforms, ``x = cat([u, v])`` (2B, N) in
         _WIDE: (B, 3, N). For 64 ≤ n ≤ 256 the transforms are matmuls with their (N, N)
-        matrices (fewest kernel calls); else K butterfly rounds."""
+        matrices (fewest kernel calls); above, two matmuls with factors of ~√N; below 64
+        (no MKL calls), K butterfly rounds."""
         B, N = x.shape[0] // 2, x.shape[1]
         if self.bitwise_matrix is not None:
             # forward transforms of u and v for all three ops: one (2B, N) × (N, 3N) matmul
             z = (x @ self.bitwise_matrix.to(x.dtype)).view(2 * B, 3, N).transpose(0, 1)
             o = torch.bmm(z[:, :B] * z[:, B:], self.bitwise_inverse.to(x.dtype))
+        elif self.bitwise_factors1 is not None:
+            z = _kron_factored(x.expand(3, 2 * B, N), self.bitwise_factors1,
+                               self.bitwise_factors2)
+            o = _kron_factored(z[:, :B] * z[:, B:], self.bitwise_inverse_factors1,
+                               self.bitwise_inverse_factors2)
         else:
             M = torch.tensor(_BITWISE_MATRICES, dtype=x.dtype, device=x.device)
             Minv = torch.tensor(_BITWISE_INVERSES, dtype=x.dtype, device=x.device)
