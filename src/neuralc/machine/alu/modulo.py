@@ -88,9 +88,12 @@ class _SparseFold(torch.autograd.Function):
 
 
 def _csr(dense: torch.Tensor) -> torch.Tensor:
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": the kernels we use are not
+    from .sparse import csr_matrix  # (a cycle at import time: sparse imports this module)
+
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return dense.to_sparse_csr()
+        m = dense.to_sparse_csr()
+    return csr_matrix(m.crow_indices(), m.col_indices(), m.values(), tuple(m.shape), m.device)
 
 
 class BlockMod(nn.Module):
