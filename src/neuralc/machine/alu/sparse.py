@@ -421,13 +421,14 @@ class SparseALU(ALU):
         """``P(a // b = l) = Σ_k v_k P(l·k ≤ a < l·k + k)`` from the cumulative sums of u
         (b = 0 gives 0): O(B·N log N) instead of the O(B·N²) table. (B, 1, N), in u's dtype
         (_WIDE: the differences of cumulative sums subtract)."""
-        cu = torch.cat([torch.zeros_like(u[:, :1]), u.cumsum(-1)], -1)  # (B, N+1)
-        slice_mass = cu.index_select(1, self.div_hi) - cu.index_select(1, self.div_lo)
-        terms = v.index_select(1, self.div_k) * slice_mass
-        o = torch.zeros_like(u).index_add(1, self.div_l, terms)
-        at_zero = torch.zeros_like(u)
-        at_zero[:, 0] = 1
-        return (o + at_zero * (v[:, :1] * cu[:, -1:])).unsqueeze(1)  # b = 0 → 0
+        # values first, batch last: every gather and index_add moves rows of B numbers
+        ut, vt = u.t().contiguous(), v.t().contiguous()  # (N, B)
+        cu = torch.cat([torch.zeros_like(ut[:1]), ut.cumsum(0)])  # (N+1, B)
+        slice_mass = cu.index_select(0, self.div_hi) - cu.index_select(0, self.div_lo)
+        terms = vt.index_select(0, self.div_k) * slice_mass  # (P, B)
+        o = torch.zeros_like(ut).index_add(0, self.div_l, terms)
+        o = torch.cat([o[:1] + vt[:1] * cu[-1:], o[1:]])  # b = 0 → 0
+        return o.t().unsqueeze(1)
 
     def scratch_bytes(self) -> int:
         return self._tables.nbytes()
