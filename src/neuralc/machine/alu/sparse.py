@@ -232,7 +232,7 @@ class _TableHandle:
             index = L.cpu() + torch.arange(R).view(R, 1) * N
             S = sparse_ones(index.reshape(-1), torch.arange(NN).repeat(R), (R * N, NN), dtype,
                      device)
-            store[key] = (S, index.t().contiguous().to(device))
+            store[key] = (S, index.t().contiguous().to(device, torch.int32))
         return store[key]
 
     def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
