@@ -481,7 +481,9 @@ class SparseALU(ALU):
 
         # the routes that subtract, in _WIDE, flushed and cast back together
         wide: list[torch.Tensor] = []
-        uvw = uv.to(_WIDE)
+        wide_routes = (self.use_fft or self.bitwise_by_transform or self.div_by_pairs
+                       or self.log_mul is not None)
+        uvw = uv.to(_WIDE) if wide_routes else None
         if self.use_fft:
             if skip("add", "sub"):
                 wide.append(zeros(2).to(_WIDE))
