@@ -118,6 +118,79 @@ def _shift_in(x: torch.Tensor, left: bool) -> torch.Tensor:
     return torch.cat([x[..., 1:], zero], -1) if left else torch.cat([zero, x[..., :-1]], -1)
 
 
+def _suffix(x: torch.Tensor) -> torch.Tensor:
+    """``S(x)_i = Σ_{k ≥ i} x_k`` along the last axis."""
+    return x.flip(-1).cumsum(-1).flip(-1)
+
+
+class _Cheap(torch.autograd.Function):
+    """The B·N ops in one node: unary ops, comparisons, min and max, ``(B, 11, N)`` in the
+    order ``UNARY + _COMPARE + (min, max)``, with ``C``/``S`` prefix/suffix sums:
+
+    * unary: ``o_i = Σv · Σ_j u_j e_{L_i(j)}`` (``L_flat``: ``L_i(j) + i·N``, (3N,));
+    * comparisons, from five sums of non-negative terms (never ``1 − p``):
+      ``lt = Σ u·S_>(v)``, ``le = Σ u·S(v)``, ``gt = Σ u·C_<(v)``, ``ge = Σ u·C(v)``,
+      ``eq = Σ u·v``, ``ne = lt + gt``; each op puts (no, yes) at values (0, 1);
+    * ``min = u·S(v) + v·S_>(u)``, ``max = u·C(v) + v·C_<(u)``.
+
+    Backward by hand (autograd would record ~60 small nodes): with ``G`` the output's
+    gradient, the unary part is a gather of G at ``L_i(j)``; every comparison is linear in
+    the five sums, so ``∂u = Σ_m c_m·(S_>(v), S(v), C_<(v), C(v), v)_m`` and ``∂v`` the same
+    with the roles of the operands swapped (``C_<(u), C(u), S_>(u), S(u), u``), ``c`` (B, 5)
+    the sums' coefficients; min and max give ``∂u = h·S(v) + C_<(h·v) + k·C(v) + S_>(k·v)``,
+    ``∂v = C(h·u) + h·S_>(u) + S(k·u) + k·C_<(u)`` (h, k: G of min, max).
+    """
+
+    @staticmethod
+    def forward(ctx, u, v, L_flat):
+        B, N = u.shape
+        U = L_flat.numel() // N
+        sv = v.sum(-1, keepdim=True)
+        raw = u.new_zeros(B, U * N).index_add_(1, L_flat, u.repeat(1, U)).view(B, U, N)
+        uv = torch.stack([u, v])  # (2, B, N)
+        (cu, cv), (su, sv_) = uv.cumsum(-1), _suffix(uv)
+        su_gt, sv_gt = _shift_in(su, left=True), _shift_in(sv_, left=True)  # Σ_{k>x}
+        cu_lt, cv_lt = _shift_in(cu, left=False), _shift_in(cv, left=False)  # Σ_{k<x}
+        lt, le, gt, ge, eq = (u.unsqueeze(1) * torch.stack([sv_gt, sv_, cv_lt, cv, v], 1)
+                              ).sum(-1).unbind(1)
+        ne = lt + gt
+        out = u.new_zeros(B, U + len(_COMPARE) + 2, N)
+        out[:, :U] = raw * sv.unsqueeze(-1)
+        out[:, U : U + 6, 0] = torch.stack([ne, eq, ge, gt, le, lt], 1)  # no
+        out[:, U : U + 6, 1] = torch.stack([eq, ne, lt, le, gt, ge], 1)  # yes (_COMPARE order)
+        out[:, -2] = u * sv_ + v * su_gt  # min
+        out[:, -1] = u * cv + v * cu_lt  # max
+        ctx.save_for_backward(u, v, L_flat, raw, sv, cu, cv, su, sv_)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, G):
+        u, v, L_flat, raw, sv, cu, cv, su, sv_ = ctx.saved_tensors
+        B, U, N = raw.shape
+        Gu, Gc, h, k = G[:, :U], G[:, U : U + 6], G[:, -2], G[:, -1]
+        # unary: ∂u_j = Σv·Σ_i G[i, L_i(j)],  ∂v_k = Σ_il G[i, l]·raw[i, l]
+        du = sv * Gu.reshape(B, -1).index_select(1, L_flat).view(B, U, N).sum(1)
+        dv = (Gu * raw).sum((1, 2)).unsqueeze(-1).expand(B, N)
+        # comparisons: coefficients of (lt, le, gt, ge, eq); ne = lt + gt
+        no, yes = Gc[..., 0], Gc[..., 1]  # (B, 6), _COMPARE order eq ne lt le gt ge
+        c_ne = yes[:, 1] + no[:, 0]
+        c = torch.stack([yes[:, 2] + no[:, 5] + c_ne, yes[:, 3] + no[:, 4],
+                         yes[:, 4] + no[:, 3] + c_ne, yes[:, 5] + no[:, 2],
+                         yes[:, 0] + no[:, 1]], 1).unsqueeze(-1)  # (B, 5, 1)
+        su_gt, sv_gt = _shift_in(su, left=True), _shift_in(sv_, left=True)
+        cu_lt, cv_lt = _shift_in(cu, left=False), _shift_in(cv, left=False)
+        du = du + (c * torch.stack([sv_gt, sv_, cv_lt, cv, v], 1)).sum(1)
+        dv = dv + (c * torch.stack([cu_lt, cu, su_gt, su, u], 1)).sum(1)
+        # min, max
+        hv, hu, kv, ku = h * v, h * u, k * v, k * u
+        pre = torch.stack([hv, hu]).cumsum(-1)  # C(h·v), C(h·u)
+        suf = _suffix(torch.stack([kv, ku]))  # S(k·v), S(k·u)
+        du = du + h * sv_ + _shift_in(pre[0], left=False) + k * cv + _shift_in(suf[0], left=True)
+        dv = dv + pre[1] + h * su_gt + suf[1] + k * cu_lt
+        return du, dv, None
+
+
 # Each bitwise op becomes a pointwise product after a transform that acts on every bit of the
 # index with the same 2×2 matrix (a Kronecker power): Hadamard for xor, superset sums for and,
 # subset sums for or; then the inverse transform (Möbius). Rows: (lo, hi) ← M (lo, hi).
@@ -455,35 +528,14 @@ class SparseALU(ALU):
         def zeros(count: int) -> torch.Tensor:
             return torch.zeros_like(u).unsqueeze(1).expand(-1, count, -1)
 
-        # unary: o = Σ_j u_j e_{L(j)} · Σv, all three in one index_add
-        sv = v.sum(-1, keepdim=True)
-        U = len(UNARY)
-        unary = torch.zeros_like(u).repeat(1, U).index_add(1, self.unary_flat, u.repeat(1, U))
-        blocks.append(unary.view(-1, U, N) * sv.unsqueeze(-1))
-
-        # comparisons from cumulative sums of non-negative terms only (never "1 − p")
-        uv = torch.stack([u, v])  # (2, B, N)
-        (cu, cv), (ru, rv) = uv.cumsum(-1), uv.flip(-1).cumsum(-1).flip(-1)  # C(x), S(x)
-        rv_gt, cv_lt = _shift_in(rv, left=True), _shift_in(cv, left=False)  # Σ_{k>x}, Σ_{k<x}
-        # lt = Σ_j u_j Σ_{k>j} v_k, le, gt = Σ_j u_j Σ_{k<j} v_k, ge, eq = Σ_j u_j v_j
-        stacked = torch.stack([rv_gt, rv, cv_lt, cv, v], 1)  # (B, 5, N)
-        lt, le, gt, ge, eq = (u.unsqueeze(1) * stacked).sum(-1, keepdim=True).unbind(1)
-        ne = lt + gt
-        yes = torch.cat([eq, ne, lt, le, gt, ge], -1)  # _COMPARE order
-        no = torch.cat([ne, eq, ge, gt, le, lt], -1)
-        rest = torch.zeros_like(u[:, 2:]).unsqueeze(1).expand(-1, len(_COMPARE), -1)
-        blocks.append(torch.cat([no.unsqueeze(-1), yes.unsqueeze(-1), rest], -1))
-
-        # P(min = x) = P(a = x, b ≥ x) + P(b = x, a > x);  P(max = x) likewise with C
-        lo = u * rv + v * _shift_in(ru, left=True)
-        hi = u * cv + v * _shift_in(cu, left=False)
-        blocks.append(torch.stack([lo, hi], 1))
+        # unary ops, comparisons, min and max: one Function, its backward by hand
+        blocks.append(_Cheap.apply(u, v, self.unary_flat))
 
         # the routes that subtract, in _WIDE, flushed and cast back together
         wide: list[torch.Tensor] = []
         wide_routes = (self.use_fft or self.bitwise_by_transform or self.div_by_pairs
                        or self.log_mul is not None)
-        uvw = uv.to(_WIDE) if wide_routes else None
+        uvw = torch.stack([u, v]).to(_WIDE) if wide_routes else None
         if self.use_fft:
             if skip("add", "sub"):
                 wide.append(zeros(2).to(_WIDE))
