@@ -9,30 +9,35 @@ exact route it has:
 op                 how                                                                   cost
 =================  ====================================================================  ===========
 inc, dec, not      ``o = index_add(zeros, L_i, u) · Σv`` (index table of length N)       B·N
-add, sub           n ≥ 64: cyclic convolution / correlation by FFT,                      B·N log N
-                   ``irfft(rfft u · rfft v)`` and ``irfft(rfft u · conj rfft v)``;
-                   n < 64: index table (below)                                           B·N²
 eq ne lt le gt ge  cumulative sums: ``P(a < b) = Σ_j u_j Σ_{k>j} v_k``, every one a sum  B·N
                    of non-negative terms (never ``1 −`` another: no cancellation)
 min, max           ``P(min = x) = u_x S_v(x) + v_x S_u(x+1)``, ``S(x) = Σ_{k≥x}``;        B·N
-                   max likewise with ``C(x) = Σ_{k≤x}``
-xor, and, or       n = 2^K: Hadamard / superset-sum / subset-sum transform ``ζ`` (the    B·N log N
-                   Kronecker power of a 2×2 matrix), ``o = ζ⁻¹(ζ(u)·ζ(v))``; one matmul
-                   with the (N, N) matrix for 64 ≤ n ≤ 256, else K butterfly rounds;
-                   n not a power of two: index table
-div                ``P(a // b = l) = Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 1))``: the      B·N log N
+                   max likewise with ``C(x) = Σ_{k≤x}``; these eleven ops are one
+                   autograd node with a hand-written backward (:class:`_Cheap`)
+add, sub           n ≥ 256 or n < 64: cyclic convolution / correlation by FFT (n ≥ 64    B·N log N
+                   only), ``irfft(rfft u · rfft v)``, ``irfft(rfft u · conj rfft v)``
+xor, and, or       n = 2^K outside [64, 256): Hadamard / superset-sum / subset-sum        B·N log N
+                   transform ``ζ`` (the Kronecker power of a 2×2 matrix),
+                   ``o = ζ⁻¹(ζ(u)·ζ(v))``; n ≥ 256: two matmuls with ~√N factors of
+                   ζ; n < 64: K butterfly rounds
+div                n ≥ 256 or n < 64: ``Σ_k v_k (C_u(lk + k − 1) − C_u(lk − 1))``: the    B·N log N
                    ~N ln N pairs (k, l) with lk < n, cumulative sums of u
 mul                n = 2^K ≥ 256: valuations add, odd parts multiply as sums of discrete  B·N log²N
                    logarithms (base 5, sign −1): one FFT over (valuation, sign, log),
                    :mod:`.logmul`
 mod                n ≥ 256: cumulative sums (quotient 0), FFT correlations over blocks   B·N^1.5 log N
-                   of large divisors, small divisors by one matmul (2N² multiply-adds),   + B·N²
-                   the ~N²/30 remaining pairs one by one: :mod:`.modulo`
-mul, mod           n < 256 (and mul for n not a power of two): index table ``L_i[j, k]``:  B·N²
-(small n)          the outer product ``u⊗v`` (B, N²) scatter-added into N values;
-                   backward ``G[j,k] = g[L_i[j,k]]``, ``∂u = G v``, ``∂v = Gᵀ u``; in
-                   batch chunks so large n fits
+                   of large divisors, small divisors by a sparse 0/1 matrix, the          + B·N²/30
+                   ~N²/30 remaining pairs one by one: :mod:`.modulo`
+the table ops      64 ≤ n < 256: add, sub, mul, div, mod, xor, and, or; n < 64: add,      B·N² per op
+                   sub, mul, mod; at every n: xor, and, or for n not a power of two,
+                   mul for n not a power of two ≥ 8: one sparse 0/1 matrix
+                   ``S`` (R·N, N²) times the outer product ``u⊗v`` laid out (N², B),
+                   backward a gather-sum of the gradient's rows (:class:`_TableReduce`)
 =================  ====================================================================  ===========
+
+Why the table for eight ops at 64 ≤ n < 256: there their routes are many small kernels (FFT,
+transform matrices, pair gathers, each with autograd nodes), while one sparse product with the
+batch innermost moves B contiguous numbers per non-zero; measured in docs/BENCH.md.
 
 The transforms (FFT, Hadamard, Möbius) and the differences of cumulative sums subtract, so an
 exact 0 may come out slightly negative or positive. These routes run in float64 (``_WIDE``)
