@@ -163,3 +163,22 @@ def test_block_mod_fold_is_kept_sparse():
         mod = BlockMod(n)
         rows, cols = mod.fold_shape
         assert 0 < mod.fold_rows.numel() < rows * cols / 4
+
+
+@pytest.mark.parametrize("n", [16, 128])
+def test_inference_mode_then_training_reuses_no_inference_buffer(n):
+    """Kept buffers made under ``torch.inference_mode`` (a sharp run) must not be written by a
+    later call with gradients (in-place updates of inference tensors are refused)."""
+    alu = make_alu("sparse", n)
+    gen = torch.Generator().manual_seed(n)
+    f = torch.rand(3, A_T, generator=gen)
+    u, v = (torch.softmax(torch.randn(3, n, generator=gen), -1) for _ in "uv")
+    with torch.inference_mode():
+        sharp = alu(f, u, v)
+    ur = u.clone().requires_grad_()
+    o = alu(f, ur, v)
+    (du,) = torch.autograd.grad(o.square().sum(), ur)
+    assert torch.isfinite(du).all()
+    torch.testing.assert_close(o.detach(), sharp.clone(), atol=0, rtol=0)
+    with torch.inference_mode():
+        torch.testing.assert_close(alu(f, u, v), sharp, atol=0, rtol=0)

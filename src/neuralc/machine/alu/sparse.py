@@ -318,7 +318,8 @@ class _TableHandle:
         size = math.prod(shape)
         if size > _WORKSPACE_ELEMENTS:
             return like.new_empty(shape)
-        key = (name, like.dtype, like.device)
+        # a buffer made under inference mode cannot be written outside it: one set per mode
+        key = (name, like.dtype, like.device, torch.is_inference_mode_enabled())
         buf = self.tables.buffers.get(key)
         if buf is None or buf.numel() < size:
             buf = self.tables.buffers[key] = like.new_empty(size)
