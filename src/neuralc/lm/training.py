@@ -1,4 +1,8 @@
-"""Training and evaluation: answers-only cross-entropy, exact resume, DistributedDataParallel.
+"""Training: answers-only cross-entropy, the evaluation protocol, exact resume, DDP.
+
+Protocol: a run has train / validation / test splits (:mod:`neuralc.lm.data`). The tokenizer is
+built from the training texts; every epoch is scored on validation; the test split is sealed
+until the run's last step, then scored once (:mod:`neuralc.lm.evaluation`).
 
 Reproducibility: the model is built from ``seed``; the order of the training data in epoch ``e``
 is a permutation seeded by ``(seed, e)`` (``DistributedSampler.set_epoch``), so a run resumed from
@@ -11,7 +15,8 @@ Under ``torchrun --nproc_per_node=N`` every process trains on its shard of each 
 
 Out folder: ``config.json`` + ``model.safetensors`` + tokenizer (a Hugging Face model folder, the
 latest weights, for ``neuralc predict`` and ``from_pretrained``), ``checkpoint.safetensors``
-(training state), ``run.json`` (the run's options), ``metrics.json`` and ``curves.png``.
+(training state), ``run.json`` (the run's options), ``metrics.json`` (validation metrics per
+epoch), ``curves.png`` and ``test.json`` (the one test score, at the end of the run).
 """
 
 from __future__ import annotations
@@ -28,22 +33,29 @@ import torch
 
 from ..lang.errors import UsageError
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
-from .tasks import IGNORE, Example, get_task
+from .data import Splits, encode_examples, task_splits, user_splits
+from .evaluation import evaluate
+from .tasks import get_task
 
-__all__ = ["TrainOptions", "encode_examples", "evaluate", "train"]
+__all__ = ["TrainOptions", "encode_examples", "evaluate", "resume_options", "train"]
 
 
 @dataclass
 class TrainOptions:
-    task: str = "arithmetic"
+    task: str | None = "arithmetic"  # a built-in task, or None for a user's data files
+    data: str | None = None  # training file (JSON lines, :mod:`neuralc.lm.data`)
+    validation: str | None = None  # None: a seeded part of the training data is held out
+    test: str | None = None
+    library: str | None = None  # the programs a user's data calls (None: the default library)
     backbone: str = "llama-tiny"
     baseline: bool = False
     epochs: int = 10
-    lr: float = 1e-3
+    lr: float | None = None  # None: 1e-3, or 1e-4 for a pretrained backbone
     head_lr: float | None = None  # lr of the parser and answer heads; None: 3 × lr
     batch_size: int = 16
     seed: int = 0
     train_size: int | None = None
+    validation_size: int | None = None  # built-in tasks; None: train size / 8
     test_size: int | None = None
     device: str = "cpu"
     out: str = "runs/train"
@@ -69,16 +81,6 @@ class TrainOptions:
     progress: bool = True
     threads: int | None = 1  # torch CPU threads per process (None: torch's default)
     extra: dict = field(default_factory=dict)
-
-
-def encode_examples(tok, examples: list[Example], outputs: int, max_length: int | None = None):
-    """(input_ids, attention_mask, labels) tensors; right padding."""
-    enc = tok([e.text for e in examples], padding="max_length" if max_length else True,
-              max_length=max_length, truncation=bool(max_length), return_tensors="pt")
-    labels = torch.full((len(examples), outputs), IGNORE, dtype=torch.long)
-    for i, e in enumerate(examples):
-        labels[i, : len(e.answer)] = torch.tensor(e.answer)
-    return enc["input_ids"], enc["attention_mask"], labels
 
 
 def _dist():
@@ -108,47 +110,6 @@ def _device(name: str, rank: int) -> torch.device:
     return torch.device(name)
 
 
-@torch.no_grad()
-def evaluate(model, tensors, examples: list[Example], device, batch_size: int = 128) -> dict:
-    """Exact-match accuracy (every counted slot right), per-slot accuracy, per-group and
-    held-out-template accuracy, and, with a computer, how often the argmax selection is the
-    example's program (reported, never trained)."""
-    model.eval()
-    ids, mask, labels = tensors
-    preds, sels, halted = [], [], []
-    for s in range(0, len(ids), batch_size):
-        out = model(input_ids=ids[s:s + batch_size].to(device),
-                    attention_mask=mask[s:s + batch_size].to(device))
-        preds.append(out.answer_log_probs.argmax(-1).cpu())
-        if out.selection is not None:
-            sels.append(out.selection.cpu())
-            halted.append(out.halted.cpu())
-    pred = torch.cat(preds)
-    counted = labels != IGNORE
-    right = (pred == labels) | ~counted
-    exact = right.all(-1)
-    res = {
-        "accuracy": exact.float().mean().item(),
-        "slot_accuracy": ((pred == labels) & counted).sum().item() / max(1, counted.sum().item()),
-    }
-    groups: dict[str, list[bool]] = {}
-    for e, ok in zip(examples, exact.tolist()):
-        groups.setdefault(e.group, []).append(ok)
-        if e.held_out_template:
-            groups.setdefault("held_out_template", []).append(ok)
-    res["groups"] = {g: sum(v) / len(v) for g, v in sorted(groups.items())}
-    if sels:
-        sel = torch.cat(sels)
-        programs = list(model.config.programs)
-        chosen = sel.argmax(-1).tolist()
-        res["selection_accuracy"] = sum(programs[c] == e.program
-                                        for c, e in zip(chosen, examples)) / len(examples)
-        res["selection_entropy"] = (-(sel * sel.clamp_min(1e-12).log()).sum(-1)).mean().item()
-        res["halted"] = torch.cat(halted).mean().item()
-    model.train()
-    return res
-
-
 def _weights_sha(model) -> str:
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
@@ -175,54 +136,132 @@ def _log(msg: str, rank: int) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def train(opts: TrainOptions, resume: str | None = None) -> dict:
-    """Train (or resume) and return the summary dict (also printed by the CLI)."""
-    from torch.nn.parallel import DistributedDataParallel as DDP
-    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
-    from tqdm import tqdm
+# Options that belong to one process, not to the run: a resumed run takes them from its own
+# command line (or their defaults), never from the saved run.
+PROCESS_OPTIONS = ("device", "threads", "progress", "minutes", "stop_after")
+
+
+def resume_options(folder: str, typed: dict) -> TrainOptions:
+    """The saved options of the run in ``folder``, with only the options in ``typed`` (those
+    the user typed) replacing them; process options not typed take their defaults."""
+    run_file = os.path.join(folder, "run.json")
+    if not os.path.exists(run_file):
+        raise UsageError(f"{folder}: not a training folder (no run.json)")
+    with open(run_file) as f:
+        saved = json.load(f)
+    fields = set(TrainOptions.__dataclass_fields__)
+    defaults = asdict(TrainOptions())
+    merged = {k: v for k, v in saved.items() if k in fields and k not in PROCESS_OPTIONS}
+    merged.update({k: defaults[k] for k in PROCESS_OPTIONS})
+    if typed.get("task") not in (None, merged.get("task")):
+        raise UsageError(f"{folder} is a run of {merged.get('task') or 'a data file'}, "
+                         f"not of {typed['task']}")
+    merged.update({k: v for k, v in typed.items() if k in fields})
+    merged["out"] = folder
+    return TrainOptions(**merged)
+
+
+def _check_sources(opts: TrainOptions) -> None:
+    if (opts.task is None) == (opts.data is None):
+        raise UsageError("give a built-in TASK or --data FILE (not both)")
+    if opts.data is None:
+        given = [f"--{k}" for k in ("validation", "test", "library") if getattr(opts, k)]
+        if given:
+            raise UsageError(f"{', '.join(given)} need(s) --data (a built-in task makes its own "
+                             "splits with its library)")
+
+
+def _splits(opts: TrainOptions) -> tuple[Splits, object]:
+    """The run's splits and the task (or library description) its model is built for.
+
+    Every data file, and the library, is checked before anything is built or written."""
+    if opts.data is None:
+        task = get_task(opts.task)
+        return task_splits(task, opts.seed, opts.train_size, opts.validation_size,
+                           opts.test_size), task
+    names, errors = _check_library(opts.library)
+    splits = user_splits(opts.data, opts.validation, opts.test, opts.seed, more_errors=errors)
+    return splits, _library_task(names, splits.outputs, opts.library)
+
+
+def _check_library(spec: str | None) -> tuple[tuple[str, ...] | None, list[str]]:
+    """``(program names, error lines)`` of ``--library``: comma-separated program names, or a
+    Python-subset file whose every function must compile (its errors join the data's)."""
+    if spec is None:
+        return None, []
+    if not spec.endswith(".py"):
+        return tuple(x.strip() for x in spec.split(",") if x.strip()), []
+    from ..lang.errors import CompileError
+    from ..lang.pysub import compile_python
+    from ..lang.pysub.validate import check
+    from .data import read_text
+
+    source = read_text(spec)
+    try:
+        for name in check(source, spec).functions:
+            compile_python(source, spec, function=name)
+    except CompileError as e:
+        return None, e.lines()
+    return None, []
+
+
+def _library_task(names: tuple[str, ...] | None, outputs: int, spec: str | None):
+    """The task description a user's data gets its model from (programs of the language
+    model's library: calculator ops, ``fibonacci``, ``sort``)."""
+    from ..isa import TABLE_OPS
+    from .tasks import Task
+
+    if spec is not None and names is None:
+        raise UsageError(f"{spec}: a language model cannot call the programs of a library "
+                         "file in this version; name library programs instead (e.g. add,sub)")
+    names = names or (("sort",) if outputs > 1 else get_task("arithmetic").ops)
+    unknown = [x for x in names if x not in (*TABLE_OPS, "fibonacci", "sort")]
+    if unknown:
+        raise UsageError(f"--library: unknown program(s) {', '.join(unknown)}")
+    if "sort" in names:
+        if names != ("sort",):
+            raise UsageError("--library: sort cannot share a library with other programs")
+        return Task("data", "sorting", lengths=(outputs,))
+    if outputs > 1:
+        raise UsageError("list answers need a program that answers a list (sort)")
+    ops = tuple(x for x in names if x != "fibonacci")
+    if "fibonacci" in names:
+        return Task("data", "mixed" if ops else "fibonacci", ops=ops, depths=tuple(range(1, 9)))
+    return Task("data", "arithmetic", ops=ops)
+
+
+def _tokenizer_arg(opts: TrainOptions, texts: list[str], tmp: str) -> str | None:
+    """What ``build_model`` reads its tokenizer from. A tokenizer trained here (``bpe``) sees
+    the training texts only, never validation or test: it is trained on them and saved in
+    ``tmp``. Fixed tokenizers (Llama-3, a pretrained backbone's, a folder) are passed on."""
+    from .tokenization import llama3_tokenizer_dir, train_bpe_tokenizer
+
+    if opts.init_from:  # transfer needs the same token ids
+        return opts.tokenizer or opts.init_from
+    if opts.backbone != "llama-tiny":
+        return opts.tokenizer
+    if opts.tokenizer == "bpe" or (opts.tokenizer is None and llama3_tokenizer_dir() is None):
+        train_bpe_tokenizer(texts).save_pretrained(tmp)
+        return tmp
+    return opts.tokenizer
+
+
+def _learning_rate(opts: TrainOptions) -> float:
+    if opts.lr is not None:
+        return opts.lr
+    return 1e-3 if opts.backbone == "llama-tiny" else 1e-4  # a pretrained backbone: gentler
+
+
+def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
+    """A new ``(model, tokenizer)`` for the run (the tokenizer from ``train_texts`` only)."""
+    import tempfile
 
     from .build import build_model
 
-    if opts.threads:
-        # the machine's many small ops run far faster on one thread when cores are shared
-        torch.set_num_threads(opts.threads)
-    rank, world, own_pg = _dist()
-    device = _device(opts.device, rank)
-    out_dir = opts.out
-    if resume:
-        run_file = os.path.join(resume, "run.json")
-        if not os.path.exists(run_file):
-            raise UsageError(f"{resume}: not a training folder (no run.json)")
-        with open(run_file) as f:
-            saved = json.load(f)
-        keep = {k: getattr(opts, k) for k in ("epochs", "device", "stop_after", "progress",
-                                               "minutes", "threads")}
-        opts = TrainOptions(**{**saved, **keep})
-        out_dir = opts.out = resume
-    task = get_task(opts.task)
-    if opts.batch_size % world:
-        raise UsageError(f"--batch-size {opts.batch_size} is not divisible by {world} processes")
-    torch.manual_seed(opts.seed)
-
-    # data (deterministic in the seed)
-    train_ex = task.make_split("train", opts.seed, opts.train_size)
-    test_ex = task.make_split("test", opts.seed, opts.test_size)
-
-    if resume:
-        from transformers import AutoModel
-
-        from .checkpoint import check_model_dir
-        from .tokenization import load_tokenizer
-
-        check_model_dir(resume)
-        if not os.path.exists(os.path.join(resume, CHECKPOINT)):
-            load_checkpoint(os.path.join(resume, CHECKPOINT), None, None, None, device)
-        model = AutoModel.from_pretrained(resume, local_files_only=True)
-        tok = load_tokenizer(resume)
-    else:
-        tokenizer = opts.tokenizer or opts.init_from  # transfer needs the same token ids
+    with tempfile.TemporaryDirectory(prefix="neuralc-tok-") as tmp:
         model, tok = build_model(task, opts.backbone, baseline=opts.baseline,
-                                 tokenizer=tokenizer, hidden=opts.hidden, seed=opts.seed,
+                                 tokenizer=_tokenizer_arg(opts, train_texts, tmp),
+                                 hidden=opts.hidden, seed=opts.seed,
                                  parse_head=opts.parse_head, alu=opts.alu,
                                  pointer=opts.pointer, pointer_positions=opts.pointer_positions,
                                  selection_words=opts.selection_words,
@@ -230,29 +269,82 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                                  selection_mode=opts.selection_mode,
                                  posterior_weight=opts.posterior_weight,
                                  gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
-        if opts.init_from:
-            from .checkpoint import init_from
+    if opts.init_from:
+        from .checkpoint import init_from
 
-            moved = init_from(model, opts.init_from)
-            _log(f"neuralc: {len(moved['copied'])} tensors from {opts.init_from}; new: "
-                 f"{', '.join(moved['skipped']) or 'none'}", rank)
-    model.to(device)
-    max_len = max(len(x) for x in tok([e.text for e in train_ex + test_ex]).input_ids)
-    train_t = encode_examples(tok, train_ex, task.outputs, max_len)
-    test_t = encode_examples(tok, test_ex, task.outputs, max_len)
+        moved = init_from(model, opts.init_from)
+        _log(f"neuralc: {len(moved['copied'])} tensors from {opts.init_from}; new: "
+             f"{', '.join(moved['skipped']) or 'none'}", rank)
+    return model, tok
 
-    # The heads learn from scratch what the answer needs (which number a token denotes, which
-    # program a request names): a higher learning rate than the backbone's helps them most.
+
+def _load(folder: str, device):
+    from transformers import AutoModel
+
+    from .checkpoint import check_model_dir
+    from .tokenization import load_tokenizer
+
+    check_model_dir(folder)
+    if not os.path.exists(os.path.join(folder, CHECKPOINT)):
+        load_checkpoint(os.path.join(folder, CHECKPOINT), None, None, None, device)
+    return AutoModel.from_pretrained(folder, local_files_only=True), load_tokenizer(folder)
+
+
+def _optimizer(model, opts: TrainOptions):
+    """AdamW with two rates: the backbone and selection head at ``lr``, the other heads at
+    ``head_lr``. The heads learn from scratch what the answer needs (which number a token
+    denotes): a higher rate helps them most; the selection head stays at the backbone's rate
+    (faster, it collapsed onto one program)."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    # The selection head stays at the backbone's rate: faster, it collapsed onto one program.
     slow = ("backbone.", "selection_head.", "selection_words.", "selection_pool.")
     backbone = [p for n, p in named if n.startswith(slow)]
     heads = [p for n, p in named if not n.startswith(slow)]
-    params = backbone + heads
-    head_lr = opts.head_lr if opts.head_lr is not None else 3 * opts.lr
-    optimizer = torch.optim.AdamW([{"params": backbone, "lr": opts.lr},
+    lr = _learning_rate(opts)
+    head_lr = opts.head_lr if opts.head_lr is not None else 3 * lr
+    optimizer = torch.optim.AdamW([{"params": backbone, "lr": lr},
                                    {"params": heads, "lr": head_lr}],
-                                  lr=opts.lr, weight_decay=opts.weight_decay)
+                                  lr=lr, weight_decay=opts.weight_decay)
+    return optimizer, backbone + heads
+
+
+def _progress(opts: TrainOptions, rank: int) -> bool:
+    """A redrawn bar only where someone watches it: rank 0, on a terminal, not turned off."""
+    return rank == 0 and opts.progress and sys.stderr.isatty()
+
+
+def train(opts: TrainOptions, resume: str | None = None) -> dict:
+    """Train (or resume: ``opts`` from :func:`resume_options`) and return the summary dict
+    (also printed by the CLI).
+
+    Protocol: the tokenizer is built from the training texts; each epoch is scored on the
+    validation split (``metrics.json``: validation metrics); the test split stays sealed until
+    the run's last training step, is scored once, and reported as ``test_*`` (``test.json``).
+    A process stopped by ``stop_after`` (a kill) has not ended its run: it scores no test."""
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+    from tqdm import tqdm
+
+    if opts.threads:
+        # the machine's many small ops run far faster on one thread when cores are shared
+        torch.set_num_threads(opts.threads)
+    _check_sources(opts)
+    rank, world, own_pg = _dist()
+    device = _device(opts.device, rank)
+    if opts.batch_size % world:
+        raise UsageError(f"--batch-size {opts.batch_size} is not divisible by {world} processes")
+    splits, task = _splits(opts)  # every file checked before anything is built or written
+    out_dir = opts.out = resume or opts.out
+    torch.manual_seed(opts.seed)
+    if resume:
+        model, tok = _load(resume, device)
+    else:
+        model, tok = _build(opts, task, [e.text for e in splits.train], rank)
+    model.to(device)
+    outputs = model.config.outputs
+    train_t = encode_examples(tok, splits.train, outputs)
+    val_t = encode_examples(tok, splits.validation, outputs)
+
+    optimizer, params = _optimizer(model, opts)
     per_rank = opts.batch_size // world
     dataset = TensorDataset(*train_t)
     sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True,
@@ -260,7 +352,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, drop_last=True)
     steps_per_epoch = len(loader)
     if steps_per_epoch == 0:
-        raise UsageError(f"the training set ({len(dataset)}) is smaller than one batch")
+        raise UsageError(f"the training set ({len(dataset)}) is smaller than one batch "
+                         f"(--batch-size {opts.batch_size})")
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _schedule(opts.epochs * steps_per_epoch, opts.warmup))
 
@@ -287,8 +380,9 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
             break
         sampler.set_epoch(epoch)
         model.train()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{opts.epochs}", disable=(
-            rank != 0 or not opts.progress), file=sys.stderr, leave=False, dynamic_ncols=True)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{opts.epochs}",
+                   disable=not _progress(opts, rank), file=sys.stderr, leave=False,
+                   dynamic_ncols=True)
         tot_loss, tot_n = 0.0, 0
         for ids, mask, labels in bar:
             out = net(input_ids=ids.to(device), attention_mask=mask.to(device),
@@ -305,13 +399,13 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
             if budget and time.time() - t0 > budget:
                 stopped = "time budget"
                 break
-        ev = evaluate(model, test_t, test_ex, device) if rank == 0 else {}
+        ev = evaluate(model, val_t, splits.validation, device) if rank == 0 else {}
         row = {"epoch": epoch + 1, "step": step, "train_loss": tot_loss / max(1, tot_n),
                "time_s": round(time.time() - t0, 1), "partial_epoch": stopped is not None,
-               **{f"test_{k}": v for k, v in ev.items()}}
+               **{f"validation_{k}": v for k, v in ev.items()}}
         metrics.append(row)
         if rank == 0:
-            _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, test accuracy "
+            _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, validation accuracy "
                  f"{ev['accuracy']:.4f} ({row['time_s']} s)", rank)
             if stopped is None:  # a checkpoint only at an epoch boundary (exact resume)
                 save_checkpoint(ckpt, model, optimizer, scheduler,
@@ -323,15 +417,25 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         if opts.stop_after is not None and epoch + 1 - start_epoch >= opts.stop_after:
             stopped = stopped or "stop_after"
     last = metrics[-1] if metrics else {}
+    # the end of the run (the last epoch, or the time budget): the one look at the test split
+    test = {}
+    if splits.test is not None and stopped != "stop_after" and rank == 0:
+        test = evaluate(model, encode_examples(tok, splits.test.unseal(), outputs),
+                        splits.test, device)
+        with open(os.path.join(out_dir, "test.json"), "w") as f:
+            json.dump({"epoch": last.get("epoch", start_epoch), "step": step,
+                       "examples": len(splits.test), **test}, f, indent=1)
     summary = {
-        "task": opts.task, "backbone": opts.backbone, "baseline": opts.baseline,
-        "epochs": last.get("epoch", start_epoch), "steps": step,
-        "test_accuracy": last.get("test_accuracy"),
-        "test_slot_accuracy": last.get("test_slot_accuracy"),
-        "test_groups": last.get("test_groups"),
-        "selection_accuracy": last.get("test_selection_accuracy"),
-        "train_loss": last.get("train_loss"), "train_examples": len(train_ex),
-        "test_examples": len(test_ex), "world_size": world, "device": str(device),
+        "task": opts.task, "data": opts.data, "backbone": opts.backbone,
+        "baseline": opts.baseline, "epochs": last.get("epoch", start_epoch), "steps": step,
+        **{f"validation_{k}": last.get(f"validation_{k}") for k in (
+            "accuracy", "slot_accuracy", "groups")},
+        **{f"test_{k}": test.get(k) for k in ("accuracy", "slot_accuracy", "groups")},
+        "selection_accuracy": test.get("selection_accuracy"),
+        "train_loss": last.get("train_loss"), "train_examples": len(splits.train),
+        "validation_examples": len(splits.validation),
+        "test_examples": len(splits.test) if splits.test is not None else 0,
+        "world_size": world, "device": str(device),
         "seconds": round(time.time() - t0, 1), "stopped": stopped, "out": out_dir,
     }
     if world > 1:
