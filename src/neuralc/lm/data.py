@@ -57,7 +57,7 @@ def is_list(example: Example) -> bool:
 
 
 def _type_name(value) -> str:
-    return {bool: "a boolean", float: "a number with a fraction", str: "a string",
+    return {bool: "a boolean", int: "an integer", float: "a number with a fraction", str: "a string",
             list: "a list", dict: "an object", type(None): "null"}.get(type(value), "a value")
 
 

@@ -221,7 +221,9 @@ def _library_task(names: tuple[str, ...] | None, outputs: int, spec: str | None)
     if "sort" in names:
         if names != ("sort",):
             raise UsageError("--library: sort cannot share a library with other programs")
-        return Task("data", "sorting", lengths=(outputs,))
+        if outputs > 8:
+            raise UsageError("--library sort: lists of at most 8 values")
+        return Task("data", "sorting", lengths=(8,))  # the network sorts 8 registers
     if outputs > 1:
         raise UsageError("list answers need a program that answers a list (sort)")
     ops = tuple(x for x in names if x != "fibonacci")
