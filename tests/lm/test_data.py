@@ -96,7 +96,7 @@ def test_lines_become_examples(tmp_path):
     examples, errors = read_data(str(data))
     assert errors == []
     assert [(e.text, e.answer, e.group) for e in examples] == [
-        ("Add 1 and 2", (3,), "scalar"), ("Sort 3, 1", (1, 3), "len=2")]
+        ("Add 1 and 2", 3, "scalar"), ("Sort 3, 1", (1, 3), "len=2")]
     assert all(e.program == "" and e.inputs == () for e in examples)  # no labels are used
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "DataError",
     "SealedSplit",
     "Splits",
+    "answer_values",
     "encode_examples",
     "hold_out",
     "is_list",
@@ -52,8 +53,14 @@ class DataError(CompileError):
 
 
 def is_list(example: Example) -> bool:
-    """Whether the answer is a list (user data and sorting: group ``len=K``) or one value."""
-    return example.group.startswith("len=")
+    """Whether the answer is a list (a tuple; sorting and a user's list answers, group
+    ``len=K``) or one value (an int, or a built-in task's one-slot tuple)."""
+    return isinstance(example.answer, tuple) and example.group.startswith("len=")
+
+
+def answer_values(example: Example) -> tuple[int, ...]:
+    """The answer's values: ``(v,)`` for one value, the list's values for a list."""
+    return (example.answer,) if isinstance(example.answer, int) else tuple(example.answer)
 
 
 def _type_name(value) -> str:
@@ -70,8 +77,9 @@ def _value_problem(v, n: int) -> str | None:
     return None
 
 
-def _answer(value, n: int) -> tuple[tuple[int, ...], str] | str:
-    """``(values, group)`` of a valid answer, else the error message."""
+def _answer(value, n: int) -> tuple[int | tuple[int, ...], str] | str:
+    """``(answer, group)`` of a valid answer (an int, or a tuple for a list), else the error
+    message."""
     if isinstance(value, list):
         if not value:
             return '"answer" is an empty list'
@@ -83,7 +91,7 @@ def _answer(value, n: int) -> tuple[tuple[int, ...], str] | str:
     why = _value_problem(value, n)
     if why:
         return f'"answer" {why}'
-    return (value,), "scalar"
+    return value, "scalar"
 
 
 def _line(raw: str, n: int) -> Example | str:
@@ -204,7 +212,7 @@ class Splits:
     @property
     def outputs(self) -> int:
         """Answer slots: the longest answer of train and validation (never read from test)."""
-        return max(len(e.answer) for e in self.train + self.validation)
+        return max(len(answer_values(e)) for e in self.train + self.validation)
 
 
 def hold_out(examples: list[Example], seed: int, fraction: float = VALIDATION_FRACTION,
@@ -256,10 +264,11 @@ def padded_labels(examples: Sequence[Example], outputs: int):
     """``(B, max(outputs, longest answer))`` labels, ``IGNORE`` past each answer's end."""
     import torch
 
-    width = max([outputs] + [len(e.answer) for e in examples])
+    values = [answer_values(e) for e in examples]
+    width = max([outputs] + [len(v) for v in values])
     labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
-    for i, e in enumerate(examples):
-        labels[i, : len(e.answer)] = torch.tensor(e.answer)
+    for i, v in enumerate(values):
+        labels[i, : len(v)] = torch.tensor(v)
     return labels
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .data import encode_examples, is_list
+from .data import answer_values, encode_examples, is_list
 from .tasks import IGNORE, Example
 
 __all__ = ["evaluate", "predictions"]
@@ -82,10 +82,10 @@ def evaluate(model, tensors, examples: Sequence[Example], device, batch_size: in
 def _rows(pred, sel, examples: Sequence[Example], programs) -> list[dict]:
     rows = []
     for i, e in enumerate(examples):
-        values = _widen(pred[i:i + 1], len(e.answer))[0].tolist()
+        truth = list(answer_values(e))
+        values = _widen(pred[i:i + 1], len(truth))[0].tolist()
         row = {"text": e.text, "prediction": values if is_list(e) else values[0],
-               "answer": list(e.answer) if is_list(e) else e.answer[0],
-               "correct": values == list(e.answer)}
+               "answer": truth if is_list(e) else truth[0], "correct": values == truth}
         if sel is not None:
             p, j = sel[i].max(-1)
             row["program"] = programs[j.item()]
