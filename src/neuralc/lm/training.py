@@ -21,7 +21,6 @@ epoch), ``curves.png`` and ``test.json`` (the one test score, at the end of the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -34,6 +33,7 @@ import torch
 from ..lang.errors import UsageError
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from .data import Splits, encode_examples, task_splits, user_splits
+from .distributed import compare_replicas, device_for, init_distributed
 from .evaluation import evaluate
 from .tasks import get_task
 
@@ -81,42 +81,6 @@ class TrainOptions:
     progress: bool = True
     threads: int | None = 1  # torch CPU threads per process (None: torch's default)
     extra: dict = field(default_factory=dict)
-
-
-def _dist():
-    """(rank, world, initialised here?)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, False
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and os.environ.get(
-            "NEURALC_DEVICE", "cpu").startswith("cuda") else "gloo"
-        dist.init_process_group(backend)
-        return dist.get_rank(), dist.get_world_size(), True
-    return dist.get_rank(), dist.get_world_size(), False
-
-
-def _device(name: str, rank: int) -> torch.device:
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UsageError(f"--device {name}: CUDA is not available on this machine")
-        if name == "cuda" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            name = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
-        torch.cuda.set_device(torch.device(name))
-    elif name != "cpu" and name != "mps":
-        raise UsageError(f"unknown device {name!r} (cpu, cuda, cuda:N)")
-    return torch.device(name)
-
-
-def _weights_sha(model) -> str:
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()):
-        h.update(k.encode())
-        h.update(v.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
-                 if v.dtype != torch.bool else v.cpu().numpy().tobytes())
-    return h.hexdigest()
 
 
 def _schedule(total: int, warmup: float):
@@ -330,8 +294,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         # the machine's many small ops run far faster on one thread when cores are shared
         torch.set_num_threads(opts.threads)
     _check_sources(opts)
-    rank, world, own_pg = _dist()
-    device = _device(opts.device, rank)
+    rank, world, own_pg = init_distributed(opts.device)
+    device = device_for(opts.device, rank)
     if opts.batch_size % world:
         raise UsageError(f"--batch-size {opts.batch_size} is not divisible by {world} processes")
     splits, task = _splits(opts)  # every file checked before anything is built or written
@@ -442,33 +406,8 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     }
     if world > 1:
         del net  # the DDP reducer must not hold the last reference to the group (below)
-        summary.update(_compare_replicas(model, device, own_pg))
+        summary.update(compare_replicas(model, device, own_pg))
     return summary if rank == 0 else {}
-
-
-def _compare_replicas(model, device, own_pg: bool) -> dict:
-    """Every rank's weight digest, gathered; then the process group is torn down.
-
-    Teardown order matters (measured: a rank hung at exit under CPU load, gdb showed it): if the
-    last reference to the gloo process group is dropped by the DDP reducer's destructor on the
-    main thread (GIL held, joining gloo's worker threads) while a worker thread still destroys a
-    finished collective whose tensor's Python object it owns (it needs the GIL to free it), the
-    two wait on each other forever. So: the caller drops the DDP wrapper first; we gather into
-    tensors that Python keeps alive until after ``destroy_process_group``, and synchronise first.
-    """
-    import torch.distributed as dist
-
-    world = dist.get_world_size()
-    mine = torch.tensor(list(bytes.fromhex(_weights_sha(model))), dtype=torch.uint8,
-                        device=device)
-    gathered = [torch.empty_like(mine) for _ in range(world)]
-    dist.all_gather(gathered, mine)
-    shas = [bytes(g.cpu().tolist()).hex() for g in gathered]
-    dist.barrier()
-    if own_pg:
-        dist.destroy_process_group()
-    del mine, gathered  # only now: no collective can still hold them
-    return {"replica_sha256": shas, "replicas_identical": len(set(shas)) == 1}
 
 
 def _write_metrics(out_dir: str, metrics: list[dict]) -> None:
