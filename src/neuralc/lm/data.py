@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ..lang.asm.assembler import read_source
 from ..lang.errors import CompileError, UsageError
 from .tasks import IGNORE, Example, Task
 
@@ -33,7 +34,6 @@ __all__ = [
     "padded_labels",
     "read_data",
     "read_files",
-    "read_text",
     "task_splits",
     "user_splits",
 ]
@@ -117,26 +117,12 @@ def _line(raw: str, n: int) -> Example | str:
     return Example(text, values, program="", inputs=(), template=0, group=group)
 
 
-def read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"cannot read {path}: it is a folder") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"cannot read {path}: not UTF-8 text") from None
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
-
-
 def read_data(path: str, n: int = 128) -> tuple[list[Example], list[str]]:
     """``(examples, errors)`` of one data file; ``errors`` are ``FILE:LINE: error: ...`` lines.
 
     A missing or unreadable file raises :class:`UsageError` (no place in a file)."""
     examples, errors = [], []
-    lines = read_text(path).splitlines()
+    lines = read_source(path).splitlines()
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
@@ -156,7 +142,7 @@ def read_files(paths: Sequence[str | None], n: int = 128,
     bad line of every file, in order, followed by ``more_errors`` (e.g. the library's)."""
     for p in paths:  # every missing file first: nothing else is worth reading then
         if p is not None:
-            read_text(p)
+            read_source(p)
     out, errors = [], []
     for p in paths:
         if p is None:

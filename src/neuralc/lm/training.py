@@ -155,12 +155,12 @@ def _check_library(spec: str | None) -> tuple[tuple[str, ...] | None, list[str]]
         return None, []
     if not spec.endswith(".py"):
         return tuple(x.strip() for x in spec.split(",") if x.strip()), []
+    from ..lang.asm.assembler import read_source
     from ..lang.errors import CompileError
     from ..lang.pysub import compile_python
     from ..lang.pysub.validate import check
-    from .data import read_text
 
-    source = read_text(spec)
+    source = read_source(spec)
     try:
         for name in check(source, spec).functions:
             compile_python(source, spec, function=name)
