@@ -247,15 +247,13 @@ def task_splits(task: Task, seed: int, train_size: int | None = None,
 
 
 def padded_labels(examples: Sequence[Example], outputs: int):
-    """``(B, max(outputs, longest answer))`` labels, ``IGNORE`` past each answer's end."""
+    """``(B, outputs)`` labels in the model's answer layout (:func:`neuralc.lm.calls.answer_labels`:
+    the kind, the value or the list's length, the elements; ``IGNORE`` past the answer)."""
     import torch
 
-    values = [answer_values(e) for e in examples]
-    width = max([outputs] + [len(v) for v in values])
-    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
-    for i, v in enumerate(values):
-        labels[i, : len(v)] = torch.tensor(v)
-    return labels
+    from .calls import answer_labels
+
+    return torch.tensor([answer_labels(e.answer, outputs) for e in examples], dtype=torch.long)
 
 
 def encode_examples(tok, examples: Sequence[Example], outputs: int,

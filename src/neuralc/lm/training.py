@@ -62,7 +62,7 @@ class TrainOptions:
     tokenizer: str | None = None
     hidden: int | None = None
     parse_head: str = "pointer"
-    pointer: str = "ordinal"  # ordinal | attention (see NeuralCompilerConfig)
+    pointer: str = "attention"  # attention (contextual) | ordinal (a hand-designed prior)
     pointer_positions: int = 0  # learned key positions of the attention pointer
     selection_words: bool = False  # bag-of-words votes added to the selection logits (measured worse)
     selection_pool: str = "pooled"  # pooled | attention: what the selection head reads (not measured yet)
@@ -143,9 +143,9 @@ def _splits(opts: TrainOptions) -> tuple[Splits, object]:
         task = get_task(opts.task)
         return task_splits(task, opts.seed, opts.train_size, opts.validation_size,
                            opts.test_size), task
-    names, errors = _check_library(opts.library)
+    _, errors = _check_library(opts.library)
     splits = user_splits(opts.data, opts.validation, opts.test, opts.seed, more_errors=errors)
-    return splits, _library_task(names, splits.outputs, opts.library)
+    return splits, None  # the model calls --library (build.build_model), or the default one
 
 
 def _check_library(spec: str | None) -> tuple[tuple[str, ...] | None, list[str]]:
@@ -167,33 +167,6 @@ def _check_library(spec: str | None) -> tuple[tuple[str, ...] | None, list[str]]
     except CompileError as e:
         return None, e.lines()
     return None, []
-
-
-def _library_task(names: tuple[str, ...] | None, outputs: int, spec: str | None):
-    """The task description a user's data gets its model from (programs of the language
-    model's library: calculator ops, ``fibonacci``, ``sort``)."""
-    from ..isa import TABLE_OPS
-    from .tasks import Task
-
-    if spec is not None and names is None:
-        raise UsageError(f"{spec}: a language model cannot call the programs of a library "
-                         "file in this version; name library programs instead (e.g. add,sub)")
-    names = names or (("sort",) if outputs > 1 else get_task("arithmetic").ops)
-    unknown = [x for x in names if x not in (*TABLE_OPS, "fibonacci", "sort")]
-    if unknown:
-        raise UsageError(f"--library: unknown program(s) {', '.join(unknown)}")
-    if "sort" in names:
-        if names != ("sort",):
-            raise UsageError("--library: sort cannot share a library with other programs")
-        if outputs > 8:
-            raise UsageError("--library sort: lists of at most 8 values")
-        return Task("data", "sorting", lengths=(8,))  # the network sorts 8 registers
-    if outputs > 1:
-        raise UsageError("list answers need a program that answers a list (sort)")
-    ops = tuple(x for x in names if x != "fibonacci")
-    if "fibonacci" in names:
-        return Task("data", "mixed" if ops else "fibonacci", ops=ops, depths=tuple(range(1, 9)))
-    return Task("data", "arithmetic", ops=ops)
 
 
 def _tokenizer_arg(opts: TrainOptions, texts: list[str], tmp: str) -> str | None:
@@ -222,19 +195,20 @@ def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
     """A new ``(model, tokenizer)`` for the run (the tokenizer from ``train_texts`` only)."""
     import tempfile
 
-    from .build import build_model
+    from .build import build_model, task_options
 
     with tempfile.TemporaryDirectory(prefix="neuralc-tok-") as tmp:
-        model, tok = build_model(task, opts.backbone, baseline=opts.baseline,
-                                 tokenizer=_tokenizer_arg(opts, train_texts, tmp),
-                                 hidden=opts.hidden, seed=opts.seed,
-                                 parse_head=opts.parse_head, alu=opts.alu,
-                                 pointer=opts.pointer, pointer_positions=opts.pointer_positions,
-                                 selection_words=opts.selection_words,
-                                 selection_pool=opts.selection_pool,
-                                 selection_mode=opts.selection_mode,
-                                 posterior_weight=opts.posterior_weight,
-                                 gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
+        # a built-in task calls its programs (or --library); a user's data --library (or the
+        # standard library)
+        model, tok = build_model(
+            opts.library if task is None or opts.library else None, train_texts,
+            **({} if task is None else task_options(task)), backbone=opts.backbone,
+            baseline=opts.baseline, tokenizer=_tokenizer_arg(opts, train_texts, tmp),
+            hidden=opts.hidden, seed=opts.seed, parse_head=opts.parse_head, alu=opts.alu,
+            pointer=opts.pointer, pointer_positions=opts.pointer_positions,
+            selection_words=opts.selection_words, selection_pool=opts.selection_pool,
+            selection_mode=opts.selection_mode, posterior_weight=opts.posterior_weight,
+            gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
     if opts.init_from:
         from .checkpoint import init_from
 
