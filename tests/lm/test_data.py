@@ -79,7 +79,8 @@ def test_a_library_that_does_not_compile_is_reported_with_the_data(tmp_path, cap
 
 def test_missing_file_and_bad_combinations_are_usage_errors(tmp_path, capsys):
     rc, _, err, folder = _train(tmp_path, capsys, "--data", str(tmp_path / "no.jsonl"))
-    assert rc == 2 and err.startswith("neuralc: error: cannot read") and not folder.exists()
+    assert rc == 2 and err.startswith("neuralc: error: ") and "no such file" in err
+    assert not folder.exists()
     data = tmp_path / "t.jsonl"
     data.write_text(GOOD + "\n")
     rc, _, err, _ = _train(tmp_path, capsys, "arithmetic", "--data", str(data))
