@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from ..lang.asm.assembler import read_source
 from ..lang.errors import CompileError, UsageError
-from .tasks import IGNORE, Example, Task
+from .tasks import Example, Task
 
 __all__ = [
     "DataError",
     "SealedSplit",
     "Splits",
-    "answer_values",
+    "answer_labels",
     "encode_examples",
     "hold_out",
     "is_list",
@@ -53,14 +53,8 @@ class DataError(CompileError):
 
 
 def is_list(example: Example) -> bool:
-    """Whether the answer is a list (a tuple; sorting and a user's list answers, group
-    ``len=K``) or one value (an int, or a built-in task's one-slot tuple)."""
-    return isinstance(example.answer, tuple) and example.group.startswith("len=")
-
-
-def answer_values(example: Example) -> tuple[int, ...]:
-    """The answer's values: ``(v,)`` for one value, the list's values for a list."""
-    return (example.answer,) if isinstance(example.answer, int) else tuple(example.answer)
+    """Whether the answer is a list (a tuple) or one value (an int)."""
+    return isinstance(example.answer, tuple)
 
 
 def _type_name(value) -> str:
@@ -195,11 +189,6 @@ class Splits:
     validation: list[Example]
     test: SealedSplit | None
 
-    @property
-    def outputs(self) -> int:
-        """Answer slots: the longest answer of train and validation (never read from test)."""
-        return max(len(answer_values(e)) for e in self.train + self.validation)
-
 
 def hold_out(examples: list[Example], seed: int, fraction: float = VALIDATION_FRACTION,
              name: str = "the training file") -> tuple[list[Example], list[Example]]:
@@ -246,12 +235,22 @@ def task_splits(task: Task, seed: int, train_size: int | None = None,
     return Splits(tr, va, SealedSplit(task.make_split("test", seed, test_size)))
 
 
-def padded_labels(examples: Sequence[Example], outputs: int):
-    """``(B, outputs)`` labels in the model's answer layout (:func:`neuralc.lm.calls.answer_labels`:
-    the kind, the value or the list's length, the elements; ``IGNORE`` past the answer)."""
-    import torch
+def answer_labels(answer, outputs: int, n: int = 128) -> list[int]:
+    """The labels of one answer in the model's ``outputs`` slots
+    (:func:`neuralc.lm.calls.answer_labels`: the kind, the value or the list's length, the
+    elements). A list longer than the model's lists keeps its true length and its first
+    elements: the model cannot answer it, and it counts as wrong."""
+    from .calls import answer_labels as labels
 
-    from .calls import answer_labels
+    room = outputs - 2
+    if isinstance(answer, tuple) and len(answer) > room:
+        return [1, min(len(answer), n - 1), *answer[:room]][:outputs]
+    return labels(answer, outputs)
+
+
+def padded_labels(examples: Sequence[Example], outputs: int):
+    """``(B, outputs)`` labels (:func:`answer_labels`; ``IGNORE`` past each answer)."""
+    import torch
 
     return torch.tensor([answer_labels(e.answer, outputs) for e in examples], dtype=torch.long)
 

@@ -1,9 +1,11 @@
-"""Scoring a model on examples: accuracy for a run's validation and test splits, and one
+"""Scoring a model on examples: the metrics of a run's validation and test splits, and one
 prediction per example for ``neuralc evaluate``.
 
-An example is right when every slot of its answer is right (exact match); slots past the
-answer's end (label ``IGNORE``) do not count, and an answer longer than the model's slots counts
-its missing slots as wrong.
+The model answers in slots (:func:`neuralc.lm.calls.answer_labels`: the kind, the value or the
+list's length, the elements); its answer is read from the argmax of every slot
+(:func:`neuralc.lm.calls.read_answer`: an int, or a list of the length the model read). An
+example is right when that answer equals the truth: for a list, the same length and the same
+elements.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Sequence
 
 import torch
 
-from .data import answer_values, encode_examples, is_list
+from .calls import read_answer
+from .data import encode_examples, is_list
 from .tasks import IGNORE, Example
 
 __all__ = ["evaluate", "predictions"]
@@ -39,24 +42,21 @@ def _programs(model) -> list[str]:
     return list(getattr(model.config, "programs", None) or [])
 
 
-def _widen(pred: torch.Tensor, width: int) -> torch.Tensor:
-    """``pred`` (B,O) padded to (B,width) with -1 (a value no label has)."""
-    if pred.shape[1] >= width:
-        return pred[:, :width]
-    return torch.cat([pred, pred.new_full((pred.shape[0], width - pred.shape[1]), -1)], 1)
+def _truth(e: Example) -> int | list[int]:
+    return list(e.answer) if is_list(e) else int(e.answer)
 
 
 def _metrics(pred, sel, halted, labels, examples: Sequence[Example], programs) -> dict:
-    pred = _widen(pred, labels.shape[1])
+    answers = [read_answer(row) for row in pred.tolist()]
+    right = [a == _truth(e) for a, e in zip(answers, examples)]
     counted = labels != IGNORE
-    exact = ((pred == labels) | ~counted).all(-1)
     res = {
-        "accuracy": exact.float().mean().item(),
+        "accuracy": sum(right) / max(1, len(right)),
         "slot_accuracy": ((pred == labels) & counted).sum().item() / max(1, counted.sum().item()),
     }
     groups: dict[str, list[bool]] = {}
-    for e, ok in zip(examples, exact.tolist()):
-        groups.setdefault(e.group, []).append(ok)
+    for e, ok in zip(examples, right):
+        groups.setdefault(e.group or ("list" if is_list(e) else "int"), []).append(ok)
         if e.held_out_template:
             groups.setdefault("held_out_template", []).append(ok)
     res["groups"] = {g: sum(v) / len(v) for g, v in sorted(groups.items())}
@@ -71,9 +71,10 @@ def _metrics(pred, sel, halted, labels, examples: Sequence[Example], programs) -
 
 
 def evaluate(model, tensors, examples: Sequence[Example], device, batch_size: int = 128) -> dict:
-    """Exact-match accuracy (every counted slot right), per-slot accuracy, per-group and
-    held-out-template accuracy, and, with a computer and labelled programs (built-in tasks), how
-    often the argmax selection is the example's program (reported, never trained)."""
+    """Accuracy (the answer read back equals the truth), per-slot accuracy over the counted
+    slots, per-group and held-out-template accuracy, and, with a computer and labelled programs
+    (built-in tasks), how often the argmax selection is the example's program (reported, never
+    trained)."""
     ids, mask, labels = tensors
     pred, sel, halted = _forward(model, ids, mask, device, batch_size)
     return _metrics(pred, sel, halted, labels, examples, _programs(model))
@@ -82,10 +83,9 @@ def evaluate(model, tensors, examples: Sequence[Example], device, batch_size: in
 def _rows(pred, sel, examples: Sequence[Example], programs) -> list[dict]:
     rows = []
     for i, e in enumerate(examples):
-        truth = list(answer_values(e))
-        values = _widen(pred[i:i + 1], len(truth))[0].tolist()
-        row = {"text": e.text, "prediction": values if is_list(e) else values[0],
-               "answer": truth if is_list(e) else truth[0], "correct": values == truth}
+        answer = read_answer(pred[i].tolist())
+        row = {"text": e.text, "prediction": answer, "answer": _truth(e),
+               "correct": answer == _truth(e)}
         if sel is not None:
             p, j = sel[i].max(-1)
             row["program"] = programs[j.item()]
@@ -97,9 +97,8 @@ def _rows(pred, sel, examples: Sequence[Example], programs) -> list[dict]:
 def predictions(model, tok, examples: Sequence[Example], device,
                 batch_size: int = 128) -> tuple[dict, list[dict]]:
     """``(metrics, rows)``: :func:`evaluate`'s metrics, and one dict per example, in order:
-    ``prediction`` (an int, or for a list answer a list of the answer's length), ``answer``,
-    ``correct``, and with a computer the selected ``program`` and its
-    ``program_probability``."""
+    ``prediction`` (an int, or a list of the length the model read), ``answer``, ``correct``,
+    and with a computer the selected ``program`` and its ``program_probability``."""
     ids, mask, labels = encode_examples(tok, list(examples), model.config.outputs)
     pred, sel, halted = _forward(model, ids, mask, device, batch_size)
     programs = _programs(model)

@@ -143,30 +143,22 @@ def _splits(opts: TrainOptions) -> tuple[Splits, object]:
         task = get_task(opts.task)
         return task_splits(task, opts.seed, opts.train_size, opts.validation_size,
                            opts.test_size), task
-    _, errors = _check_library(opts.library)
+    errors = _library_errors(opts.library)
     splits = user_splits(opts.data, opts.validation, opts.test, opts.seed, more_errors=errors)
     return splits, None  # the model calls --library (build.build_model), or the default one
 
 
-def _check_library(spec: str | None) -> tuple[tuple[str, ...] | None, list[str]]:
-    """``(program names, error lines)`` of ``--library``: comma-separated program names, or a
-    Python-subset file whose every function must compile (its errors join the data's)."""
-    if spec is None:
-        return None, []
-    if not spec.endswith(".py"):
-        return tuple(x.strip() for x in spec.split(",") if x.strip()), []
-    from ..lang.asm.assembler import read_source
+def _library_errors(spec: str | None) -> list[str]:
+    """The compile errors of ``--library`` (they join the data's); a missing file or an unknown
+    program name is a :class:`UsageError`."""
     from ..lang.errors import CompileError
-    from ..lang.pysub import compile_python
-    from ..lang.pysub.validate import check
+    from ..library.interface import load_library
 
-    source = read_source(spec)
     try:
-        for name in check(source, spec).functions:
-            compile_python(source, spec, function=name)
+        load_library(spec)
     except CompileError as e:
-        return None, e.lines()
-    return None, []
+        return e.lines()
+    return []
 
 
 def _tokenizer_arg(opts: TrainOptions, texts: list[str], tmp: str) -> str | None:
