@@ -113,7 +113,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test", metavar="TEST.jsonl", default=None,
                    help="test data, scored once at the end of the run")
     p.add_argument("--library", metavar="FILE.py|NAME,...", default=None,
-                   help="the programs the model may call (with --data)")
+                   help="the programs the model may call (default: a TASK's own programs; the "
+                        "standard library for --data)")
     add_common_options(p)
     p.add_argument("--epochs", type=_positive, default=None, help="default 10")
     p.add_argument("--out", default=None,

@@ -32,7 +32,7 @@ import torch
 
 from ..lang.errors import UsageError
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
-from .data import Splits, encode_examples, task_splits, user_splits
+from .data import DataError, Splits, encode_examples, task_splits, user_splits
 from .distributed import compare_replicas, device_for, init_distributed
 from .evaluation import evaluate
 from .tasks import get_task
@@ -129,21 +129,23 @@ def _check_sources(opts: TrainOptions) -> None:
     if (opts.task is None) == (opts.data is None):
         raise UsageError("give a built-in TASK or --data FILE (not both)")
     if opts.data is None:
-        given = [f"--{k}" for k in ("validation", "test", "library") if getattr(opts, k)]
+        given = [f"--{k}" for k in ("validation", "test") if getattr(opts, k)]
         if given:
-            raise UsageError(f"{', '.join(given)} need(s) --data (a built-in task makes its own "
-                             "splits with its library)")
+            raise UsageError(f"{' and '.join(given)} need --data (a built-in task makes its own "
+                             "splits)")
 
 
 def _splits(opts: TrainOptions) -> tuple[Splits, object]:
-    """The run's splits and the task (or library description) its model is built for.
+    """The run's splits and its built-in task (None for a user's data).
 
     Every data file, and the library, is checked before anything is built or written."""
+    errors = _library_errors(opts.library) if opts.library else []
     if opts.data is None:
+        if errors:
+            raise DataError(errors)
         task = get_task(opts.task)
         return task_splits(task, opts.seed, opts.train_size, opts.validation_size,
                            opts.test_size), task
-    errors = _library_errors(opts.library)
     splits = user_splits(opts.data, opts.validation, opts.test, opts.seed, more_errors=errors)
     return splits, None  # the model calls --library (build.build_model), or the default one
 
