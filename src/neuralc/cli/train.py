@@ -60,8 +60,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="cpu (default, or $NEURALC_DEVICE), cuda, cuda:N")
     p.add_argument("--parse-head", choices=("pointer", "pooled"), default=None)
     p.add_argument("--pointer", choices=("ordinal", "attention"), default=None,
-                   help="how the parser finds input i: the i-th number-like token (ordinal, "
-                        "default) or learned attention queries")
+                   help="how the parser finds input i: learned attention queries over the "
+                        "backbone's contextual states (attention, default) or the i-th "
+                        "number-like token (ordinal, a hand-designed prior)")
     p.add_argument("--pointer-positions", type=int, default=None, metavar="P",
                    help="learned key positions of the attention pointer (default 0: none)")
     p.add_argument("--selection-words", action="store_true", default=None,
@@ -154,10 +155,8 @@ def options_from_args(args, **over):
     from ..lm.training import TrainOptions
 
     typed = {**typed_options(args), **over}
-    if "task" not in typed and typed.get("data") is None:
-        typed["task"] = TrainOptions.task
-    elif typed.get("data") is not None:
-        typed.setdefault("task", None)
+    if typed.get("data") is not None:
+        typed.setdefault("task", None)  # a user's data, no built-in task
     typed.setdefault("device", os.environ.get("NEURALC_DEVICE", "cpu"))
     opts = TrainOptions(**{k: v for k, v in typed.items() if k != "out"})
     opts.out = typed.get("out") or _default_out(opts)
@@ -168,7 +167,7 @@ def main(args) -> int:
     from ..lang.errors import UsageError
     from ..lm.training import resume_options, train
 
-    if args.quick:
+    if args.quick and not args.resume:  # a resumed run keeps its own sizes
         args.train_size = args.train_size or 256
         args.test_size = args.test_size or 64
         args.epochs = args.epochs or 1
