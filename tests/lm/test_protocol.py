@@ -91,3 +91,26 @@ def test_resume_alone_continues_with_the_saved_options(tmp_path, capsys):
 
     extended, _ = _run(capsys, "--resume", str(b), "--epochs", "4")  # typed: overrides
     assert extended["epochs"] == 4 and extended["steps"] == 4 * 6
+
+
+def test_early_stopping_and_the_kept_weights_come_from_validation(tmp_path, capsys):
+    out = tmp_path / "r"
+    summary, _ = _run(capsys, *ARGS, "--epochs", "8", "--lr", "0.02", "--keep", "best",
+                      "--patience", "1", "--out", str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+
+    def best(rows):  # highest validation accuracy, then lowest validation loss, then earliest
+        return max(rows, key=lambda m: (m["validation_accuracy"], -m["validation_loss"],
+                                        -m["epoch"]))["epoch"]
+
+    # it stopped at the first epoch that was not the best so far (patience 1), or at the end
+    ends = [e for e in range(1, len(metrics) + 1) if best(metrics[:e]) < e]
+    assert len(metrics) == (ends[0] if ends else 8)
+    assert summary["stopped"] == ("early stopping" if ends else None)
+    kept = best(metrics)
+    assert summary["kept_epoch"] == kept == json.loads((out / "test.json").read_text())["epoch"]
+    # the model folder holds the kept weights, and the test was scored on them
+    model, best_w = (load_file(str(out / f)) for f in ("model.safetensors", "best.safetensors"))
+    assert all(torch.equal(model[k], best_w[k]) for k in model)
+    again, _ = _run(capsys, "--resume", str(out))  # an early-stopped run has ended
+    assert again["epochs"] == len(metrics) and again["test_accuracy"] == summary["test_accuracy"]

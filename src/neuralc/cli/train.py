@@ -118,6 +118,11 @@ def add_parser(subparsers) -> None:
                         "standard library for --data)")
     add_common_options(p)
     p.add_argument("--epochs", type=_positive, default=None, help="default 10")
+    p.add_argument("--keep", choices=("last", "best"), default=None,
+                   help="the weights the run keeps and tests: the last epoch's (default) or the "
+                        "best validation epoch's")
+    p.add_argument("--patience", type=_positive, default=None, metavar="P",
+                   help="stop early after P epochs without a better validation accuracy")
     p.add_argument("--out", default=None,
                    help="output folder (default runs/<task or data file>-<backbone>)")
     p.add_argument("--resume", metavar="DIR", default=None,

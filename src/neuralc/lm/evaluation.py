@@ -22,20 +22,23 @@ __all__ = ["evaluate", "predictions"]
 
 
 @torch.no_grad()
-def _forward(model, ids, mask, device, batch_size: int):
-    """``(pred (B,O), selection (B,E) | None, halted (B,) | None)`` in batches, on the CPU."""
+def _forward(model, ids, mask, labels, device, batch_size: int):
+    """``(pred (B,O), selection (B,E) | None, halted (B,) | None, loss)`` in batches, on the
+    CPU; ``loss`` is the training loss, averaged over the examples."""
     model.eval()
-    preds, sels, halted = [], [], []
+    preds, sels, halted, loss = [], [], [], 0.0
     for s in range(0, len(ids), batch_size):
         out = model(input_ids=ids[s:s + batch_size].to(device),
-                    attention_mask=mask[s:s + batch_size].to(device))
+                    attention_mask=mask[s:s + batch_size].to(device),
+                    labels=labels[s:s + batch_size].to(device))
+        loss += out.loss.item() * len(ids[s:s + batch_size])
         preds.append(out.answer_log_probs.argmax(-1).cpu())
         if getattr(out, "selection", None) is not None:
             sels.append(out.selection.float().cpu())
             halted.append(out.halted.float().cpu())
     model.train()
     return (torch.cat(preds), torch.cat(sels) if sels else None,
-            torch.cat(halted) if halted else None)
+            torch.cat(halted) if halted else None, loss / max(1, len(ids)))
 
 
 def _programs(model) -> list[str]:
@@ -71,13 +74,13 @@ def _metrics(pred, sel, halted, labels, examples: Sequence[Example], programs) -
 
 
 def evaluate(model, tensors, examples: Sequence[Example], device, batch_size: int = 128) -> dict:
-    """Accuracy (the answer read back equals the truth), per-slot accuracy over the counted
-    slots, per-group and held-out-template accuracy, and, with a computer and labelled programs
+    """Accuracy (the answer read back equals the truth), the training loss, per-slot accuracy
+    over the counted slots, per-group and held-out-template accuracy, and, with a computer and labelled programs
     (built-in tasks), how often the argmax selection is the example's program (reported, never
     trained)."""
     ids, mask, labels = tensors
-    pred, sel, halted = _forward(model, ids, mask, device, batch_size)
-    return _metrics(pred, sel, halted, labels, examples, _programs(model))
+    pred, sel, halted, loss = _forward(model, ids, mask, labels, device, batch_size)
+    return {**_metrics(pred, sel, halted, labels, examples, _programs(model)), "loss": loss}
 
 
 def _rows(pred, sel, examples: Sequence[Example], programs) -> list[dict]:
@@ -100,7 +103,7 @@ def predictions(model, tok, examples: Sequence[Example], device,
     ``prediction`` (an int, or a list of the length the model read), ``answer``, ``correct``,
     and with a computer the selected ``program`` and its ``program_probability``."""
     ids, mask, labels = encode_examples(tok, list(examples), model.config.outputs)
-    pred, sel, halted = _forward(model, ids, mask, device, batch_size)
+    pred, sel, halted, loss = _forward(model, ids, mask, labels, device, batch_size)
     programs = _programs(model)
-    return (_metrics(pred, sel, halted, labels, examples, programs),
+    return ({**_metrics(pred, sel, halted, labels, examples, programs), "loss": loss},
             _rows(pred, sel, examples, programs))

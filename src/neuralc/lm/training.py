@@ -76,6 +76,8 @@ class TrainOptions:
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
+    keep: str = "last"  # last | best: the weights kept and tested (best: on validation accuracy)
+    patience: int | None = None  # stop after this many epochs without a better validation epoch
     minutes: float | None = None  # wall-clock budget for the training loop
     stop_after: int | None = None  # stop after this many epochs in this process (a "kill")
     progress: bool = True
@@ -308,7 +310,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     net = DDP(model, broadcast_buffers=False) if world > 1 else model  # constant buffers
     t0 = time.time()
     budget = opts.minutes * 60 if opts.minutes else None
-    stopped = None
+    stopped = "early stopping" if _patience_spent(metrics, opts.patience) else None
     for epoch in range(start_epoch, opts.epochs):
         if stopped:
             break
@@ -341,27 +343,38 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         if rank == 0:
             _log(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}, validation accuracy "
                  f"{ev['accuracy']:.4f} ({row['time_s']} s)", rank)
+            if opts.keep == "best" and _best_epoch(metrics) == epoch + 1:  # kept apart
+                _save_weights(model, os.path.join(out_dir, BEST))
             if stopped is None:  # a checkpoint only at an epoch boundary (exact resume)
                 save_checkpoint(ckpt, model, optimizer, scheduler,
                                 {"epoch": epoch + 1, "step": step, "metrics": metrics})
             model.save_pretrained(out_dir)
             _write_metrics(out_dir, metrics)
+        if _agree(_patience_spent(metrics, opts.patience), rank, world, device):
+            stopped = stopped or "early stopping"
         if world > 1:
             torch.distributed.barrier()
         if opts.stop_after is not None and epoch + 1 - start_epoch >= opts.stop_after:
             stopped = stopped or "stop_after"
     last = metrics[-1] if metrics else {}
-    # the end of the run (the last epoch, or the time budget): the one look at the test split
+    kept = last.get("epoch", start_epoch)
+    ended = stopped != "stop_after"  # a kill is not the end of the run
+    if ended and opts.keep == "best" and rank == 0 and metrics:
+        kept = _best_epoch(metrics)
+        _load_weights(model, os.path.join(out_dir, BEST))
+        model.save_pretrained(out_dir)  # the model folder holds the kept weights
+    # the end of the run (last epoch, time budget, early stop): the one look at the test split
     test = {}
-    if splits.test is not None and stopped != "stop_after" and rank == 0:
+    if splits.test is not None and ended and rank == 0:
         test = evaluate(model, encode_examples(tok, splits.test.unseal(), outputs),
                         splits.test, device)
         with open(os.path.join(out_dir, "test.json"), "w") as f:
-            json.dump({"epoch": last.get("epoch", start_epoch), "step": step,
+            json.dump({"epoch": kept, "keep": opts.keep, "step": step,
                        "examples": len(splits.test), **test}, f, indent=1)
     summary = {
         "task": opts.task, "data": opts.data, "backbone": opts.backbone,
         "baseline": opts.baseline, "epochs": last.get("epoch", start_epoch), "steps": step,
+        "kept_epoch": kept, "best_validation_epoch": _best_epoch(metrics) if metrics else None,
         **{f"validation_{k}": last.get(f"validation_{k}") for k in (
             "accuracy", "slot_accuracy", "groups")},
         **{f"test_{k}": test.get(k) for k in ("accuracy", "slot_accuracy", "groups")},
@@ -376,6 +389,43 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         del net  # the DDP reducer must not hold the last reference to the group (below)
         summary.update(compare_replicas(model, device, own_pg))
     return summary if rank == 0 else {}
+
+
+BEST = "best.safetensors"  # the weights of the best validation epoch so far
+
+
+def _best_epoch(metrics: list[dict]) -> int:
+    """The epoch of the highest validation accuracy; among equals the lowest validation loss,
+    then the earliest."""
+    best = max(metrics, key=lambda m: (m.get("validation_accuracy", 0.0),
+                                       -m.get("validation_loss", 0.0), -m["epoch"]))
+    return best["epoch"]
+
+
+def _patience_spent(metrics: list[dict], patience: int | None) -> bool:
+    """``patience`` epochs have passed since the best validation epoch."""
+    return bool(patience and metrics and metrics[-1]["epoch"] - _best_epoch(metrics) >= patience)
+
+
+def _agree(flag: bool, rank: int, world: int, device) -> bool:
+    """Rank 0's ``flag`` on every rank (only rank 0 evaluates)."""
+    if world <= 1:
+        return flag
+    t = torch.tensor([int(flag and rank == 0)], device=device)
+    torch.distributed.broadcast(t, 0)
+    return bool(t.item())
+
+
+def _save_weights(model, path: str) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
+
+
+def _load_weights(model, path: str) -> None:
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(path))
 
 
 def _write_metrics(out_dir: str, metrics: list[dict]) -> None:
