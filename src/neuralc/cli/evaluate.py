@@ -29,16 +29,22 @@ def add_parser(subparsers) -> None:
 
 
 def main(args) -> int:
+    from ..lang.asm import read_source
+    from ..lang.errors import UsageError
     from ..lm.data import read_files
     from ..lm.evaluation import predictions
     from ..lm.predict import load_model
 
+    read_source(args.data)  # a missing file stops before the model loads
     model, tok = load_model(args.model_dir, args.device)
     (examples,) = read_files([args.data], n=model.config.n)
     res, rows = predictions(model, tok, examples, args.device, args.batch_size)
     if args.predictions:
-        with open(args.predictions, "w") as f:
-            f.writelines(json.dumps(row) + "\n" for row in rows)
+        try:
+            with open(args.predictions, "w") as f:
+                f.writelines(json.dumps(row) + "\n" for row in rows)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.predictions}: {e.strerror or e}") from None
     print(f"{args.data}: accuracy {res['accuracy']:.4f} ({sum(r['correct'] for r in rows)}"
           f"/{len(rows)} examples)")
     for group, acc in res["groups"].items():

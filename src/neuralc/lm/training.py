@@ -133,8 +133,8 @@ def _check_sources(opts: TrainOptions) -> None:
     if opts.data is None:
         given = [f"--{k}" for k in ("validation", "test") if getattr(opts, k)]
         if given:
-            raise UsageError(f"{' and '.join(given)} need --data (a built-in task makes its own "
-                             "splits)")
+            raise UsageError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} "
+                             "--data (a built-in task makes its own splits)")
 
 
 def _splits(opts: TrainOptions) -> tuple[Splits, object]:
