@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from neuralc.cli.main import main
-from neuralc.lm import tokenization
+from neuralc.lm import build
 from neuralc.lm.data import SealedSplit, task_splits
 from neuralc.lm.tasks import get_task
 
@@ -28,13 +28,13 @@ def _run(capsys, *argv):
 
 def test_the_tokenizer_sees_training_text_only(tmp_path, capsys, monkeypatch):
     seen: list[str] = []
-    real = tokenization.train_bpe_tokenizer
+    real = build.train_bpe_tokenizer
 
     def spy(texts, *a, **k):
         seen.extend(texts)
         return real(texts, *a, **k)
 
-    monkeypatch.setattr(tokenization, "train_bpe_tokenizer", spy)
+    monkeypatch.setattr(build, "train_bpe_tokenizer", spy)
     _run(capsys, *ARGS, "--epochs", "1", "--out", str(tmp_path / "r"))
     s = task_splits(get_task(TASK), SIZES["seed"], SIZES["train"], SIZES["validation"],
                     SIZES["test"])

@@ -165,22 +165,6 @@ def _library_errors(spec: str | None) -> list[str]:
     return []
 
 
-def _tokenizer_arg(opts: TrainOptions, texts: list[str], tmp: str) -> str | None:
-    """What ``build_model`` reads its tokenizer from. A tokenizer trained here (``bpe``) sees
-    the training texts only, never validation or test: it is trained on them and saved in
-    ``tmp``. Fixed tokenizers (Llama-3, a pretrained backbone's, a folder) are passed on."""
-    from .tokenization import llama3_tokenizer_dir, train_bpe_tokenizer
-
-    if opts.init_from:  # transfer needs the same token ids
-        return opts.tokenizer or opts.init_from
-    if opts.backbone != "llama-tiny":
-        return opts.tokenizer
-    if opts.tokenizer == "bpe" or (opts.tokenizer is None and llama3_tokenizer_dir() is None):
-        train_bpe_tokenizer(texts).save_pretrained(tmp)
-        return tmp
-    return opts.tokenizer
-
-
 def _learning_rate(opts: TrainOptions) -> float:
     if opts.lr is not None:
         return opts.lr
@@ -188,23 +172,22 @@ def _learning_rate(opts: TrainOptions) -> float:
 
 
 def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
-    """A new ``(model, tokenizer)`` for the run (the tokenizer from ``train_texts`` only)."""
-    import tempfile
-
+    """A new ``(model, tokenizer)`` for the run. A tokenizer trained here (``bpe``) is trained
+    on ``train_texts`` alone, never on validation or test text; a transfer (``init_from``)
+    keeps its model's tokenizer (the same token ids)."""
     from .build import build_model, task_options
 
-    with tempfile.TemporaryDirectory(prefix="neuralc-tok-") as tmp:
-        # a built-in task calls its programs (or --library); a user's data --library (or the
-        # standard library)
-        model, tok = build_model(
-            opts.library if task is None or opts.library else None, train_texts,
-            **({} if task is None else task_options(task)), backbone=opts.backbone,
-            baseline=opts.baseline, tokenizer=_tokenizer_arg(opts, train_texts, tmp),
-            hidden=opts.hidden, seed=opts.seed, parse_head=opts.parse_head, alu=opts.alu,
-            pointer=opts.pointer, pointer_positions=opts.pointer_positions,
-            selection_words=opts.selection_words, selection_pool=opts.selection_pool,
-            selection_mode=opts.selection_mode, posterior_weight=opts.posterior_weight,
-            gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
+    # a built-in task calls its programs (or --library); a user's data --library (or the
+    # standard library)
+    model, tok = build_model(
+        opts.library if task is None or opts.library else None, train_texts,
+        **({} if task is None else task_options(task)), backbone=opts.backbone,
+        baseline=opts.baseline, tokenizer=opts.tokenizer or opts.init_from,
+        hidden=opts.hidden, seed=opts.seed, parse_head=opts.parse_head, alu=opts.alu,
+        pointer=opts.pointer, pointer_positions=opts.pointer_positions,
+        selection_words=opts.selection_words, selection_pool=opts.selection_pool,
+        selection_mode=opts.selection_mode, posterior_weight=opts.posterior_weight,
+        gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
     if opts.init_from:
         from .checkpoint import init_from
 
