@@ -298,28 +298,16 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         if stopped:
             break
         sampler.set_epoch(epoch)
-        model.train()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{opts.epochs}",
                    disable=not _progress(opts, rank), file=sys.stderr, leave=False,
                    dynamic_ncols=True)
-        tot_loss, tot_n = 0.0, 0
-        for ids, mask, labels in bar:
-            out = net(input_ids=ids.to(device), attention_mask=mask.to(device),
-                      labels=labels.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            tot_loss += out.loss.item()
-            tot_n += 1
-            bar.set_postfix(loss=f"{tot_loss / tot_n:.3f}")
-            if budget and time.time() - t0 > budget:
-                stopped = "time budget"
-                break
+        deadline = t0 + budget if budget else None
+        train_loss, steps, out_of_time = _epoch(net, bar, optimizer, scheduler, params, device,
+                                                deadline)
+        step += steps
+        stopped = "time budget" if out_of_time else None
         ev = evaluate(model, val_t, splits.validation, device) if rank == 0 else {}
-        row = {"epoch": epoch + 1, "step": step, "train_loss": tot_loss / max(1, tot_n),
+        row = {"epoch": epoch + 1, "step": step, "train_loss": train_loss,
                "time_s": round(time.time() - t0, 1), "partial_epoch": stopped is not None,
                **{f"validation_{k}": v for k, v in ev.items()}}
         metrics.append(row)
@@ -342,7 +330,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     last = metrics[-1] if metrics else {}
     kept = last.get("epoch", start_epoch)
     ended = stopped != "stop_after"  # a kill is not the end of the run
-    if ended and opts.keep == "best" and rank == 0 and metrics:
+    if ended and opts.keep == "best" and rank == 0 and metrics and _best_epoch(metrics) != kept:
         kept = _best_epoch(metrics)
         _load_weights(model, os.path.join(out_dir, BEST))
         model.save_pretrained(out_dir)  # the model folder holds the kept weights
@@ -372,6 +360,27 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         del net  # the DDP reducer must not hold the last reference to the group (below)
         summary.update(compare_replicas(model, device, own_pg))
     return summary if rank == 0 else {}
+
+
+def _epoch(net, batches, optimizer, scheduler, params, device, deadline: float | None):
+    """One pass over ``batches``: ``(mean training loss, steps, stopped by the deadline?)``."""
+    net.train()
+    total, steps = 0.0, 0
+    for ids, mask, labels in batches:
+        out = net(input_ids=ids.to(device), attention_mask=mask.to(device),
+                  labels=labels.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        steps += 1
+        total += out.loss.item()
+        if hasattr(batches, "set_postfix"):
+            batches.set_postfix(loss=f"{total / steps:.3f}")
+        if deadline and time.time() > deadline:
+            return total / steps, steps, True
+    return total / max(1, steps), steps, False
 
 
 BEST = "best.safetensors"  # the weights of the best validation epoch so far
@@ -408,6 +417,9 @@ def _save_weights(model, path: str) -> None:
 def _load_weights(model, path: str) -> None:
     from safetensors.torch import load_file
 
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no weights of the best epoch (the run kept the last epoch's "
+                         "until now; resume it with --keep last)")
     model.load_state_dict(load_file(path))
 
 
