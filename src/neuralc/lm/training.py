@@ -264,15 +264,16 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     val_t = encode_examples(tok, splits.validation, outputs)
 
     optimizer, params = _optimizer(model, opts)
-    per_rank = opts.batch_size // world
     dataset = TensorDataset(*train_t)
+    # a training set smaller than one batch trains in one batch of all of it (per process)
+    per_rank = min(opts.batch_size, len(dataset)) // world
+    if per_rank == 0:
+        raise UsageError(f"the training set ({len(dataset)}) is smaller than the {world} "
+                         "processes that share it")
     sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True,
                                  seed=opts.seed, drop_last=True)
     loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, drop_last=True)
     steps_per_epoch = len(loader)
-    if steps_per_epoch == 0:
-        raise UsageError(f"the training set ({len(dataset)}) is smaller than one batch "
-                         f"(--batch-size {opts.batch_size})")
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _schedule(opts.epochs * steps_per_epoch, opts.warmup))
 
