@@ -118,3 +118,13 @@ def test_evaluate_a_built_in_task_model(tmp_path, capsys):
     rc, stdout, err = _cli(capsys, "evaluate", out, data)
     assert rc == 0, err
     assert set(json.loads(stdout.strip().splitlines()[-1])) >= {"accuracy", "examples"}
+
+
+def test_a_file_smaller_than_one_batch_trains(tmp_path, capsys):
+    data = _write(tmp_path / "tiny.jsonl", _larger_smaller(6, 3))
+    rc, out, err = _cli(capsys, "train", "--data", data, "--library", "calc_min,calc_max",
+                        "--epochs", "2", "--batch-size", "16", "--out", str(tmp_path / "m"),
+                        *TINY[:4])
+    assert rc == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["train_examples"] == 5 and summary["steps"] == 2  # one batch of 5 per epoch
