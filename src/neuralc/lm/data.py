@@ -217,12 +217,11 @@ def task_splits(task: Task, seed: int, train_size: int | None = None,
                 validation_size: int | None = None, test_size: int | None = None) -> Splits:
     """The splits of a built-in task.
 
-    ``train`` is the task's training split as before; ``validation`` the next examples of the
+    ``train`` is the task's training split, unchanged; ``validation`` the next examples of the
     same seeded stream (training combinations and phrasings, no text shared with ``train``);
     ``test`` the task's test split (held-out combinations and phrasing), sealed."""
     n_train = train_size if train_size is not None else task.train_size
     n_val = validation_size if validation_size is not None else max(1, n_train // 8)
-    seen: set[str] = set()
     size = n_train + 2 * n_val
     while True:  # the stream's prefix never changes with its length: train stays the same
         stream = task.make_split("train", seed, size)
