@@ -114,3 +114,16 @@ def test_early_stopping_and_the_kept_weights_come_from_validation(tmp_path, caps
     assert all(torch.equal(model[k], best_w[k]) for k in model)
     again, _ = _run(capsys, "--resume", str(out))  # an early-stopped run has ended
     assert again["epochs"] == len(metrics) and again["test_accuracy"] == summary["test_accuracy"]
+
+
+def test_a_data_run_resumes_from_another_directory(tmp_path, capsys, monkeypatch):
+    rows = [{"text": f"The larger of {a} and {b}", "answer": max(a, b)}
+            for a, b in zip(range(0, 60, 3), range(50, 10, -2))]
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.chdir(tmp_path / "d")
+    _run(capsys, "--data", "train.jsonl", "--library", "calc_max", "--tokenizer", "bpe",
+         "--hidden", "32", "--epochs", "2", "--stop-after", "1", "--out", "../run")
+    monkeypatch.chdir(tmp_path)
+    resumed, _ = _run(capsys, "--resume", "run")
+    assert resumed["epochs"] == 2 and resumed["train_examples"] == 18

@@ -127,6 +127,17 @@ def resume_options(folder: str, typed: dict) -> TrainOptions:
     return TrainOptions(**merged)
 
 
+def _saved_options(opts: TrainOptions) -> dict:
+    """The options as ``run.json`` keeps them: files and folders as absolute paths, so that
+    ``--resume`` finds them from any working directory."""
+    saved = asdict(opts)
+    for key in ("data", "validation", "test", "library", "init_from", "tokenizer"):
+        path = saved[key]
+        if path and os.path.exists(path):  # library names and tokenizer kinds stay as typed
+            saved[key] = os.path.abspath(path)
+    return saved
+
+
 def _check_sources(opts: TrainOptions) -> None:
     if (opts.task is None) == (opts.data is None):
         raise UsageError("give a built-in TASK or --data FILE (not both)")
@@ -287,7 +298,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     elif rank == 0:
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "run.json"), "w") as f:
-            json.dump(asdict(opts), f, indent=1)
+            json.dump(_saved_options(opts), f, indent=1)
         model.save_pretrained(out_dir)
         tok.save_pretrained(out_dir)
 
