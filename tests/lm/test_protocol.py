@@ -89,8 +89,14 @@ def test_resume_alone_continues_with_the_saved_options(tmp_path, capsys):
     assert all(torch.equal(ta[k], tb[k]) for k in ta if not k.startswith("rng."))
     assert resumed["test_accuracy"] == full["test_accuracy"]
 
-    extended, _ = _run(capsys, "--resume", str(b), "--epochs", "4")  # typed: overrides
+    assert not resumed["test_seen_before"]  # resumed from a kill: still one schedule
+    extended, err = _run(capsys, "--resume", str(b), "--epochs", "4")  # typed: overrides
     assert extended["epochs"] == 4 and extended["steps"] == 4 * 6
+    # the test was scored at the end of 3 epochs: a 4-epoch score is not a one-schedule number
+    assert extended["test_seen_before"] and "not a one-schedule result" in err
+    assert json.loads((b / "test.json").read_text())["test_seen_before"]
+    again, _ = _run(capsys, "--resume", str(b))
+    assert again["test_seen_before"]  # and it stays marked
 
 
 def test_early_stopping_and_the_kept_weights_come_from_validation(tmp_path, capsys):

@@ -295,6 +295,10 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         state = load_checkpoint(ckpt, model, optimizer, scheduler, device)
         start_epoch, step, metrics = state["epoch"], state["step"], state["metrics"]
         _log(f"neuralc: resumed {out_dir} at epoch {start_epoch} (step {step})", rank)
+    seen = _test_seen(out_dir, opts.epochs) if resume else False
+    if seen:
+        _log("neuralc: warning: the test split of this run was scored before its schedule "
+             "changed: its test score is not a one-schedule result", rank)
     elif rank == 0:
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "run.json"), "w") as f:
@@ -351,8 +355,9 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
     if splits.test is not None and ended and rank == 0:
         test = evaluate(model, encode_examples(tok, splits.test.unseal(), outputs),
                         splits.test, device)
-        with open(os.path.join(out_dir, "test.json"), "w") as f:
-            json.dump({"epoch": kept, "keep": opts.keep, "step": step,
+        with open(os.path.join(out_dir, TEST), "w") as f:
+            json.dump({"epoch": kept, "epochs": opts.epochs, "keep": opts.keep, "step": step,
+                       "test_seen_before": seen,
                        "examples": len(splits.test), **test}, f, indent=1)
     summary = {
         "task": opts.task, "data": opts.data, "backbone": opts.backbone,
@@ -367,6 +372,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
         "test_examples": len(splits.test) if splits.test is not None else 0,
         "world_size": world, "device": str(device),
         "seconds": round(time.time() - t0, 1), "stopped": stopped, "out": out_dir,
+        "test_seen_before": seen,  # scored, then the schedule changed: not a headline number
     }
     if world > 1:
         del net  # the DDP reducer must not hold the last reference to the group (below)
@@ -396,6 +402,18 @@ def _epoch(net, batches, optimizer, scheduler, params, device, deadline: float |
 
 
 BEST = "best.safetensors"  # the weights of the best validation epoch so far
+TEST = "test.json"  # the one test score of a run
+
+
+def _test_seen(out_dir: str, epochs: int) -> bool:
+    """Whether the run's test split was scored under another schedule (another number of
+    epochs) than ``epochs``, now or in an earlier continuation."""
+    try:
+        with open(os.path.join(out_dir, TEST)) as f:
+            before = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return bool(before.get("test_seen_before") or before.get("epochs", epochs) != epochs)
 
 
 def _best_epoch(metrics: list[dict]) -> int:
