@@ -12,9 +12,18 @@ def difference(a, b):
     return b - a
 
 
-def sum_of_squares(a, b):
-    """a² + b² (mod 128)."""
-    return a * a + b * b
+def larger(a, b):
+    """The larger of a and b."""
+    if a > b:
+        return a
+    return b
+
+
+def smaller(a, b):
+    """The smaller of a and b."""
+    if a < b:
+        return a
+    return b
 
 
 def weighted(a, b):
@@ -30,10 +39,3 @@ def remainder(a, b):
 def half_sum(a, b):
     """Half of a plus half of b, each rounded down."""
     return a // 2 + b // 2
-
-
-def shortfall(a, b):
-    """How much a exceeds b, or 0."""
-    if a > b:
-        return a - b
-    return 0

@@ -22,11 +22,17 @@ FUNCTIONS = {
         "Distance from {a} to {b}",
         "{a} and {b}: how far is one from the other?",
     ]),
-    "sum_of_squares": (lambda a, b: (a * a + b * b) % N, [
-        "Square {a} and {b} and add the squares.",
-        "What is the sum of the squares of {a} and {b}?",
-        "{a} squared plus {b} squared",
-        "Add {a} squared to {b} squared.",
+    "larger": (max, [
+        "Which is larger, {a} or {b}?",
+        "What is the bigger of {a} and {b}?",
+        "The maximum of {a} and {b}",
+        "Pick the greater number: {a}, {b}",
+    ]),
+    "smaller": (min, [
+        "Which is smaller, {a} or {b}?",
+        "What is the lesser of {a} and {b}?",
+        "The minimum of {a} and {b}",
+        "Pick the lower number: {a}, {b}",
     ]),
     "weighted": (lambda a, b: (3 * a + b) % N, [
         "Three times {a} plus {b}",
@@ -45,12 +51,6 @@ FUNCTIONS = {
         "What is half of {a} plus half of {b}?",
         "Half {a} plus half {b}, rounding down",
         "Add half of {b} to half of {a}.",
-    ]),
-    "shortfall": (lambda a, b: max(a - b, 0), [
-        "By how much does {a} exceed {b}?",
-        "How much more is {a} than {b}, or zero?",
-        "Excess of {a} over {b}",
-        "{a} minus {b}, but never below zero",
     ]),
 }
 

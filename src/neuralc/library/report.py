@@ -22,7 +22,8 @@ BENCH_ARGS = {
     "factorial": [10], "power": [3, 11], "list_sum": [LIST8], "list_max": [LIST8],
     "reverse": [LIST8], "insertion_sort": [LIST8], "insertion_sort_py": [LIST8],
     "bubble_sort": [LIST8], "quicksort": [LIST8], "binary_search": [[1, 3, 5, 7, 9, 11, 13, 15], 11],
-    "bitonic_sort8": [LIST8], "bitonic_sort8_seq": [LIST8],
+    "bitonic_sort8": [LIST8], "bitonic_sort8_seq": [LIST8], "sort_network": [LIST8],
+    "fib_parallel": [0, 1, 10], "mod_add": [100, 20, 110],
 }
 
 
@@ -110,7 +111,8 @@ def render() -> str:
         "Steps (lines executed) on the input shown, for the width-1 program and its schedules by",
         "the parallelizing compiler (`neuralc.passes.schedule`); `lines` = program length. The",
         "compile time is the front end (Python subset compiler or assembler); the schedule time is",
-        "the scheduler alone. `bitonic_sort8` is written in width-8 lines by hand;",
+        "the scheduler alone. `bitonic_sort8` is written in width-8 lines by hand and `sort_network`",
+        "in width-12 lines (its steps: the w=1 column is blank, 16 steps at width 12);",
         "`bitonic_sort8_seq` is the same network in width-1 lines, for the scheduler to",
         "parallelize. `fib_paper` runs until its step budget ends, so only width 1 applies.",
         f"Measured with Python {platform.python_version()} on {platform.machine()}.",

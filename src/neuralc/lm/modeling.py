@@ -146,7 +146,7 @@ class PointerParser(nn.Module):
         values = self.value(V_in).softmax(-1)  # (B,T,N) which number token t denotes
         lengths = elements = None
         if self.lists is not None:
-            lengths, elements = self.lists(H, real, values)
+            lengths, elements = self.lists(H, real, values, V)
         if not self.inputs:
             return None, lengths, elements, None
         if self.mode == "ordinal":
@@ -173,8 +173,10 @@ class PointerParser(nn.Module):
 class ListReader(nn.Module):
     """Variable-length lists read from the backbone's contextual states.
 
-    A gate per list slot, ``g_t = σ(w_q · H_t + b_q)``, says how likely token ``t`` is an element
-    of list ``q`` (never supervised). Taking the gates as independent, the number of elements
+    A gate per list slot, ``g_t = σ(w_q · H_t + u_q · E_t + b_q)``, says how likely token ``t`` is
+    an element of list ``q`` (never supervised): ``H_t`` the backbone's contextual state, ``E_t``
+    the token's embedding (whether it is a number at all; with ``H`` alone a comma after the
+    first number was taken for an element in our runs). Taking the gates as independent, the number of elements
     before ``t`` has the exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the
     tokens, ``P_{t+1}(j) = P_t(j)(1 − g_t) + P_t(j−1) g_t``, the last bin absorbing ``≥ C``), so
 
@@ -194,11 +196,14 @@ class ListReader(nn.Module):
         self.capacity = capacity
         self.gate = nn.Linear(hidden, lists)
         self.gate.init_bias = gate_bias  # read by _init_weights
+        self.token_gate = nn.Linear(hidden, lists, bias=False)
 
-    def forward(self, H: torch.Tensor, real: torch.Tensor, values: torch.Tensor):
+    def forward(self, H: torch.Tensor, real: torch.Tensor, values: torch.Tensor,
+                E: torch.Tensor | None = None):
         B, T, N = values.shape
         C = self.capacity
-        g = torch.sigmoid(self.gate(H)) * real[..., None]  # (B,T,Q)
+        logit = self.gate(H) + (self.token_gate(E) if E is not None else 0.0)
+        g = torch.sigmoid(logit) * real[..., None]  # (B,T,Q)
         p = torch.zeros(B, g.shape[-1], C + 1, dtype=H.dtype, device=H.device)
         p[..., 0] = 1.0
         before = []

@@ -6,6 +6,7 @@
 ; value of the list, so the first len cells come out sorted whatever the other cells held.
 ; A comparator whose wires both lie past the list never moves a list value, so one program
 ; sorts every length up to 12 in the same 16 steps.
+.registers 40
 .width 12
     set 0 r12 | set 1 r13 | set 2 r14 | set 3 r15 | set 4 r16 | set 5 r17 | set 6 r18 | set 7 r19 | set 8 r20 | set 9 r21 | set 10 r22 | set 11 r23
     read r12 r0 | read r13 r1 | read r14 r2 | read r15 r3 | read r16 r4 | read r17 r5 | read r18 r6 | read r19 r7 | read r20 r8 | read r21 r9 | read r22 r10 | read r23 r11
