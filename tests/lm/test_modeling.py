@@ -204,3 +204,27 @@ def test_attention_selection_pool_is_optional_learns_from_answers_and_round_trip
     model.eval(), loaded.eval()
     with torch.no_grad():
         assert torch.equal(model(**batch).selection, loaded(**batch).selection)
+
+
+def test_the_parse_reads_the_backbone_and_number_tokens_are_copied():
+    """The default (attention) parse changes when a backbone layer changes; a number token's
+    value is copied exactly (a property of the tokenizer), the pointer over tokens is learned."""
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_task_model
+    from neuralc.lm.tokenization import number_tokens
+
+    task = get_task("arithmetic")
+    model, tok = build_task_model(task, seed=0, **TINY)
+    assert model.config.pointer == "attention"
+    assert [v for _, v in number_tokens(tok)] and model.config.number_tokens
+    batch = _batch(task, tok, 8)
+    model.eval()
+    with torch.no_grad():
+        before = model(**batch).parsed_inputs.clone()
+        layer = model.backbone.layers[-1].mlp.down_proj.weight
+        layer.add_(0.5 * torch.randn_like(layer))
+        after = model(**batch).parsed_inputs
+    assert (before - after).abs().max() > 1e-3
+    ids = batch["input_ids"]
+    table = model.parser.number_values
+    assert ((table[ids] >= 0).sum(-1) >= 1).all()  # every request has a number token

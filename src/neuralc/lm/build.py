@@ -26,6 +26,7 @@ from .tokenization import (
     llama3_tokenizer_dir,
     load_tokenizer,
     minilm_model_dir,
+    number_tokens,
     train_bpe_tokenizer,
 )
 
@@ -91,7 +92,7 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
                 tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
                 capacity: int | None = None, samples: dict | None = None,
                 task: str = "data", default_programs: tuple[str, ...] | None = None,
-                registers: int = 40, memory: int = 32, **options):
+                registers: int = 40, memory: int = 32, copy_numbers: bool = True, **options):
     """``(model, tokenizer)`` calling the library ``library``; weights of a pretrained backbone
     are loaded.
 
@@ -103,7 +104,9 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
     requests — the BPE tokenizer is trained on them alone, and without ``capacity`` the list
     capacity is the most numbers one of them holds. ``samples``: program name → argument lists
     that run it longest (its step budget; see :func:`neuralc.library.interface.step_budgets`).
-    ``options``: further :class:`NeuralCompilerConfig` fields (``pointer``, ``selection_mode``,
+    ``copy_numbers``: tokens whose text is a number denote that value (copied by the parser,
+    :func:`neuralc.lm.tokenization.number_tokens`); False: the parser learns every token's
+    value from the answers too. ``options``: further :class:`NeuralCompilerConfig` fields (``pointer``, ``selection_mode``,
     ``posterior_weight``, ``gate_bias``, ...). Raises :class:`~neuralc.lang.errors.UsageError`
     or :class:`~neuralc.lang.errors.CompileError` (a library that does not compile).
     """
@@ -147,7 +150,9 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
                      capacity=capacity, registers=registers, memory=memory,
                      input_names=[f"x{i}" for i in range(scalars)] + [f"list{q}" for q in
                                                                       range(lists)],
-                     outputs=2 + list_out, pooling=pooling, **options)
+                     outputs=2 + list_out, pooling=pooling,
+                     number_tokens=number_tokens(tok, options.get("n", 128)) if copy_numbers
+                     else [], **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

@@ -27,6 +27,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
         n: values per register (the machine's ``n``).
         max_depth: the largest Fibonacci depth of the task (reports).
         list_gate_bias: the initial bias of the list slots' element gates.
+        number_tokens: ``[token id, value]`` pairs: tokens whose text is a number in ``0..n-1``
+            (:func:`neuralc.lm.tokenization.number_tokens`); the parser copies their value
+            instead of learning it (empty: every reading is learned).
         alu: ``sparse`` | ``dense`` | ``circuit``.
         readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
         pooling: ``mean`` (mean of the real tokens, decoders), ``last`` (last real token) or
@@ -76,7 +79,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
-                 list_gate_bias: float = 0.0, **kwargs):
+                 list_gate_bias: float = 0.0, number_tokens: list | None = None, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -87,6 +90,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.registers = registers
         self.memory = memory
         self.list_gate_bias = list_gate_bias
+        self.number_tokens = [list(x) for x in number_tokens or []]
         self.input_names = list(input_names or ["a", "b"])
         self.outputs = outputs
         self.n = n

@@ -99,8 +99,15 @@ class PointerParser(nn.Module):
     def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
                  mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
                  gate_bias: float = 0.0, null: bool = False, lists: int = 0,
-                 capacity: int = 0, list_gate_bias: float = 0.0):
+                 capacity: int = 0, list_gate_bias: float = 0.0,
+                 number_tokens: list | None = None, vocab: int = 0):
         super().__init__()
+        # number tokens: token id → the value its text denotes (-1: not a number), a property of
+        # the tokenizer (tokenization.number_tokens); such a token's value is copied, not learned
+        table = torch.full((vocab if number_tokens else 0,), -1, dtype=torch.long)
+        for token, value in number_tokens or ():
+            table[token] = value
+        self.register_buffer("number_values", table)
         # list slots: a contextual gate per slot, "token t is an element of list q" (module
         # docstring of ListReader)
         self.lists = ListReader(hidden, lists, capacity, list_gate_bias) if lists else None
@@ -137,13 +144,19 @@ class PointerParser(nn.Module):
         self.null_score = nn.Parameter(torch.full((), -3.0)) if null else None
         self.null_value = nn.Parameter(torch.zeros(n)) if null else None
 
-    def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None):
+    def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None,
+                input_ids: torch.Tensor | None = None):
         """``(scalars (B,S,N), lengths (B,Q,N), elements (B,Q,C,N), pointer (B,S,T))``; the
         list parts are None without list slots."""
         V = H if V is None else V
         real = mask.bool()
         V_in = self.value_norm(V) if self.value_norm is not None else V
         values = self.value(V_in).softmax(-1)  # (B,T,N) which number token t denotes
+        if self.number_values.numel() and input_ids is not None:
+            # v_t = e_{value(t)} for a number token (a copy), the learned reading otherwise
+            known = self.number_values[input_ids]  # (B,T)
+            copy = F.one_hot(known.clamp_min(0), values.shape[-1]).to(values.dtype)
+            values = torch.where((known >= 0)[..., None], copy, values)
         lengths = elements = None
         if self.lists is not None:
             lengths, elements = self.lists(H, real, values, V)
@@ -376,7 +389,9 @@ class NeuralCompilerModel(_Base):
                                         value_norm=config.value_norm,
                                         gate_bias=config.gate_bias, null=config.pointer_null,
                                         lists=Q, capacity=config.capacity,
-                                        list_gate_bias=config.list_gate_bias)
+                                        list_gate_bias=config.list_gate_bias,
+                                        number_tokens=config.number_tokens,
+                                        vocab=self.backbone.config.vocab_size)
         elif config.parse_head == "pooled":
             if Q:
                 raise ValueError("parse_head='pooled' reads no lists; use 'pointer'")
@@ -400,7 +415,7 @@ class NeuralCompilerModel(_Base):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         if isinstance(self.parser, PointerParser):
             V = E if self.config.value_input == "embedding" else None
-            parsed, lengths, elements, pointer = self.parser(H, mask, V)
+            parsed, lengths, elements, pointer = self.parser(H, mask, V, input_ids)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
             lengths = elements = pointer = None

@@ -72,6 +72,7 @@ class TrainOptions:
     posterior_weight: float = 1.0
     gate_bias: float = 0.0  # initial bias of the ordinal pointer's gate
     pointer_null: bool = False  # a null slot for inputs the request lacks (short lists)
+    copy_numbers: bool = True  # number tokens denote their value (False: learned from answers)
     alu: str = "sparse"
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
@@ -198,7 +199,8 @@ def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
         pointer=opts.pointer, pointer_positions=opts.pointer_positions,
         selection_words=opts.selection_words, selection_pool=opts.selection_pool,
         selection_mode=opts.selection_mode, posterior_weight=opts.posterior_weight,
-        gate_bias=opts.gate_bias, pointer_null=opts.pointer_null)
+        gate_bias=opts.gate_bias, pointer_null=opts.pointer_null,
+        copy_numbers=opts.copy_numbers)
     if opts.init_from:
         from .checkpoint import init_from
 
