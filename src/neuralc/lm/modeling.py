@@ -152,14 +152,18 @@ class PointerParser(nn.Module):
         real = mask.bool()
         V_in = self.value_norm(V) if self.value_norm is not None else V
         values = self.value(V_in).softmax(-1)  # (B,T,N) which number token t denotes
+        elementary = real
         if self.number_values.numel() and input_ids is not None:
             # v_t = e_{value(t)} for a number token (a copy), the learned reading otherwise
             known = self.number_values[input_ids]  # (B,T)
             copy = F.one_hot(known.clamp_min(0), values.shape[-1]).to(values.dtype)
             values = torch.where((known >= 0)[..., None], copy, values)
+            # a list of numbers is made of number tokens: words get gate 0 (measured: with every
+            # token gated, "largest" read words as 0s, harmless to max and sum, and missed numbers)
+            elementary = real & (known >= 0)
         lengths = elements = None
         if self.lists is not None:
-            lengths, elements = self.lists(H, real, values, V)
+            lengths, elements = self.lists(H, elementary, values, V)
         if not self.inputs:
             return None, lengths, elements, None
         if self.mode == "ordinal":
