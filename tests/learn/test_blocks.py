@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import torch
 
+from neuralc import library
 from neuralc.lang.asm import assemble
 from neuralc.lang.interp import run_reference
+from neuralc.lang.program import Sizes
 from neuralc.learn import LibraryComputer, expected_loss_run, swap_alu, value_nll
 from neuralc.learn.alu import SubsetTableALU, used_table_ops
-from neuralc.learn.programs import fib_loop, fib_reference, mod_add
 from neuralc.machine import encode, freeze
 
 CALC = """\
@@ -23,6 +24,14 @@ CALC = """\
 """
 
 
+def fib_loop(n=16):
+    return library.get("fib").program(Sizes(n=n, registers=8))
+
+
+def mod_add(n=16):
+    return library.get("mod_add").program(Sizes(n=n, registers=5, memory=1))
+
+
 def _calc(n=16):
     return assemble(CALC, "calc.asm", {"n": n, "registers": 4, "memory": 1})
 
@@ -30,14 +39,14 @@ def _calc(n=16):
 def test_sharp_run_matches_reference_on_fib_loop():
     n = 16
     lc = LibraryComputer(fib_loop(n), alu="dense", outputs=[1, 2, ("mem", 2)],
-                         constants={5: 3}, steps=25)
+                         constants={4: 3}, steps=27)
     g = torch.Generator().manual_seed(0)
     a, b = torch.randint(0, n, (8,), generator=g), torch.randint(0, n, (8,), generator=g)
     out = lc.run_sharp({1: a, 2: b})
     for i in range(8):
-        ref = run_reference(fib_loop(n), {1: int(a[i]), 2: int(b[i]), 5: 3}, None, 25)
+        ref = run_reference(fib_loop(n), {1: int(a[i]), 2: int(b[i]), 4: 3}, None, 27)
         assert out[i].tolist() == [ref.registers[1], ref.registers[2], ref.memory[2]]
-        assert out[i, 1] == fib_reference(int(a[i]), int(b[i]), 3, n)
+        assert ref.halted and out[i, 1] == library.fibonacci(int(a[i]), int(b[i]), 3, n)
 
 
 def test_table_to_circuit_swap_keeps_sharp_outputs_identical():
@@ -107,7 +116,7 @@ def test_gradient_reaches_the_inputs_through_the_loop():
     n = 16
     params = encode(fib_loop(n))
     lc = LibraryComputer(params, alu=SubsetTableALU(n, used_table_ops(params)), outputs=[2],
-                         constants={5: 2}, steps=17)
+                         constants={4: 2}, steps=19)
     z = torch.randn(4, 2, n, requires_grad=True)
     p = torch.softmax(z, -1)
     loss = value_nll(lc({1: p[:, 0], 2: p[:, 1]}).values[:, 0], torch.tensor([1, 2, 3, 4]))

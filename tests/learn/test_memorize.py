@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import torch
 
+from neuralc import library
 from neuralc.lang.program import Program, Sizes
 from neuralc.learn.memorize import ProgramEmitter, memorize, targets
-from neuralc.learn.programs import fib_loop, mod_add
 from neuralc.machine import decompile, encode
 
 
 def _programs():
     sizes = Sizes(n=16, registers=8, memory=16)
     out = []
-    for p in (fib_loop(16, 8, 16), mod_add(16, 8)):
+    for p in (library.get("fib").program(sizes), library.get("mod_add").program(sizes)):
         out.append(Program(p.lines, sizes, entry=p.entry, labels=p.labels))
     return out, sizes
 

@@ -9,9 +9,10 @@ TINY = {"tokenizer": "bpe", "hidden": 32}
 def tiny_models():
     """(model, tokenizer) for the mixed task (computer) and its baseline, built once."""
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
     task = get_task("mixed")
-    model, tok = build_model(task, "llama-tiny", seed=0, **TINY)
-    base, _ = build_model(task, "llama-tiny", baseline=True, seed=0, **TINY)
+    model, tok = build_task_model(task, seed=0, selection_mode="programs", posterior_weight=1.0,
+                                  **TINY)
+    base, _ = build_task_model(task, baseline=True, seed=0, **TINY)
     return task, model, base, tok

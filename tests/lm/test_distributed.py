@@ -6,7 +6,7 @@ tests the two gloo workers once aborted (SIGABRT) and once hung. The hang was a 
 deadlock, read from a live rank's stacks with gdb: the DDP reducer's destructor, on the main
 thread with the GIL, joined gloo's worker threads while one of them, freeing a finished
 all-gather whose tensor's Python object it owned, waited for the GIL. Fixed in
-``neuralc.lm.training._compare_replicas`` (drop DDP first; gathered tensors outlive the group).
+``neuralc.lm.distributed.compare_replicas`` (drop DDP first; gathered tensors outlive the group).
 The test keeps its diagnostics: on a timeout it SIGABRTs the workers (PYTHONFAULTHANDLER=1 prints
 their Python stacks) and shows the stacks as a pytest warning, then retries once. The SIGABRT
 was not reproduced.

@@ -10,7 +10,7 @@ from neuralc.lm import (
     NeuralCompilerConfig,
     NeuralCompilerModel,
 )
-from neuralc.lm.computer import LibraryComputer
+from neuralc.lm.calls import LibraryCalls
 from neuralc.lm.training import encode_examples
 
 TINY = {"tokenizer": "bpe", "hidden": 32}
@@ -20,9 +20,9 @@ def _tensors(model):
     return {**dict(model.named_parameters()), **dict(model.named_buffers())}
 
 
-def _batch(task, tok, n=8, seed=0):
+def _batch(task, tok, n=8, seed=0, outputs=2):
     ex = task.make_split("train", seed, n)
-    ids, mask, labels = encode_examples(tok, ex, task.outputs)
+    ids, mask, labels = encode_examples(tok, ex, outputs)
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
@@ -50,12 +50,14 @@ def test_round_trip_every_tensor_and_auto_classes(tiny_models, tmp_path):
 
 def test_compiled_library_is_exact_and_frozen(tiny_models):
     task, model, _, _ = tiny_models
-    fresh = LibraryComputer(task.programs, inputs=len(task.input_names), max_depth=task.max_depth)
-    want = dict(fresh.named_parameters())
-    for k, p in model.computer.named_parameters():
+    fresh = LibraryCalls(*model.computer._args)
+    want = {**dict(fresh.named_parameters()), **dict(fresh.named_buffers())}
+    got = {**dict(model.computer.named_parameters()), **dict(model.computer.named_buffers())}
+    assert set(got) == set(want)
+    for k, p in got.items():
         assert not p.requires_grad
         assert torch.equal(p, want[k]), k  # post_init / _init_weights never touched it
-    assert model.computer.library.names == task.programs
+    assert model.computer.names == list(task.programs)
 
 
 def test_training_steps_lower_the_answer_loss(tiny_models):
@@ -85,10 +87,12 @@ def test_no_supervision_of_selection_or_parsing(tiny_models):
     assert model.config.selection_mode == "programs" and model.config.posterior_weight == 1.0
     logp = out.answer_log_probs
     labels = batch["labels"]
-    nll = -logp.gather(-1, labels[..., None]).mean()
+    nll = -logp.gather(-1, labels[..., None]).mean()  # slot 0: the kind, slot 1: the value
+    assert (labels[:, 0] == 0).all()  # integer answers
     y_k = out.program_answers  # (B,E,O,N)
     assert torch.allclose(torch.einsum("be,beon->bon", out.selection, y_k), logp.exp(), atol=1e-5)
-    lk = y_k[torch.arange(4), :, 0, labels[:, 0]].clamp_min(1e-6).log()  # (B,E)
+    lk = sum(y_k[torch.arange(4), :, j, labels[:, j]].clamp_min(1e-6).log()
+             for j in range(2))  # (B,E)
     q = lk.softmax(-1)
     manual = nll - (q * out.selection.log()).sum(-1).mean()
     assert torch.allclose(out.loss, manual, atol=1e-5)
@@ -120,7 +124,7 @@ def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
         mask = torch.ones(1, T + 2)  # two padding tokens at the end
         mask[0, T:] = 0
         V = torch.cat([V, torch.ones(1, 2, D)], 1)  # padding that looks gated: must be ignored
-        _, alpha = p(V, mask, V)
+        _, _, _, alpha = p(V, mask, V)
         assert alpha[0].argmax(-1).tolist() == list(where), (T, where)
         assert alpha[0, [0, 1], list(where)].min() > 0.99
 
@@ -143,7 +147,7 @@ def test_pointer_null_slot_fills_the_inputs_a_request_lacks():
     V = torch.randn(1, 7, D)
     V[..., 0] = 0.0
     V[0, [2, 5], 0] = 1.0
-    parsed, alpha = p(V, torch.ones(1, 7), V)
+    parsed, _, _, alpha = p(V, torch.ones(1, 7), V)
     assert alpha.shape == (1, 4, 7)
     assert alpha[0, 0, 2] > 0.8 and alpha[0, 1, 5] > 0.8  # the real operands
     assert alpha[0, 2:].sum(-1).max() < 0.01  # inputs 3, 4: (almost) all mass on the null slot
@@ -179,12 +183,12 @@ def test_selection_pool_starts_at_the_mean_and_can_single_out_a_token():
 
 def test_attention_selection_pool_is_optional_learns_from_answers_and_round_trips(tmp_path):
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
     task = get_task("arithmetic")
-    default, _ = build_model(task, "llama-tiny", seed=0, **TINY)
+    default, _ = build_task_model(task, seed=0, **TINY)
     assert default.selection_pool is None  # the default model is unchanged
-    model, tok = build_model(task, "llama-tiny", seed=0, selection_pool="attention", **TINY)
+    model, tok = build_task_model(task, seed=0, selection_pool="attention", **TINY)
     assert model.config.selection_pool == "attention"
     assert torch.count_nonzero(model.selection_pool.query) == 0  # starts as the mean pool
     batch = _batch(task, tok, 8)
@@ -200,3 +204,27 @@ def test_attention_selection_pool_is_optional_learns_from_answers_and_round_trip
     model.eval(), loaded.eval()
     with torch.no_grad():
         assert torch.equal(model(**batch).selection, loaded(**batch).selection)
+
+
+def test_the_parse_reads_the_backbone_and_number_tokens_are_copied():
+    """The default (attention) parse changes when a backbone layer changes; a number token's
+    value is copied exactly (a property of the tokenizer), the pointer over tokens is learned."""
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_task_model
+    from neuralc.lm.tokenization import number_tokens
+
+    task = get_task("arithmetic")
+    model, tok = build_task_model(task, seed=0, **TINY)
+    assert model.config.pointer == "attention"
+    assert [v for _, v in number_tokens(tok)] and model.config.number_tokens
+    batch = _batch(task, tok, 8)
+    model.eval()
+    with torch.no_grad():
+        before = model(**batch).parsed_inputs.clone()
+        layer = model.backbone.layers[-1].mlp.down_proj.weight
+        layer.add_(0.5 * torch.randn_like(layer))
+        after = model(**batch).parsed_inputs
+    assert (before - after).abs().max() > 1e-3
+    ids = batch["input_ids"]
+    table = model.parser.number_values
+    assert ((table[ids] >= 0).sum(-1) >= 1).all()  # every request has a number token

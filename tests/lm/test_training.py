@@ -70,7 +70,7 @@ def test_predict_refuses_a_corrupt_model(tmp_path, capsys):
     assert main(["predict", d, "Add 3 and 4", "--json"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(res) >= {"answer", "programs", "inputs", "halted"}
-    assert res["programs"][0][0] in ("add", "sub", "mul")
+    assert res["programs"][0][0] in ("calc_add", "calc_sub", "calc_mul")
     with open(os.path.join(d, "model.safetensors"), "r+b") as f:
         f.write(b"\xff" * 16)
     assert main(["predict", d, "Add 3 and 4"]) == 2

@@ -29,7 +29,8 @@ BENCH_ARGS = {
     "factorial": [10], "power": [3, 11], "list_sum": [LIST8], "list_max": [LIST8],
     "reverse": [LIST8], "insertion_sort": [LIST8], "insertion_sort_py": [LIST8],
     "bubble_sort": [LIST8], "quicksort": [LIST8], "binary_search": [[1, 3, 5, 7, 9, 11, 13, 15], 11],
-    "bitonic_sort8": [LIST8], "bitonic_sort8_seq": [LIST8],
+    "bitonic_sort8": [LIST8], "bitonic_sort8_seq": [LIST8], "sort_network": [LIST8],
+    "fib_parallel": [0, 1, 10], "mod_add": [100, 20, 110],
     "dot_product": [LIST8, [2, 7, 1, 8, 2, 8, 1, 8]], "prefix_sums": [LIST8],
     "histogram": [LIST8], "two_sum": [LIST8, 10], "list_stats": [LIST8],
 }

@@ -80,10 +80,11 @@ def main(args) -> int:
     questions = _questions(task, args.seed)
     right = 0
     for e, res in zip(questions, predict(model, tok, [e.text for e in questions])):
-        ok = tuple(res["answer"]) == tuple(e.answer)
+        truth = list(e.answer) if isinstance(e.answer, tuple) else e.answer
+        ok = res["answer"] == truth
         right += ok
         phr = "  (unseen phrasing)" if e.held_out_template else ""
-        print(format_prediction(res) + f"\n  truth:   {', '.join(map(str, e.answer))} "
+        print(format_prediction(res) + f"\n  truth:   {truth} "
               f"({e.program} of {', '.join(map(str, e.inputs))}) "
               f"{'right' if ok else 'WRONG'}{phr}")
     print(json.dumps({"test_accuracy": acc, "held_out_template_accuracy": held,

@@ -31,7 +31,8 @@ from ..lang.errors import CompileError, RuntimeProgramError, UsageError
 
 __all__ = ["SUBCOMMANDS", "ArgumentParser", "build_parser", "main"]
 
-SUBCOMMANDS = ("run", "compile", "doctest", "bench", "train", "predict", "demo", "experiment",
+SUBCOMMANDS = ("run", "compile", "doctest", "bench", "train", "evaluate", "predict", "demo",
+               "experiment",
                "trace")
 
 
@@ -130,9 +131,21 @@ def _say(message: str) -> None:
     print(" ".join(str(message).split("\n")), file=sys.stderr)
 
 
+def _quiet_hugging_face() -> None:
+    """Keep Hugging Face's own progress bars ("Loading weights", "Writing model shards") out of
+    the output: the environment switch for a transformers imported later, the logging switch
+    for one already imported. ``HF_HUB_DISABLE_PROGRESS_BARS=0`` brings them back."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules and os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] != "0":
+        from transformers.utils import logging
+
+        logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 3 run-time error)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _quiet_hugging_face()
     args = None
     try:
         parser, modules = build_parser(argv)

@@ -1,7 +1,11 @@
-"""``neuralc train TASK``: train a language model with the compiled library (or the baseline).
+"""``neuralc train``: train a language model that calls the compiled library, on a built-in
+TASK or on a user's data (``--data``), or continue a run (``--resume DIR``).
 
-Runs the same under ``torchrun --nproc_per_node=N -m neuralc train ...`` (DDP). Prints a
-progress bar and per-epoch lines on stderr and one JSON summary line on stdout.
+Every option's default lives in :class:`neuralc.lm.training.TrainOptions`: the parser's
+defaults are ``None`` (nothing typed), so a resumed run keeps its saved options and only those
+the user types override them. Runs the same under ``torchrun --nproc_per_node=N -m neuralc
+train ...`` (DDP). Per-epoch lines (and, on a terminal, a progress bar) go to stderr; the last
+line of stdout is one JSON summary.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import argparse
 import json
 import os
 
-__all__ = ["add_common_options", "add_parser", "main", "options_from_args"]
+__all__ = ["add_common_options", "add_parser", "main", "options_from_args", "typed_options"]
 
 
 def _positive(text: str) -> int:
@@ -30,58 +34,66 @@ def _pos_float(text: str) -> float:
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backbone", default="llama-tiny",
+    """The model and training options (defaults: ``TrainOptions``; ``None`` = not typed)."""
+    p.add_argument("--backbone", default=None,
                    help="llama-tiny (default), minilm, or a local Hugging Face model directory")
     p.add_argument("--tokenizer", default=None,
-                   help="llama-tiny only: llama3 (default when installed), bpe, or a directory")
+                   help="llama-tiny only: llama3 (default when installed), bpe (trained on the "
+                        "training texts), or a directory")
     p.add_argument("--hidden", type=_positive, default=None,
                    help="llama-tiny hidden size (default 128)")
-    p.add_argument("--baseline", action="store_true",
+    p.add_argument("--baseline", action="store_true", default=None,
                    help="the same backbone without the computer (answers as 128-way classes)")
     p.add_argument("--lr", type=_pos_float, default=None,
                    help="learning rate (default 1e-3; 1e-4 for pretrained backbones)")
     p.add_argument("--head-lr", type=_pos_float, default=None,
                    help="learning rate of the parsing and answer heads (default 3 × lr)")
-    p.add_argument("--batch-size", type=_positive, default=16)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-size", type=_positive, default=None, help="training examples")
-    p.add_argument("--test-size", type=_positive, default=None, help="held-out examples")
-    p.add_argument("--device", default=os.environ.get("NEURALC_DEVICE", "cpu"),
-                   help="cpu (default), cuda, cuda:N")
-    p.add_argument("--parse-head", choices=("pointer", "pooled"), default="pointer")
-    p.add_argument("--pointer", choices=("ordinal", "attention"), default="ordinal",
-                   help="how the parser finds input i: the i-th number-like token (ordinal, "
-                        "default) or learned attention queries")
-    p.add_argument("--pointer-positions", type=int, default=0, metavar="P",
+    p.add_argument("--batch-size", type=_positive, default=None, help="default 16")
+    p.add_argument("--seed", type=int, default=None, help="default 0")
+    p.add_argument("--train-size", type=_positive, default=None,
+                   help="training examples of a built-in task")
+    p.add_argument("--validation-size", type=_positive, default=None,
+                   help="validation examples of a built-in task (default train size / 8)")
+    p.add_argument("--test-size", type=_positive, default=None,
+                   help="test examples of a built-in task")
+    p.add_argument("--device", default=None,
+                   help="cpu (default, or $NEURALC_DEVICE), cuda, cuda:N")
+    p.add_argument("--parse-head", choices=("pointer", "pooled"), default=None)
+    p.add_argument("--pointer", choices=("ordinal", "attention"), default=None,
+                   help="how the parser finds input i: learned attention queries over the "
+                        "backbone's contextual states (attention, default) or the i-th "
+                        "number-like token (ordinal, a hand-designed prior)")
+    p.add_argument("--pointer-positions", type=int, default=None, metavar="P",
                    help="learned key positions of the attention pointer (default 0: none)")
-    p.add_argument("--selection-words", action="store_true",
+    p.add_argument("--selection-words", action="store_true", default=None,
                    help="add bag-of-words votes of the token embeddings to the selection logits")
-    p.add_argument("--selection-pool", choices=("pooled", "attention"), default="pooled",
+    p.add_argument("--selection-pool", choices=("pooled", "attention"), default=None,
                    help="what the selection head reads: the backbone's pooled state (default: mean "
                         "for decoders, [CLS] for encoders) or a learned attention pool over the "
                         "token states (starts as their mean)")
-    p.add_argument("--selection-mode", choices=("programs", "superposition"), default="programs",
+    p.add_argument("--selection-mode", choices=("programs", "superposition"), default=None,
                    help="programs (default): each library program runs alone and the answers are "
                         "mixed by the selection (exact); superposition: one machine runs every "
                         "program at once (the paper's form, cheaper)")
-    p.add_argument("--posterior-weight", type=float, default=1.0, metavar="W",
+    p.add_argument("--posterior-weight", type=float, default=None, metavar="W",
                    help="weight of the selection's answer-posterior loss (programs mode; "
                         "default 1, 0 = off: the marginal likelihood alone)")
-    p.add_argument("--gate-bias", type=float, default=0.0, metavar="B",
+    p.add_argument("--gate-bias", type=float, default=None, metavar="B",
                    help="initial bias of the ordinal pointer's operand gate (default 0)")
-    p.add_argument("--pointer-null", action="store_true",
+    p.add_argument("--pointer-null", action="store_true", default=None,
                    help="a learned null slot the ordinal pointer reads for inputs the request "
                         "lacks (variable-length lists)")
-    p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default="sparse")
+    p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default=None)
     p.add_argument("--init-from", metavar="DIR", default=None,
                    help="start from the trained model in DIR (its tokenizer, and every tensor that "
                         "fits: backbone, parser; not its library or a differently shaped head)")
     p.add_argument("--minutes", type=_pos_float, default=None,
                    help="wall-clock budget for training (stops mid-epoch, then evaluates)")
-    p.add_argument("--threads", type=_positive, default=1,
+    p.add_argument("--threads", type=_positive, default=None,
                    help="torch CPU threads per process (default 1: the machine's small ops are "
                         "fastest on one thread, and torchrun runs one process per core)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", default=None,
+                   help="no progress bar (there is none anyway when stderr is not a terminal)")
 
 
 def add_parser(subparsers) -> None:
@@ -90,57 +102,94 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "train", help="train a language model that calls the compiled library",
         description="Train a language model (LLaMA-tiny, MiniLM BERT or a local HF model) with "
-                    "the compiled library on a natural-language task, from answers only.")
-    p.add_argument("task", choices=sorted(TASKS), metavar="TASK",
-                   help="one of: " + ", ".join(sorted(TASKS)))
+                    "the compiled library, from answers only: on a built-in TASK, on your own "
+                    "data (--data), or continue a run (--resume DIR).")
+    p.add_argument("task", nargs="?", choices=sorted(TASKS), default=None, metavar="TASK",
+                   help="one of: " + ", ".join(sorted(TASKS)) + " (not with --data)")
+    p.add_argument("--data", metavar="TRAIN.jsonl", default=None,
+                   help='training data: one JSON object per line, {"text": ..., "answer": 7} '
+                        'or {"text": ..., "answer": [1, 2, 3]}')
+    p.add_argument("--validation", metavar="VAL.jsonl", default=None,
+                   help="validation data (default: a seeded tenth of --data held out)")
+    p.add_argument("--test", metavar="TEST.jsonl", default=None,
+                   help="test data, scored once at the end of the run")
+    p.add_argument("--library", metavar="FILE.py|NAME,...", default=None,
+                   help="the programs the model may call (default: a TASK's own programs; the "
+                        "standard library for --data)")
     add_common_options(p)
-    p.add_argument("--epochs", type=_positive, default=10)
-    p.add_argument("--out", default=None, help="output folder (default runs/<task>-<backbone>)")
+    p.add_argument("--epochs", type=_positive, default=None, help="default 10")
+    p.add_argument("--keep", choices=("last", "best"), default=None,
+                   help="the weights the run keeps and tests: the last epoch's (default) or the "
+                        "best validation epoch's")
+    p.add_argument("--patience", type=_positive, default=None, metavar="P",
+                   help="stop early after P epochs without a better validation accuracy")
+    p.add_argument("--out", default=None,
+                   help="output folder (default runs/<task or data file>-<backbone>)")
     p.add_argument("--resume", metavar="DIR", default=None,
-                   help="continue the run in DIR from its last checkpoint (exact)")
+                   help="continue the run in DIR from its last checkpoint (exact), with its "
+                        "saved options; options typed here override them")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: tiny data, 1 epoch, BPE tokenizer")
     p.add_argument("--stop-after", type=_positive, default=None, metavar="E",
                    help="stop after E epochs in this process (as if killed); --resume continues")
 
 
+# command-line name → TrainOptions field, where they differ
+_RENAMED = {"no_progress": "progress"}
+_NOT_OPTIONS = ("command", "resume", "quick", "_main")
+
+
+def typed_options(args) -> dict:
+    """The ``TrainOptions`` fields the user typed (argparse leaves the rest ``None``)."""
+    typed = {}
+    for k, v in vars(args).items():
+        if v is None or k in _NOT_OPTIONS:
+            continue
+        typed[_RENAMED.get(k, k)] = (not v) if k == "no_progress" else v
+    return typed
+
+
+def _default_out(opts) -> str:
+    name = os.path.basename(os.path.normpath(opts.backbone))
+    what = opts.task or os.path.splitext(os.path.basename(opts.data))[0]
+    return os.path.join("runs", f"{what}-{name}{'-baseline' if opts.baseline else ''}")
+
+
 def options_from_args(args, **over):
+    """``TrainOptions`` of a new run: its defaults, then what was typed, then ``over``."""
     from ..lm.training import TrainOptions
 
-    pretrained = args.backbone != "llama-tiny"
-    lr = args.lr if args.lr is not None else (1e-4 if pretrained else 1e-3)
-    name = os.path.basename(os.path.normpath(args.backbone))
-    opts = TrainOptions(
-        task=args.task, backbone=args.backbone, baseline=args.baseline,
-        epochs=getattr(args, "epochs", 10), lr=lr, head_lr=args.head_lr, batch_size=args.batch_size, seed=args.seed,
-        train_size=args.train_size, test_size=args.test_size, device=args.device,
-        out=getattr(args, "out", None) or os.path.join(
-            "runs", f"{args.task}-{name}{'-baseline' if args.baseline else ''}"),
-        tokenizer=args.tokenizer, hidden=args.hidden, parse_head=args.parse_head, alu=args.alu,
-        pointer=args.pointer, pointer_positions=args.pointer_positions,
-        selection_words=args.selection_words,
-        selection_pool=getattr(args, "selection_pool", "pooled"),
-        selection_mode=getattr(args, "selection_mode", "programs"),
-        posterior_weight=getattr(args, "posterior_weight", 1.0),
-        init_from=getattr(args, "init_from", None),
-        gate_bias=getattr(args, "gate_bias", 0.0),
-        pointer_null=getattr(args, "pointer_null", False),
-        minutes=args.minutes, stop_after=getattr(args, "stop_after", None),
-        progress=not args.no_progress, threads=args.threads)
-    for k, v in over.items():
-        setattr(opts, k, v)
+    typed = {**typed_options(args), **over}
+    if typed.get("data") is not None:
+        typed.setdefault("task", None)  # a user's data, no built-in task
+    typed.setdefault("device", os.environ.get("NEURALC_DEVICE", "cpu"))
+    opts = TrainOptions(**{k: v for k, v in typed.items() if k != "out"})
+    opts.out = typed.get("out") or _default_out(opts)
     return opts
 
 
 def main(args) -> int:
-    from ..lm.training import train
+    from ..lang.errors import UsageError
+    from ..lm.training import resume_options, train
 
-    opts = options_from_args(args)
-    if args.quick:
-        opts.train_size = opts.train_size or 256
-        opts.test_size = opts.test_size or 64
-        opts.epochs = 1 if args.epochs == 10 else args.epochs
-        opts.tokenizer = opts.tokenizer or "bpe"
+    if args.quick and not args.resume:  # a resumed run keeps its own sizes
+        args.train_size = args.train_size or 256
+        args.test_size = args.test_size or 64
+        args.epochs = args.epochs or 1
+        args.tokenizer = args.tokenizer or "bpe"
+    if args.resume:
+        if args.out is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise UsageError("--out and --resume name different folders (a resumed run stays "
+                             "in its folder)")
+        typed = typed_options(args)
+        typed.setdefault("device", os.environ.get("NEURALC_DEVICE", "cpu"))
+        opts = resume_options(args.resume, typed)
+    else:
+        if args.task is None and args.data is None:
+            raise UsageError("give a TASK, --data TRAIN.jsonl, or --resume DIR")
+        if args.task is not None and args.data is not None:
+            raise UsageError("give a TASK or --data, not both")
+        opts = options_from_args(args)
     summary = train(opts, resume=args.resume)
     if summary:
         print(json.dumps(summary), flush=True)

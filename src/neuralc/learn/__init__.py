@@ -6,7 +6,6 @@
 * :mod:`.losses` — cross-entropy on output values, Bunel's halting-weighted loss with the time
   penalty.
 * :mod:`.memorize` — neural compilation by memorization (PAPER §6.3): :class:`ProgramEmitter`.
-* :mod:`.programs` — the programs the experiments run (the Fibonacci loop of PAPER §9 L1, ...).
 * :mod:`.experiments` — the ``neuralc experiment`` studies (routing, fib-depth, memorize,
   contextual, adapt).
 

@@ -176,6 +176,23 @@ class LibraryComputer(nn.Module):
         s = out.readout(readout)
         return ComputerOutput(self.read(s), out.expected_steps, out.state.halted, s)
 
+    def run_states(self, registers: torch.Tensor, memory: torch.Tensor, entries: list[int],
+                   steps: int, readout: str | None = None) -> ComputerOutput:
+        """Run rows given as whole tensors: ``registers`` (R, K, N), ``memory`` (R, M, N), and
+        ``entries`` (R indices into the library's entry points) — each row one program started
+        sharply at its entry line. ``values`` holds the outputs of ``outputs`` (empty when none
+        are set); ``state`` is the state read out, for callers whose outputs differ per row."""
+        L = self.program.L
+        ref = self.program.instr
+        counter = torch.zeros(len(entries), L + 1, dtype=ref.dtype, device=ref.device)
+        counter[torch.arange(len(entries)), torch.tensor([self.entries[e] for e in entries])] = 1
+        readout = readout or self.readout
+        out = self.computer(State(registers.to(ref.dtype), memory.to(ref.dtype), counter), steps,
+                            readout=readout)
+        s = out.readout(readout)
+        values = self.read(s) if self.outputs else s.registers[:, :0]
+        return ComputerOutput(values, out.expected_steps, out.state.halted, s)
+
     @torch.no_grad()
     def run_sharp(self, registers: dict[int, torch.Tensor], memory: dict | None = None,
                   *, steps: int | None = None) -> torch.Tensor:

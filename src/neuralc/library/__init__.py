@@ -5,6 +5,17 @@
 ``.output(run)``, ``.run(args)``).
 """
 
-from .registry import CALCULATOR_OPS, LibraryProgram, Port, entries, get, names, sample_args
+from .registry import (
+    CALCULATOR_OPS,
+    LibraryProgram,
+    Port,
+    entries,
+    fibonacci,
+    get,
+    names,
+    python_program,
+    sample_args,
+)
 
-__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "get", "names", "sample_args"]
+__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "fibonacci", "get", "names",
+           "python_program", "sample_args"]

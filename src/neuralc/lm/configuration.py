@@ -13,12 +13,23 @@ class NeuralCompilerConfig(PreTrainedConfig):
     Args:
         backbone: where the backbone came from (``llama-tiny``, ``minilm`` or a path); provenance.
         backbone_config: the backbone's own config as a dict (``model_type`` included).
-        task: the task name (:mod:`neuralc.lm.tasks`), for reports.
-        programs: library entry points, in the order of the selection head.
-        input_names: what the parsing heads fill, in order (registers r0, r1, ...).
-        outputs: answer slots (registers read at the end).
+        task: the task name (:mod:`neuralc.lm.tasks`) or ``data`` for a user's data, for reports.
+        programs: the library's program names, in the order of the selection head.
+        library: one dict per program (:func:`neuralc.lm.calls.library_spec`): a standard
+            program's ``name``, or a user's Python ``source`` and ``function``; the model folder
+            rebuilds its library from it.
+        budgets: the step budget of each program (:func:`neuralc.library.interface.step_budgets`).
+        capacity: the longest list a list slot holds (0 without list parameters).
+        registers, memory: the machine's registers and memory cells (every program of the
+            library is compiled with them).
+        input_names: the parse slots, for reports (scalar slots, then list slots).
+        outputs: answer slots: ``2 + C_out`` (:mod:`neuralc.lm.calls`).
         n: values per register (the machine's ``n``).
-        max_depth: the largest Fibonacci depth (sets the step budget 2·d + 1).
+        max_depth: the largest Fibonacci depth of the task (reports).
+        list_gate_bias: the initial bias of the list slots' element gates.
+        number_tokens: ``[token id, value]`` pairs: tokens whose text is a number in ``0..n-1``
+            (:func:`neuralc.lm.tokenization.number_tokens`); the parser copies their value
+            instead of learning it (empty: every reading is learned).
         alu: ``sparse`` | ``dense`` | ``circuit``.
         readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
         pooling: ``mean`` (mean of the real tokens, decoders), ``last`` (last real token) or
@@ -64,13 +75,22 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  initializer_range: float = 0.02, value_input: str = "embedding",
                  pointer_positions: int = 0, pointer: str = "attention",
                  selection_words: bool = False, selection_pool: str = "pooled",
-                 selection_mode: str = "superposition", posterior_weight: float = 0.0,
+                 selection_mode: str = "programs", posterior_weight: float = 1.0,
                  value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
-                 **kwargs):
+                 library: list[dict] | None = None, budgets: list[int] | None = None,
+                 capacity: int = 0, registers: int = 40, memory: int = 32,
+                 list_gate_bias: float = 0.0, number_tokens: list | None = None, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
-        self.programs = list(programs or ["add"])
+        self.library = [dict(x) for x in (library or [{"name": "calc_add"}])]
+        self.programs = list(programs or [x["name"] for x in self.library])
+        self.budgets = list(budgets or [1] * len(self.library))
+        self.capacity = capacity
+        self.registers = registers
+        self.memory = memory
+        self.list_gate_bias = list_gate_bias
+        self.number_tokens = [list(x) for x in number_tokens or []]
         self.input_names = list(input_names or ["a", "b"])
         self.outputs = outputs
         self.n = n

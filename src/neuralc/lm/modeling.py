@@ -45,7 +45,7 @@ from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from .computer import LibraryComputer
+from .calls import LibraryCalls
 from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
 from .tasks import IGNORE
 
@@ -71,6 +71,8 @@ class NeuralCompilerOutput(ModelOutput):
     halted: torch.Tensor | None = None
     pointer: torch.Tensor | None = None
     program_answers: torch.Tensor | None = None  # (B,E,O,N) each program alone ("programs" mode)
+    list_lengths: torch.Tensor | None = None  # (B,Q,N) the parsed length of each list slot
+    list_elements: torch.Tensor | None = None  # (B,Q,C,N) the parsed elements
 
 
 def build_backbone(backbone_config: dict) -> nn.Module:
@@ -96,8 +98,19 @@ class PointerParser(nn.Module):
 
     def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
                  mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
-                 gate_bias: float = 0.0, null: bool = False):
+                 gate_bias: float = 0.0, null: bool = False, lists: int = 0,
+                 capacity: int = 0, list_gate_bias: float = 0.0,
+                 number_tokens: list | None = None, vocab: int = 0):
         super().__init__()
+        # number tokens: token id → the value its text denotes (-1: not a number), a property of
+        # the tokenizer (tokenization.number_tokens); such a token's value is copied, not learned
+        table = torch.full((vocab if number_tokens else 0,), -1, dtype=torch.long)
+        for token, value in number_tokens or ():
+            table[token] = value
+        self.register_buffer("number_values", table)
+        # list slots: a contextual gate per slot, "token t is an element of list q" (module
+        # docstring of ListReader)
+        self.lists = ListReader(hidden, lists, capacity, list_gate_bias) if lists else None
         if mode not in ("attention", "ordinal"):
             raise ValueError(f"pointer mode must be attention or ordinal, not {mode!r}")
         self.mode = mode
@@ -105,8 +118,8 @@ class PointerParser(nn.Module):
         self.inputs = inputs
         # only the parameters the mode uses (DDP refuses parameters that get no gradient)
         attention = mode == "attention"
-        self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention else None
-        self.key = nn.Linear(hidden, hidden) if attention else None
+        self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention and inputs else None
+        self.key = nn.Linear(hidden, hidden) if attention and inputs else None
         self.value = nn.Linear(hidden, n)
         # value_norm: LayerNorm before the value head, whose weights start at std 1/√D, so the
         # first parses are already non-uniform (logits ~ N(0, 1)). A uniform parse is a saddle
@@ -115,7 +128,7 @@ class PointerParser(nn.Module):
         self.value_norm = nn.LayerNorm(hidden) if value_norm else None
         if value_norm:
             self.value.init_std = hidden ** -0.5  # read by _init_weights
-        self.gate = nn.Linear(hidden, 1) if mode == "ordinal" else None
+        self.gate = nn.Linear(hidden, 1) if mode == "ordinal" and inputs else None
         if self.gate is not None:
             # the gate's prior: a token is no operand unless training says so. A token that
             # training never shows keeps its random embedding and gets σ(b): with b = 0 it was
@@ -131,9 +144,28 @@ class PointerParser(nn.Module):
         self.null_score = nn.Parameter(torch.full((), -3.0)) if null else None
         self.null_value = nn.Parameter(torch.zeros(n)) if null else None
 
-    def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None):
+    def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None,
+                input_ids: torch.Tensor | None = None):
+        """``(scalars (B,S,N), lengths (B,Q,N), elements (B,Q,C,N), pointer (B,S,T))``; the
+        list parts are None without list slots."""
         V = H if V is None else V
         real = mask.bool()
+        V_in = self.value_norm(V) if self.value_norm is not None else V
+        values = self.value(V_in).softmax(-1)  # (B,T,N) which number token t denotes
+        elementary = real
+        if self.number_values.numel() and input_ids is not None:
+            # v_t = e_{value(t)} for a number token (a copy), the learned reading otherwise
+            known = self.number_values[input_ids]  # (B,T)
+            copy = F.one_hot(known.clamp_min(0), values.shape[-1]).to(values.dtype)
+            values = torch.where((known >= 0)[..., None], copy, values)
+            # a list of numbers is made of number tokens: words get gate 0 (measured: with every
+            # token gated, "largest" read words as 0s, harmless to max and sum, and missed numbers)
+            elementary = real & (known >= 0)
+        lengths = elements = None
+        if self.lists is not None:
+            lengths, elements = self.lists(H, elementary, values, V)
+        if not self.inputs:
+            return None, lengths, elements, None
         if self.mode == "ordinal":
             g = torch.sigmoid(self.gate(V).squeeze(-1)) * real  # (B,T)
             o = g.cumsum(-1)  # (B,T) soft ordinal of each token
@@ -146,16 +178,65 @@ class PointerParser(nn.Module):
                 keys = keys + self.positions[: H.shape[1]]
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
         scores = scores.masked_fill(~real[:, None, :], torch.finfo(scores.dtype).min)
-        if self.value_norm is not None:
-            V = self.value_norm(V)
-        values = self.value(V).softmax(-1)  # (B,T,N)
         if self.null_score is not None:  # one more column: (B,S,T+1), the null slot last
             null = self.null_score.to(scores.dtype).expand(*scores.shape[:2], 1)
             alpha = torch.cat([scores, null], -1).softmax(-1)
             parsed = alpha[..., :-1] @ values + alpha[..., -1:] * self.null_value.softmax(-1)
-            return parsed, alpha[..., :-1]
+            return parsed, lengths, elements, alpha[..., :-1]
         alpha = scores.softmax(-1)  # (B,S,T)
-        return alpha @ values, alpha
+        return alpha @ values, lengths, elements, alpha
+
+
+class ListReader(nn.Module):
+    """Variable-length lists read from the backbone's contextual states.
+
+    A gate per list slot, ``g_t = σ(w_q · H_t + u_q · E_t + b_q)``, says how likely token ``t`` is
+    an element of list ``q`` (never supervised): ``H_t`` the backbone's contextual state, ``E_t``
+    the token's embedding (whether it is a number at all; with ``H`` alone a comma after the
+    first number was taken for an element in our runs). Taking the gates as independent, the number of elements
+    before ``t`` has the exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the
+    tokens, ``P_{t+1}(j) = P_t(j)(1 − g_t) + P_t(j−1) g_t``, the last bin absorbing ``≥ C``), so
+
+        length     P(len = j) = P_T(j)                        (B,Q,N), mass on 0..C
+        pointer    α_j,t = g_t P_t(j)    "t is element j"     (B,Q,C,T)
+        element    x_j = Σ_t α_j,t v_t + (1 − Σ_t α_j,t) e_0   (B,Q,C,N)
+
+    with ``v_t`` the value head's reading of token ``t``; an element past the list's end gets the
+    value 0, which a program never reads (it has the length). Elements keep the order of the
+    text — the one structural assumption, for lists only; *which* tokens are elements is read
+    from the contextual states ("Question 3: sort 5, 1" can leave out the 3), and the count is
+    the list's length, so a longer list than any seen in training parses the same way.
+    """
+
+    def __init__(self, hidden: int, lists: int, capacity: int, gate_bias: float = 0.0):
+        super().__init__()
+        self.capacity = capacity
+        self.gate = nn.Linear(hidden, lists)
+        self.gate.init_bias = gate_bias  # read by _init_weights
+        self.token_gate = nn.Linear(hidden, lists, bias=False)
+
+    def forward(self, H: torch.Tensor, real: torch.Tensor, values: torch.Tensor,
+                E: torch.Tensor | None = None):
+        B, T, N = values.shape
+        C = self.capacity
+        logit = self.gate(H) + (self.token_gate(E) if E is not None else 0.0)
+        g = torch.sigmoid(logit) * real[..., None]  # (B,T,Q)
+        p = torch.zeros(B, g.shape[-1], C + 1, dtype=H.dtype, device=H.device)
+        p[..., 0] = 1.0
+        before = []
+        for t in range(T):
+            before.append(p)
+            gt = g[:, t, :, None]
+            moved = torch.cat([torch.zeros_like(p[..., :1]), p[..., :-1]], -1)
+            moved[..., -1] = moved[..., -1] + p[..., -1]  # ≥ C stays ≥ C
+            p = p * (1 - gt) + moved * gt
+        P = torch.stack(before, -1)  # (B,Q,C+1,T)
+        alpha = P[:, :, :C] * g.transpose(1, 2)[:, :, None, :]  # (B,Q,C,T)
+        elements = torch.einsum("bqct,btn->bqcn", alpha, values)
+        rest = (1 - alpha.sum(-1)).clamp_min(0)
+        elements = torch.cat([elements[..., :1] + rest[..., None], elements[..., 1:]], -1)
+        lengths = torch.cat([p, p.new_zeros(*p.shape[:-1], N - C - 1)], -1)  # (B,Q,N)
+        return lengths, elements
 
 
 class SelectionPool(nn.Module):
@@ -265,7 +346,7 @@ class _Base(PreTrainedModel):
                 init.normal_(module.positions, mean=0.0, std=1.0)
         elif isinstance(module, SelectionPool):
             init.zeros_(module.query)  # uniform β: the mean pool at the start
-        elif isinstance(module, LibraryComputer):
+        elif isinstance(module, LibraryCalls):
             module.restore_derived()
 
 
@@ -299,23 +380,28 @@ class NeuralCompilerModel(_Base):
         if pool not in ("pooled", "attention"):
             raise ValueError(f"selection_pool must be pooled or attention, not {pool!r}")
         self.selection_pool = SelectionPool(D) if pool == "attention" else None
-        S = len(config.input_names)
-        if config.parse_head == "pointer":
-            self.parser = PointerParser(S, D, n, getattr(config, "pointer_positions", 0),
-                                        getattr(config, "pointer", "attention"),
-                                        value_norm=getattr(config, "value_norm", False),
-                                        gate_bias=getattr(config, "gate_bias", 0.0),
-                                        null=getattr(config, "pointer_null", False))
-        elif config.parse_head == "pooled":
-            self.parser = nn.Linear(D, S * n)
-        else:
-            raise ValueError(f"parse_head must be pointer or pooled, not {config.parse_head!r}")
         # Built for real even under from_pretrained's meta-device init: exact, then overwritten
         # by the saved tensors.
         with torch.device("cpu"):
-            self.computer = LibraryComputer(
-                config.programs, n=n, inputs=S, outputs=config.outputs,
-                max_depth=config.max_depth, alu=config.alu, readout=config.readout)
+            self.computer = LibraryCalls(
+                config.library, config.budgets, n=n, capacity=config.capacity,
+                registers=config.registers, memory=config.memory, alu=config.alu,
+                readout=config.readout)
+        S, Q = self.computer.scalar_slots, self.computer.list_slots
+        if config.parse_head == "pointer":
+            self.parser = PointerParser(S, D, n, config.pointer_positions, config.pointer,
+                                        value_norm=config.value_norm,
+                                        gate_bias=config.gate_bias, null=config.pointer_null,
+                                        lists=Q, capacity=config.capacity,
+                                        list_gate_bias=config.list_gate_bias,
+                                        number_tokens=config.number_tokens,
+                                        vocab=self.backbone.config.vocab_size)
+        elif config.parse_head == "pooled":
+            if Q:
+                raise ValueError("parse_head='pooled' reads no lists; use 'pointer'")
+            self.parser = nn.Linear(D, S * n)
+        else:
+            raise ValueError(f"parse_head must be pointer or pooled, not {config.parse_head!r}")
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
@@ -328,26 +414,28 @@ class NeuralCompilerModel(_Base):
         if self.selection_words is not None:  # Σ_t m_t W_w E_t
             logits = logits + (self.selection_words(E) * mask[..., None].to(E.dtype)).sum(1)
         selection = logits.softmax(-1)
-        mode = getattr(self.config, "selection_mode", "superposition")
+        mode = self.config.selection_mode
         if mode not in ("superposition", "programs"):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
-        pointer = None
         if isinstance(self.parser, PointerParser):
-            V = E if getattr(self.config, "value_input", "hidden") == "embedding" else None
-            parsed, pointer = self.parser(H, mask, V)
+            V = E if self.config.value_input == "embedding" else None
+            parsed, lengths, elements, pointer = self.parser(H, mask, V, input_ids)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
-        out = self.computer(selection, parsed, steps, per_program=mode == "programs")
+            lengths = elements = pointer = None
+        out = self.computer(selection, parsed, lengths, elements,
+                            superposition=mode == "superposition")
         # ε-clipped log of the output probabilities (PAPER §10.2 item 11)
         logp = out.outputs.clamp_min(self.config.eps).log()
         loss = None if labels is None else _answer_loss(logp, labels)
-        weight = getattr(self.config, "posterior_weight", 0.0)
+        weight = self.config.posterior_weight
         if loss is not None and out.per_program is not None and weight and logits.shape[-1] > 1:
             loss = loss + weight * _posterior_loss(out.per_program, logits, labels,
                                                    self.config.eps)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer,
-                                    program_answers=out.per_program)
+                                    program_answers=out.per_program, list_lengths=lengths,
+                                    list_elements=elements)
 
 
 class NeuralCompilerBaseline(_Base):

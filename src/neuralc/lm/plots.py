@@ -6,7 +6,7 @@ __all__ = ["plot_curves"]
 
 
 def plot_curves(metrics: list[dict], path: str) -> None:
-    """Train loss and test accuracy per epoch."""
+    """Train loss and validation accuracy per epoch (``test_*`` keys of older runs)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,12 +18,13 @@ def plot_curves(metrics: list[dict], path: str) -> None:
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("train loss (answer cross-entropy)")
     ax1.set_yscale("log")
-    ax2.plot(epochs, [m.get("test_accuracy", 0) for m in metrics], marker="o", label="exact")
-    if any("test_slot_accuracy" in m for m in metrics):
-        ax2.plot(epochs, [m.get("test_slot_accuracy", 0) for m in metrics], marker=".",
+    split = "validation" if any("validation_accuracy" in m for m in metrics) else "test"
+    ax2.plot(epochs, [m.get(f"{split}_accuracy", 0) for m in metrics], marker="o", label="exact")
+    if any(f"{split}_slot_accuracy" in m for m in metrics):
+        ax2.plot(epochs, [m.get(f"{split}_slot_accuracy", 0) for m in metrics], marker=".",
                  label="per slot")
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel("held-out accuracy")
+    ax2.set_ylabel(f"{split} accuracy")
     ax2.set_ylim(0, 1.02)
     ax2.legend()
     fig.tight_layout()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import torch
+
+from .calls import read_answer
 
 __all__ = ["format_prediction", "load_model", "predict"]
 
@@ -35,25 +35,34 @@ def predict(model, tok, texts: list[str], top: int = 3) -> list[dict]:
     results = []
     for i, text in enumerate(texts):
         p, v = probs[i].max(-1)
-        answer, answer_p = v.tolist(), p.tolist()
-        if cfg.task.startswith("sort"):  # the list's length: how many numbers the request has
-            k = len(re.findall(r"\d+", text)) or len(answer)
-            answer, answer_p = answer[:k], answer_p[:k]
-        res = {"text": text, "answer": answer, "answer_probs": [round(x, 4) for x in answer_p]}
+        # the answer's kind, then the integer or the list of the length the model read
+        answer = read_answer(v.tolist())
+        shown = 1 + (len(answer) if isinstance(answer, list) else 0)
+        res = {"text": text, "answer": answer,
+               "answer_probs": [round(x, 4) for x in p.tolist()[1:1 + shown]]}
         if out.selection is not None:
             s, idx = out.selection[i].topk(min(top, out.selection.shape[-1]))
             res["programs"] = [[cfg.programs[j], round(x, 4)] for j, x in zip(idx.tolist(),
                                                                               s.tolist())]
-            xp, xv = out.parsed_inputs[i].max(-1)
-            res["inputs"] = {name: [val, round(pr, 4)] for name, val, pr in zip(
-                cfg.input_names, xv.tolist(), xp.tolist())}
+            res["inputs"] = {}
+            if out.parsed_inputs is not None:
+                xp, xv = out.parsed_inputs[i].max(-1)
+                res["inputs"] = {name: [val, round(pr, 4)] for name, val, pr in zip(
+                    cfg.input_names, xv.tolist(), xp.tolist())}
+            if out.list_lengths is not None:
+                for q in range(out.list_lengths.shape[1]):
+                    lp, lv = out.list_lengths[i, q].max(-1)
+                    ep, ev = out.list_elements[i, q, : lv.item()].max(-1)
+                    res["inputs"][f"list{q}"] = [ev.tolist(), round(min([lp.item()] + ep.tolist()),
+                                                                    4)]
             res["halted"] = round(out.halted[i].item(), 4)
         results.append(res)
     return results
 
 
 def format_prediction(res: dict) -> str:
-    ans = ", ".join(f"{a}" for a in res["answer"])
+    ans = res["answer"]
+    ans = "[" + ", ".join(map(str, ans)) + "]" if isinstance(ans, list) else str(ans)
     lines = [f"{res['text']}", f"  answer:  {ans}   (p = "
              + ", ".join(f"{p:.3f}" for p in res["answer_probs"]) + ")"]
     if "programs" in res:

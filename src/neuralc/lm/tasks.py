@@ -30,9 +30,13 @@ come from :data:`OP_WORDS`; ``*`` marks the held-out template)::
       2  Put {xs} in increasing order.
       3* Sort the numbers {xs} in increasing order.
 
-Answers: arithmetic ``op(a, b) mod n`` (the ISA registry's exact semantics); Fibonacci the second
-element after ``d`` steps of ``(a, b) → (b, a + b) mod n`` (PAPER §10.2 item 13); sorting the
-ascending list, padded with ``-100`` (ignored by the loss) up to ``max_len`` slots.
+Answers: arithmetic ``op(a, b) mod n`` (an int; the ISA registry's exact semantics); Fibonacci
+(an int) the second element after ``d`` steps of ``(a, b) → (b, a + b) mod n``
+(:func:`neuralc.library.fibonacci`); sorting the ascending list (a tuple).
+
+Every task names the standard-library programs that solve it (:attr:`Task.programs`: the
+calculators ``calc_<op>``, the parallel Fibonacci loop ``fib_parallel``, the sorting network
+``sort_network`` on a list in memory with its length); a model may be given any other library.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..isa import BY_NAME, TABLE_OPS
+from ..library import fibonacci
 
 __all__ = [
     "IGNORE",
@@ -50,7 +55,6 @@ __all__ = [
     "UNARY_OPS",
     "Example",
     "Task",
-    "fibonacci_answer",
     "get_task",
 ]
 
@@ -112,33 +116,27 @@ SORT_TEMPLATES = (
 
 @dataclass(frozen=True)
 class Example:
-    """One request. ``program``/``inputs`` are for reports only (never supervised)."""
+    """One request: its text and answer (an int, or a tuple for a list). The rest is for
+    reports only (never supervised); a user's data carries only ``text`` and ``answer``."""
 
     text: str
-    answer: tuple[int, ...]
-    program: str
-    inputs: tuple[int, ...]
-    template: int
+    answer: int | tuple[int, ...]
+    program: str = ""
+    inputs: tuple = ()
+    template: int = -1
     held_out_template: bool = False
     group: str = ""  # reporting key: the op, "depth=3", "len=8", ...
 
     def to_json(self) -> dict:
         return {
             "text": self.text,
-            "answer": list(self.answer),
+            "answer": list(self.answer) if isinstance(self.answer, tuple) else self.answer,
             "program": self.program,
             "inputs": list(self.inputs),
             "template": self.template,
             "held_out_template": self.held_out_template,
             "group": self.group,
         }
-
-
-def fibonacci_answer(a: int, b: int, depth: int, n: int = 128) -> int:
-    """Second element after ``depth`` steps of ``(a, b) → (b, a + b) mod n``."""
-    for _ in range(depth):
-        a, b = b, (a + b) % n
-    return b
 
 
 def _in_test(seed: int, key: tuple, test_fraction: float) -> bool:
@@ -160,6 +158,7 @@ class Task:
     ops: tuple[str, ...] = ()
     depths: tuple[int, ...] = ()
     lengths: tuple[int, ...] = ()
+    test_lengths: tuple[int, ...] = ()  # sorting: lengths of the test split (default: lengths)
     n: int = 128
     test_fraction: float = 0.2
     train_size: int = 4000
@@ -167,33 +166,32 @@ class Task:
     fib_share: float | None = None  # mixed: fraction of Fibonacci requests (None: 1/(ops+1))
     extra: dict = field(default_factory=dict)
 
-    # -- the interface the library must offer ---------------------------------------------
+    # -- the library that solves it ------------------------------------------------------
     @property
     def programs(self) -> tuple[str, ...]:
+        """Standard-library programs, in the order of the selection head."""
         progs: list[str] = []
         if self.kind in ("arithmetic", "mixed"):
-            progs += list(self.ops)
+            progs += [f"calc_{op}" for op in self.ops]
         if self.kind in ("fibonacci", "mixed"):
-            progs.append("fibonacci")
+            progs.append("fib_parallel")
         if self.kind == "sorting":
-            progs.append("sort")
+            progs.append("sort_network")
         return tuple(progs)
 
     @property
-    def input_names(self) -> tuple[str, ...]:
-        if self.kind == "arithmetic":
-            return ("a", "b")
-        if self.kind in ("fibonacci", "mixed"):
-            return ("a", "b", "d")
-        return tuple(f"x{i}" for i in range(max(self.lengths)))
-
-    @property
-    def outputs(self) -> int:
-        return max(self.lengths) if self.kind == "sorting" else 1
+    def capacity(self) -> int:
+        """The longest list of a request (0: no lists)."""
+        return max(self.lengths + self.test_lengths) if self.kind == "sorting" else 0
 
     @property
     def max_depth(self) -> int:
         return max(self.depths) if self.depths else 0
+
+    def budget_samples(self) -> dict[str, list]:
+        """Inputs that take a program longest on this task (its step budget); the library's
+        own samples for the others."""
+        return {"fib_parallel": [[0, 1, self.max_depth]]} if self.depths else {}
 
     # -- generation -------------------------------------------------------------------------
     def _arith(self, op: str, a: int, b: int, t: int) -> Example:
@@ -202,19 +200,18 @@ class Task:
         text = (UNARY_TEMPLATES if unary else BINARY_TEMPLATES)[t].format(
             Verb=verb, noun=noun, sym=sym, a=a, b=b)
         ans = BY_NAME[op].fn(a, b, self.n) % self.n
-        return Example(text, (ans,), op, (a,) if unary else (a, b), t,
+        return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t,
                        t == len(BINARY_TEMPLATES) - 1, op)
 
     def _fib(self, a: int, b: int, d: int, t: int) -> Example:
         text = FIB_TEMPLATES[t].format(a=a, b=b, d=d)
-        return Example(text, (fibonacci_answer(a, b, d, self.n),), "fibonacci", (a, b, d), t,
+        return Example(text, fibonacci(a, b, d, self.n), "fib_parallel", (a, b, d), t,
                        t == len(FIB_TEMPLATES) - 1, f"depth={d}")
 
     def _sort(self, xs: tuple[int, ...], t: int) -> Example:
         text = SORT_TEMPLATES[t].format(xs=", ".join(map(str, xs)))
-        out = sorted(xs) + [IGNORE] * (self.outputs - len(xs))
-        return Example(text, tuple(out), "sort", xs, t, t == len(SORT_TEMPLATES) - 1,
-                       f"len={len(xs)}")
+        return Example(text, tuple(sorted(xs)), "sort_network", xs, t,
+                       t == len(SORT_TEMPLATES) - 1, f"len={len(xs)}")
 
     def _draw(self, rng: random.Random, split: str, seed: int) -> Example:
         """One example of ``split`` whose operand combination belongs to that split."""
@@ -236,7 +233,8 @@ class Task:
                 key = ("fib", a, b, d)
                 nt = len(FIB_TEMPLATES)
             else:
-                length = rng.choice(self.lengths)
+                length = rng.choice(self.test_lengths if want_test and self.test_lengths
+                                    else self.lengths)
                 xs = tuple(rng.randrange(n) for _ in range(length))
                 key = ("sort",) + xs
                 nt = len(SORT_TEMPLATES)
@@ -279,6 +277,9 @@ TASKS: dict[str, Task] = {
     "fibonacci": Task("fibonacci", "fibonacci", depths=tuple(range(1, 9))),
     "sorting": Task("sorting", "sorting", lengths=tuple(range(4, 9))),
     "sorting8": Task("sorting8", "sorting", lengths=(8,)),
+    # length generalisation: train on lists of 2-8 values, test on 9-12
+    "sorting-long": Task("sorting-long", "sorting", lengths=tuple(range(2, 9)),
+                         test_lengths=tuple(range(9, 13))),
     "mixed": Task("mixed", "mixed", ops=("add", "sub", "mul", "min", "max"),
                   depths=(1, 2, 3, 4)),
     # half arithmetic (the ops of "arithmetic"), half Fibonacci of depths 1-8: the arithmetic

@@ -20,6 +20,7 @@ __all__ = [
     "llama3_tokenizer_dir",
     "load_tokenizer",
     "minilm_model_dir",
+    "number_tokens",
     "package_dir",
     "train_bpe_tokenizer",
 ]
@@ -97,3 +98,16 @@ def train_bpe_tokenizer(texts: list[str], vocab_size: int = 1000):
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token=PAD, bos_token="<s>", eos_token="</s>")
     return _finish(fast)
+
+
+def number_tokens(tok, n: int = 128) -> list[list[int]]:
+    """``[token id, value]`` for every token whose text (spaces and a byte-level space marker
+    stripped) is a decimal number in ``0..n-1`` written without leading zeros: what the token
+    denotes is a property of the tokenizer, not of a request."""
+    out = []
+    for token, i in tok.get_vocab().items():
+        text = tok.convert_tokens_to_string([token]).strip()
+        plain = text.isdigit() and text.isascii() and (text == "0" or text[0] != "0")
+        if plain and int(text) < n:
+            out.append([i, int(text)])
+    return sorted(out)

@@ -3,7 +3,7 @@ from a compiled program, train its parameters on a biased input distribution wit
 (halting-weighted cross-entropy + a time penalty), and compare the decompiled program before and
 after — accuracy and steps on the biased distribution and on the general one.
 
-Program (:data:`neuralc.learn.programs.MOD_ADD`): (a + b) mod c by ``add``, a compare, a
+Program (the standard library's ``mod_add``): (a + b) mod c by ``add``, a compare, a
 conditional jump and a subtraction (r0 = a, r1 = b, r3 = c, result r2). Biased distribution:
 a + b < c always, so the compare-and-jump is dead weight; the general distribution: any
 a, b < c. The program is encoded as logits (``sharpness · onehot``, Bunel's sharpening factor)
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import torch
 
+from ... import library
 from ...lang.interp import run_reference
+from ...lang.program import Sizes
 from ...machine import decompile, decompile_text, encode
 from ...machine.alu import make_alu
 from ..losses import expected_loss_run, value_nll
-from ..programs import mod_add
 from .common import Context, plot_lines, progress, set_threads
 
 NAME = "adapt"
@@ -53,7 +54,7 @@ def run(ctx: Context) -> dict:
     set_threads()
     cfg = ctx.config(config(ctx.quick))
     n, c = cfg["n"], cfg["c"]
-    program = mod_add(n)
+    program = library.get("mod_add").program(Sizes(n=n, registers=5, memory=1))
     params = encode(program, logits=True, sharpness=cfg["sharpness"], trainable=True)
     alu = make_alu("dense", n)
     before = {"program": decompile_text(params),

@@ -3,8 +3,8 @@
 Task: three one-hot inputs (x0, x1, x2) ∈ Z_n³; the answer is the Fibonacci loop's R2 after
 ``d`` iterations started from R1 = a = x2, R2 = b = x0 (x1 is a distractor). The minimal network
 (one layer before the computer, one after, :class:`MinimalNet`) must route x2 → R1 and x0 → R2
-through the frozen compiled loop (:func:`neuralc.learn.programs.fib_loop`, 8 interpreter steps
-per depth, R5 = d set as a library constant). One model per depth d and per input mode:
+through the frozen compiled loop (the standard library's ``fib``, the paper's 8 interpreter steps
+per depth, R4 = d set as a library constant). One model per depth d and per input mode:
 
 * ``soft`` — the paper's superposition (reproduces the degradation with depth);
 * ``anneal``, ``ste``, ``topk``, ``exact`` — the remedies (see :mod:`neuralc.learn.minimal`).
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import torch
 
+from ... import library
+from ...lang.interp import run_reference
+from ...lang.program import Sizes
 from ...machine import encode
 from ..alu import SubsetTableALU, used_table_ops
 from ..blocks import LibraryComputer
 from ..minimal import MinimalNet
-from ..programs import FIB_STEPS_PER_DEPTH, fib_loop, fib_reference
 from .common import Context, plot_lines, set_threads, split, train_minimal, triples
 
 NAME = "fib-depth"
@@ -41,10 +43,14 @@ def config(quick: bool) -> dict:
 
 
 def make_computer(n: int, depth: int) -> LibraryComputer:
-    params = encode(fib_loop(n=n, registers=8))
+    fib = library.get("fib")
+    sizes = Sizes(n=n, registers=8)
+    program = fib.program(sizes)
+    params = encode(program)
     alu = SubsetTableALU(n, used_table_ops(params))  # the lookup table of the 4 ops it uses
-    return LibraryComputer(params, alu=alu, outputs=[2], constants={5: depth},
-                           steps=FIB_STEPS_PER_DEPTH * depth + 1, readout="mixture")
+    budget = run_reference(program, *fib.inputs([0, 1, depth], sizes)).steps
+    return LibraryComputer(params, alu=alu, outputs=[2], constants={4: depth}, steps=budget,
+                           readout="mixture")
 
 
 def dataset(n: int, depth: int, seed: int, train: int, test: int):
@@ -52,7 +58,7 @@ def dataset(n: int, depth: int, seed: int, train: int, test: int):
     xtr, xte = split(x, seed, train, test)
 
     def answer(xs):
-        return torch.tensor([fib_reference(int(r[2]), int(r[0]), depth, n) for r in xs])
+        return torch.tensor([library.fibonacci(int(r[2]), int(r[0]), depth, n) for r in xs])
 
     return xtr, answer(xtr), xte, answer(xte)
 

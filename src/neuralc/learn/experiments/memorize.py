@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import torch
 
+from ... import library
 from ...lang.interp import run_reference
 from ...lang.program import Program, Sizes
 from ...machine import DifferentiableComputer, decompile, decompile_text
-from .. import programs as P
 from ..memorize import ProgramEmitter, memorize
 from .common import Context, plot_lines, progress, set_threads
 
@@ -24,22 +24,16 @@ HELP = "memorize library programs into a small network; decompile and run what i
 
 
 def library_programs(sizes: Sizes, quick: bool) -> dict[str, Program]:
-    """Library programs, all with the same sizes: the lm library's calculators, fibonacci and
-    sorting network (``neuralc.lm.library``) and this package's programs."""
+    """Standard-library programs, all with the same sizes: calculators, the Fibonacci loops
+    and ``mod_add``."""
     from ...isa import TABLE_OPS
-    from ...lm.library import build_library
 
-    names = ["add", "sub", "mul", "max"] if quick else list(TABLE_OPS) + ["fibonacci", "sort"]
+    ops = ["add", "sub", "mul", "max"] if quick else list(TABLE_OPS)
+    names = [f"calc_{op}" for op in ops] + ["fib", "mod_add"] + ([] if quick else
+                                                                 ["fib_parallel"])
     out = {}
     for name in names:
-        lib = build_library([name], n=sizes.n)
-        img = lib.image
-        out[f"lm.{name}"] = Program(img.lines, sizes, entry=img.entry, labels=img.labels)
-    own = {"fib_loop": P.fib_loop(sizes.n, sizes.registers, sizes.memory),
-           "mod_add": P.mod_add(sizes.n, sizes.registers)}
-    if not quick:
-        own["fib_parallel"] = P.fib_parallel(sizes.n, sizes.registers, sizes.memory)
-    for name, prog in own.items():
+        prog = library.get(name).program(sizes)
         out[name] = Program(prog.lines, sizes, entry=prog.entry, labels=prog.labels)
     return out
 

@@ -1,0 +1,41 @@
+"""Six two-input functions: a library a language model learns to call from answers alone.
+
+Every function is a program the model may select; its two integer parameters are parsed from
+the request. Values live in 0..127 and arithmetic wraps mod 128, as on the machine.
+"""
+
+
+def difference(a, b):
+    """How far apart a and b are."""
+    if a > b:
+        return a - b
+    return b - a
+
+
+def larger(a, b):
+    """The larger of a and b."""
+    if a > b:
+        return a
+    return b
+
+
+def smaller(a, b):
+    """The smaller of a and b."""
+    if a < b:
+        return a
+    return b
+
+
+def weighted(a, b):
+    """Three times a, plus b (mod 128)."""
+    return 3 * a + b
+
+
+def remainder(a, b):
+    """What is left of a after taking out every whole b (b > 0)."""
+    return a % b
+
+
+def half_sum(a, b):
+    """Half of a plus half of b, each rounded down."""
+    return a // 2 + b // 2

@@ -1,0 +1,76 @@
+"""The library a language model calls: sharp parses in, the programs' exact answers out.
+
+Every program runs alone on the one library computer from places found through its interface;
+a list arrives in memory with its length, and the cells past its end hold garbage that no
+program may read.
+"""
+
+import random
+
+import torch
+import torch.nn.functional as F
+
+from neuralc import library
+from neuralc.lm.calls import LibraryCalls, answer_labels, library_spec, read_answer
+
+N = 128
+C = 8
+
+
+def _onehot(values):
+    return F.one_hot(torch.tensor(values), N).float()
+
+
+def _calls(names, budgets_from=None):
+    from neuralc.lang.program import Sizes
+    from neuralc.library.interface import interface, link_library, step_budgets
+
+    entries = [library.get(x) for x in names]
+    sizes = Sizes(n=N, registers=40, memory=32)
+    faces = [interface(e, sizes, C) for e in entries]
+    budgets = step_budgets(link_library(entries, sizes), entries, faces, sizes, C, cap=1000)
+    return LibraryCalls([library_spec(e) for e in entries], budgets, n=N, capacity=C)
+
+
+def test_list_programs_get_their_list_and_length_in_memory_and_answer_sharply():
+    names = ["sort_network", "insertion_sort_py", "insertion_sort", "list_sum", "list_max",
+             "reverse"]
+    calls = _calls(names)
+    rng = random.Random(0)
+    lists = [[rng.randrange(N) for _ in range(rng.randrange(1, C + 1))] for _ in range(6)]
+    lengths = _onehot([len(xs) for xs in lists])[:, None]  # (B,1,N)
+    # past the end: garbage values, which a program that honours the length never reads
+    cells = [xs + [rng.randrange(N) for _ in range(C - len(xs))] for xs in lists]
+    elements = _onehot(cells)[:, None]  # (B,1,C,N)
+    B, E = len(lists), len(names)
+    for k, name in enumerate(names):
+        sel = torch.zeros(B, E)
+        sel[:, k] = 1.0
+        out = calls(sel, None, lengths, elements)
+        assert torch.all(out.halted > 0.999)
+        for b, xs in enumerate(lists):
+            got = read_answer(out.outputs[b].argmax(-1).tolist())
+            want = library.get(name).reference([xs], N)
+            assert got == want, (name, xs, got, want)
+            assert out.outputs[b].max(-1).values[: 2 + (len(xs) if isinstance(want, list)
+                                                          else 0)].min() > 0.999
+
+
+def test_scalar_programs_and_the_answer_posterior_of_each_program():
+    names = ["calc_add", "calc_sub", "calc_inc", "fib_parallel", "gcd"]
+    calls = _calls(names)
+    args = [(5, 9, 3), (120, 7, 1), (0, 1, 8)]
+    scalars = _onehot([list(a) for a in args])  # (B,3,N)
+    out = calls(torch.full((len(args), len(names)), 1 / len(names)), scalars)
+    for k, name in enumerate(names):
+        entry = library.get(name)
+        for b, a in enumerate(args):
+            want = entry.reference(list(a[: len(entry.inputs_ports)]), N)
+            assert read_answer(out.per_program[b, k].argmax(-1).tolist()) == want
+
+
+def test_answer_labels_round_trip():
+    assert answer_labels(7, 2) == [0, 7]
+    assert answer_labels((3, 1, 2), 6) == [1, 3, 3, 1, 2, -100]
+    assert read_answer([1, 3, 3, 1, 2, 9]) == [3, 1, 2]
+    assert read_answer([0, 7, 5]) == 7
