@@ -74,3 +74,31 @@ def test_answer_labels_round_trip():
     assert answer_labels((3, 1, 2), 6) == [1, 3, 3, 1, 2, -100]
     assert read_answer([1, 3, 3, 1, 2, 9]) == [3, 1, 2]
     assert read_answer([0, 7, 5]) == 7
+
+
+def test_a_user_program_whose_lists_grow_gets_its_list_through_the_compilers_places():
+    """A comprehension gives the growable list layout (a header in memory); the interface comes
+    from the compiler's ``argument_places``, and the sharp machine answers like CPython."""
+    from neuralc.lang.program import Sizes
+    from neuralc.library.interface import interface, link_library, python_library, step_budgets
+
+    source = ("def evens(xs):\n    return len([x for x in xs if x % 2 == 0])\n\n\n"
+              "def biggest(xs):\n    return max(xs)\n")
+    entries = python_library(source, "user.py")
+    sizes = Sizes(n=N, registers=40, memory=32)
+    faces = [interface(e, sizes, C) for e in entries]
+    assert all(len(f.lists) == 1 for f in faces)
+    budgets = step_budgets(link_library(entries, sizes), entries, faces, sizes, C, cap=1000)
+    calls = LibraryCalls([library_spec(e) for e in entries], budgets, n=N, capacity=C)
+    rng = random.Random(1)
+    lists = [[rng.randrange(N) for _ in range(rng.randrange(1, C + 1))] for _ in range(5)]
+    lengths = _onehot([len(xs) for xs in lists])[:, None]
+    elements = _onehot([xs + [rng.randrange(N) for _ in range(C - len(xs))]
+                        for xs in lists])[:, None]
+    python = {"evens": lambda xs: len([x for x in xs if x % 2 == 0]), "biggest": max}
+    for k, e in enumerate(entries):
+        sel = torch.zeros(len(lists), len(entries))
+        sel[:, k] = 1.0
+        out = calls(sel, None, lengths, elements)
+        for b, xs in enumerate(lists):
+            assert read_answer(out.outputs[b].argmax(-1).tolist()) == python[e.name](xs)

@@ -83,6 +83,10 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pointer-null", action="store_true", default=None,
                    help="a learned null slot the ordinal pointer reads for inputs the request "
                         "lacks (variable-length lists)")
+    p.add_argument("--learn-numbers", action="store_true", default=None,
+                   help="learn the value of every token from the answers; by default a token "
+                        "whose text is a number denotes that value (a hand-designed prior, "
+                        "docs/LM.md)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default=None)
     p.add_argument("--init-from", metavar="DIR", default=None,
                    help="start from the trained model in DIR (its tokenizer, and every tensor that "
@@ -135,7 +139,8 @@ def add_parser(subparsers) -> None:
 
 
 # command-line name → TrainOptions field, where they differ
-_RENAMED = {"no_progress": "progress"}
+_RENAMED = {"no_progress": "progress", "learn_numbers": "copy_numbers"}
+_NEGATED = ("no_progress", "learn_numbers")
 _NOT_OPTIONS = ("command", "resume", "quick", "_main")
 
 
@@ -145,7 +150,7 @@ def typed_options(args) -> dict:
     for k, v in vars(args).items():
         if v is None or k in _NOT_OPTIONS:
             continue
-        typed[_RENAMED.get(k, k)] = (not v) if k == "no_progress" else v
+        typed[_RENAMED.get(k, k)] = (not v) if k in _NEGATED else v
     return typed
 
 

@@ -57,11 +57,14 @@ class Interface:
 def interface(entry: LibraryProgram, sizes: Sizes, capacity: int) -> Interface:
     """The places of ``entry``'s inputs and output for lists of up to ``capacity`` values.
 
-    Found by passing sentinel values through ``entry.inputs`` (so nothing here knows how a
-    compiled function lays out its arguments): integer ``i`` gets ``n-1-i``, element ``j`` of
-    list ``l`` a distinct value below those; a list's length place is the one whose value
-    follows the list's length from ``capacity`` to ``capacity - 1``. Raises ``UsageError`` for
-    an input the caller cannot fill (a step-budget input, a list of fixed length).
+    A compiled Python entry says where its arguments go
+    (:meth:`~neuralc.lang.pysub.CompiledPython.argument_places`, given lists of ``capacity``
+    values) and where its result is (``result_place``), so nothing here knows the list layout.
+    An assembly entry is probed with sentinel values through ``entry.inputs``: integer ``i`` gets
+    ``n-1-i``, element ``j`` of list ``l`` a distinct value below those; a list's length place is
+    the one whose value follows the list's length from ``capacity`` to ``capacity - 1``. Raises
+    ``UsageError`` for an input the caller cannot fill (a step-budget input, a list of fixed
+    length, a list of lists) or an answer it cannot read.
     """
     n, C = sizes.n, capacity
     kinds = [p.kind for p in entry.inputs_ports]
@@ -85,27 +88,59 @@ def interface(entry: LibraryProgram, sizes: Sizes, capacity: int) -> Interface:
                 **{("mem", c): v for c, v in memory.items()}}
 
     full = probe(None)
-    where = {v: place for place, v in full.items()}
-    scalars = tuple(where[sentinel[i]] for i in ints)
-    list_places = []
-    for i in lists:
-        short = probe(i)
-        length = [p for p, v in full.items() if v == C and short.get(p) == C - 1]
-        if len(length) != 1:
-            raise UsageError(f"library program '{entry.name}': no single length place for "
-                             f"its list '{entry.inputs_ports[i].name}'")
-        list_places.append((length[0], tuple(where[element[i, j]] for j in range(C))))
+    if entry.language == "py":
+        scalars, list_places, output = _compiled_places(entry, sizes, C, sentinel, element, kinds)
+    else:
+        where = {v: place for place, v in full.items()}
+        scalars = tuple(where[sentinel[i]] for i in ints)
+        list_places = []
+        for i in lists:
+            short = probe(i)
+            length = [p for p, v in full.items() if v == C and short.get(p) == C - 1]
+            if len(length) != 1:
+                raise UsageError(f"library program '{entry.name}': no single length place for "
+                                 f"its list '{entry.inputs_ports[i].name}'")
+            list_places.append((length[0], tuple(where[element[i, j]] for j in range(C))))
+        out = entry.output_port
+        if out.kind == "int":
+            output: tuple = ("reg", out.register)
+        elif out.cell is None:
+            output = ("pointer", out.register)
+        else:
+            output = ("list", ("reg", out.register),
+                      tuple(("mem", out.cell + j) for j in range(C)))
     used = set(scalars) | {p for ln, cells in list_places for p in (ln, *cells)}
     constants = tuple(sorted((p, v) for p, v in full.items() if p not in used))
-    out = entry.output_port
-    if out.kind == "int":
-        output: tuple = ("reg", out.register)
-    elif out.cell is None:
-        output = ("pointer", out.register)
-    else:
-        output = ("list", ("reg", out.register),
-                  tuple(("mem", out.cell + j) for j in range(C)))
     return Interface(scalars, tuple(list_places), constants, output)
+
+
+def _compiled_places(entry: LibraryProgram, sizes: Sizes, C: int, sentinel: dict,
+                     element: dict, kinds: list[str]):
+    """Scalars, lists and output of a compiled Python entry, from the compiler's own places."""
+    compiled = entry.compiled(sizes)
+    args = [[element[i, j] for j in range(C)] if k == "list" else sentinel[i]
+            for i, k in enumerate(kinds)]
+    scalars, list_places = [], []
+    for i, place in enumerate(compiled.argument_places(args)):
+        if place[0] == "int":
+            scalars.append(("reg", place[1]))
+            continue
+        _, length_cell, cells = place
+        if any(not isinstance(c, int) for c in cells):
+            raise UsageError(f"library program '{entry.name}': its input "
+                             f"'{entry.inputs_ports[i].name}' is a list of lists, which a "
+                             "request cannot fill")
+        list_places.append((("mem", length_cell), tuple(("mem", c) for c in cells)))
+    result = compiled.result_place()
+    if result.kind == "int":
+        output: tuple = ("reg", result.register)
+    elif result.length_offset == -1 and result.data_offset is None:
+        output = ("pointer", result.register)  # elements from M[r], the length in the cell before
+    else:
+        raise UsageError(f"library program '{entry.name}': a model cannot read its list answer "
+                         "yet (a list that grows; return an integer, or a list made without "
+                         "append, comprehensions or slices)")
+    return tuple(scalars), list_places, output
 
 
 def link_library(entries: list[LibraryProgram], sizes: Sizes):

@@ -138,7 +138,10 @@ class LibraryCalls(nn.Module):
         for prefix, mod in self.named_modules():
             for name in mod._non_persistent_buffers_set:
                 old = mod._buffers[name]
-                new = fresh[f"{prefix}.{name}" if prefix else name]
+                new = fresh.get(f"{prefix}.{name}" if prefix else name)
+                if new is None:  # a buffer this ALU size leaves unset (named_buffers skips None)
+                    mod._buffers[name] = None
+                    continue
                 mod._buffers[name] = new.to(old.device if old is not None and
                                             old.device.type != "meta" else new.device)
 

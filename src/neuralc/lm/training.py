@@ -72,7 +72,7 @@ class TrainOptions:
     posterior_weight: float = 1.0
     gate_bias: float = 0.0  # initial bias of the ordinal pointer's gate
     pointer_null: bool = False  # a null slot for inputs the request lacks (short lists)
-    copy_numbers: bool = True  # number tokens denote their value (False: learned from answers)
+    copy_numbers: bool = True  # a hand-designed prior: number tokens denote their value
     alu: str = "sparse"
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
