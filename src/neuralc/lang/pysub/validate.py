@@ -145,7 +145,10 @@ class _Checker:
     def module(self, tree: ast.Module) -> list[ast.FunctionDef]:
         defs: list[ast.FunctionDef] = []
         seen: dict[str, ast.FunctionDef] = {}
-        for i, stmt in enumerate(tree.body):
+        # the module docstring: the first statement of the user's file (helpers the front end
+        # adds have no place in the file, line 0, and may stand before it)
+        first = next((s for s in tree.body if getattr(s, "lineno", 0) > 0), None)
+        for stmt in tree.body:
             if isinstance(stmt, ast.FunctionDef):
                 if stmt.name in seen:
                     self.error(stmt, f"function '{stmt.name}' is defined twice "
@@ -157,7 +160,7 @@ class _Checker:
                 seen[stmt.name] = stmt
                 defs.append(stmt)
                 self.function_shape(stmt)
-            elif i == 0 and _is_docstring(stmt):
+            elif stmt is first and _is_docstring(stmt):
                 continue
             else:
                 self.error(stmt, "only function definitions are allowed at the top level "
