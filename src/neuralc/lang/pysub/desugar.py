@@ -614,23 +614,75 @@ class _Front(ast.NodeTransformer):
             if v is not None and v < 0 and not self.signed:
                 self.warn(b, f"range bound {v} is n{v} on the unsigned machine, so this loop "
                              "does not run as in Python (use --signed)")
-        if not self.signed or not isinstance(s.target, ast.Name):
-            return s
-        if all(b is None or self.known_nonnegative(b) for b in bounds[:2]):
+        biased = self.signed_range(it) if isinstance(s.target, ast.Name) else None
+        if biased is None:
             return s
         # signed: run over the biased values (their unsigned order is the signed order)
-        shift = self.bias
-        step = it.args[2] if len(it.args) == 3 else None
-        it.args = [self.biased(b if b is not None else _num(0, it), shift) for b in bounds[:2]]
-        if step is not None:
-            it.args.append(step)
+        s.iter = biased
         hidden = self.fresh("i")
         target = s.target
         s.target = ast.copy_location(ast.Name(hidden, ast.Store()), target)
-        unbias = _at(ast.BinOp(ast.Name(hidden, ast.Load()), ast.Sub(), _num(shift, target)),
-                     target)
-        s.body = [ast.copy_location(ast.Assign([target], unbias), target), *s.body]
+        s.body = [ast.copy_location(ast.Assign([target], self.unbiased(hidden, target)), target),
+                  *s.body]
         return s
+
+    def signed_range(self, it: ast.expr) -> ast.Call | None:
+        """Signed: ``range(a, b[, s])`` over the biased bounds ``a + B``, ``b + B`` (the loop
+        variable is then ``h - B``); None when unsigned, not a range, or both bounds are known
+        non-negative."""
+        if not (self.signed and isinstance(it, ast.Call) and getattr(it.func, "id", None) ==
+                "range" and not it.keywords and 1 <= len(it.args) <= 3
+                and not any(isinstance(a, ast.Starred) for a in it.args)):
+            return None
+        bounds = it.args[:2] if len(it.args) > 1 else [None, it.args[0]]
+        if all(b is None or self.known_nonnegative(b) for b in bounds):
+            return None
+        args = [self.biased(b if b is not None else _num(0, it), self.bias) for b in bounds]
+        return _at(ast.Call(it.func, args + it.args[2:], []), it)
+
+    def unbiased(self, hidden: str, at: ast.AST) -> ast.expr:
+        return _at(ast.BinOp(ast.Name(hidden, ast.Load()), ast.Sub(), _num(self.bias, at)), at)
+
+    def signed_values(self, it: ast.expr, generator: bool) -> ast.expr:
+        """A signed ``range`` used as a value (``list(range(n, -1, -1))``, ``sum(range(...))``):
+        the comprehension ``[h - B for h in range(a + B, b + B[, s])]``."""
+        biased = self.signed_range(it)
+        if biased is None:
+            return it
+        hidden = self.fresh("i")
+        gen = ast.comprehension(ast.Name(hidden, ast.Store()), biased, [], 0)
+        kind = ast.GeneratorExp if generator else ast.ListComp
+        return _at(kind(self.unbiased(hidden, it), [gen]), it)
+
+    def visit_ListComp(self, e):
+        """Signed: a clause over a ``range`` runs over the biased values; its variable reads
+        ``h - B`` in the clauses after it and in the element."""
+        e = self.generic_visit(e)
+        for k, g in enumerate(e.generators):
+            biased = self.signed_range(g.iter) if isinstance(g.target, ast.Name) else None
+            if biased is None:
+                continue
+            hidden, old = self.fresh("i"), g.target.id
+            g.iter = biased
+            g.target = ast.copy_location(ast.Name(hidden, ast.Store()), g.target)
+            rename = _Rename(old, lambda at, h=hidden: self.unbiased(h, at))
+            g.ifs = [rename.visit(c) for c in g.ifs]
+            shadowed = False
+            for later in e.generators[k + 1:]:
+                later.iter = rename.visit(later.iter)
+                if any(isinstance(x, ast.Name) and x.id == old for x in ast.walk(later.target)):
+                    shadowed = True
+                    break
+                later.ifs = [rename.visit(c) for c in later.ifs]
+            if not shadowed:
+                for field in ("elt", "key", "value"):
+                    if hasattr(e, field):
+                        setattr(e, field, rename.visit(getattr(e, field)))
+        return e
+
+    visit_GeneratorExp = visit_ListComp
+    visit_SetComp = visit_ListComp
+    visit_DictComp = visit_ListComp
 
     # ------------------------------------------------------------------ expressions
 
@@ -666,6 +718,11 @@ class _Front(ast.NodeTransformer):
                     flag = ast.Name(self.maybe_none[x.id], ast.Load())
                     return _at(ast.Compare(flag, [op], [_num(0, e)]), e)
         e = self.generic_visit(e)
+        if len(e.ops) == 1 and isinstance(e.ops[0], (ast.In, ast.NotIn)):
+            biased = self.signed_range(e.comparators[0])
+            if biased is not None:  # x in range(a, b): x + B in range(a + B, b + B)
+                e.left, e.comparators = self.biased(e.left, self.bias), [biased]
+            return e
         ordering = [isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in e.ops]
         if not any(ordering):
             return e
@@ -859,6 +916,9 @@ class _Front(ast.NodeTransformer):
             return self.helper("_nc_isqrt", [root], e)
         e = self.generic_visit(e)
         name = e.func.id if isinstance(e.func, ast.Name) else None
+        if self.signed and name != "range":  # a signed range as a value: its values listed
+            e.args = [self.signed_values(a, name in ("sum", "any", "all", "len"))
+                      for a in e.args]
         if _is_math(e.func, "isqrt") and len(e.args) == 1:
             return self.helper("_nc_isqrt", e.args, e)
         if _is_math(e.func, "gcd") and len(e.args) == 2:
@@ -972,6 +1032,27 @@ class _Front(ast.NodeTransformer):
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+class _Rename(ast.NodeTransformer):
+    """Replace the reads of ``name`` by ``make(at)`` (not inside a comprehension that binds
+    ``name`` again)."""
+
+    def __init__(self, name: str, make):
+        self.name, self.make = name, make
+
+    def visit_Name(self, e: ast.Name):
+        if e.id == self.name and isinstance(e.ctx, ast.Load):
+            return self.make(e)
+        return e
+
+    def visit_ListComp(self, e):
+        if any(isinstance(x, ast.Name) and x.id == self.name
+               for g in e.generators for x in ast.walk(g.target)):
+            return e
+        return self.generic_visit(e)
+
+    visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_ListComp
 
 
 def _message_names(fn: ast.FunctionDef) -> dict[str, ast.expr]:
