@@ -928,6 +928,15 @@ class _Front(ast.NodeTransformer):
             return self.helper("_nc_isqrt", [_square_root_of(e.args[0])], e)
         if name in self.sigs:
             return self.call_with_defaults(e, name)
+        if (self.signed and isinstance(e.func, ast.Attribute) and e.func.attr in ("pop", "insert")
+                and e.args and _pure(e.func.value) and not self.known_nonnegative(e.args[0])
+                and len(e.args) == (2 if e.func.attr == "insert" else 1)):
+            # Python's positions: pop counts a negative index from the end; insert also
+            # clamps it at 0
+            length = _call("len", [copy.deepcopy(e.func.value)], e)
+            how = "_nc_slice_bound" if e.func.attr == "insert" else "_nc_index"
+            e.args[0] = self.helper(how, [e.args[0], length], e.args[0])
+            return e
         if name is None or any(isinstance(a, ast.Starred) for a in e.args) or name in self.sigs:
             return e
         args = e.args
