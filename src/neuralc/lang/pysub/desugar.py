@@ -84,6 +84,7 @@ class Desugared:
         default_factory=list)  # (placeholder, function, operand, type names)
     prelude: list[str] = field(default_factory=list)  # helper functions added
     flags: dict[str, dict[str, str]] = field(default_factory=dict)  # fn → flag → parameter
+    overflow: int | None = None  # signed: the raise code of "integer overflow"
 
     def user_diagnostics(self, diags: list[Diagnostic]) -> list[Diagnostic]:
         """The checker's diagnostics without those inside the compiler's helpers (line 0),
@@ -1236,6 +1237,9 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
     out = Desugared(tree, errors=diags)
     front = _Front(source, n, signed, out)
     front.module(tree)
+    if signed:  # the lowering checks sum() and run-time range steps with it
+        at = ast.Pass(lineno=0, col_offset=0, end_lineno=0, end_col_offset=0)
+        out.overflow = front.overflow(at).exc.value
     users = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
     if front.helpers:
         at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree)

@@ -54,6 +54,8 @@ class _Lowering:
         self.mutates = mutates  # some list of the program changes length: lengths go stale
         self.n = layout.sizes.n
         self.m = layout.sizes.m
+        # signed values (docs/COMPILER.md): the raise code of "integer overflow", else None
+        self.overflow = getattr(mod, "overflow", None)
         self.labels = labels  # function name → its label
         self.errors = errors  # error stubs the program needs (filled in)
         self.fn = FunctionIR(info.name, labels[info.name], list(info.params), [],
@@ -387,11 +389,13 @@ class _Lowering:
         step = range_step(args[2]) if len(args) == 3 else 1
         start = self.expr(args[0]) if len(args) > 1 else self.const(0)
         stop_value = self.expr(args[1] if len(args) > 1 else args[0])
-        size = None
+        size = neg = None
         if step is None:  # a run-time step
             size = self.fresh(self.expr(args[2]))
             self.error_jump(self.op("not", size), ERR_STEP)
             step = 2  # the general up-counting code
+            if self.overflow is not None:  # signed: the step's sign picks the direction
+                neg = self.op("ge", size, self.const(self.n - self.n // 2))
         elif step == 0:
             self.error_goto(ERR_STEP)
             return
@@ -420,12 +424,21 @@ class _Lowering:
             self.emit("goto", label=end)
         else:  # continue while the distance left exceeds the step
             left = self.op("sub", stop, h) if up else self.op("sub", h, stop)
-            flag = self.op("gt", left, size)
+            if neg is None:
+                flag = self.op("gt", left, size)
+            else:  # a negative step -d is n - d: the distance h - stop = n - left exceeds d
+                # when left < n - d (left == size: the stop is reached either way)
+                flag = self.op("and", self.op("ne", left, size),
+                               self.op("ne", self.op("gt", left, size), neg))
             self.emit("add" if up else "sub", h, (h, size))
             self.emit("jump", srcs=(flag,), label=body_l)
             self.emit("goto", label=end)
         self.place(entry)
-        self.emit("jump", srcs=(self.op("lt" if up else "gt", h, stop),), label=body_l)
+        if neg is None:
+            more = self.op("lt" if up else "gt", h, stop)
+        else:  # h < stop counting up, h > stop counting down
+            more = self.op("and", self.op("ne", h, stop), self.op("eq", self.op("gt", h, stop), neg))
+        self.emit("jump", srcs=(more,), label=body_l)
         self.depth -= 1
         self.place(end)
 
@@ -817,6 +830,8 @@ class _Lowering:
             size = self.fresh(self.expr(args[2]))
             self.error_jump(self.op("not", size), ERR_STEP)
             step = 2
+            if self.overflow is not None:  # signed: the step's sign picks the direction
+                return self.in_signed_range(x, start, stop, size)
         elif step == 0:
             self.error_goto(ERR_STEP)
             return self.const(0)
@@ -831,6 +846,33 @@ class _Lowering:
             r = self.op("and", r, self.op("not", self.op("mod", off, k)))
         self.boolean.add(r)
         return r
+
+    def in_signed_range(self, x: int, start: int, stop: int, size: int) -> int:
+        """``x in range(a, b, s)`` (biased bounds, see .desugar) with a signed run-time step:
+        with ``sign`` = 1 or -1, ``0 <= (x - a) * sign < (b - a) * sign`` as distances and
+        ``s * sign`` divides ``(x - a) * sign``."""
+        neg = self.op("ge", size, self.const(self.n - self.n // 2))
+        up = self.op("and", self.op("le", start, x), self.op("lt", x, stop))
+        down = self.op("and", self.op("ge", start, x), self.op("gt", x, stop))
+        inside = self.op("or", self.op("and", neg, down),
+                         self.op("and", self.op("not", neg), up))
+        sign = self.op("sub", self.const(1), self.op("add", neg, neg))  # 1 or n - 1
+        off = self.op("mul", self.op("sub", x, start), sign)
+        r = self.op("and", inside, self.op("not", self.op("mod", off,
+                                                            self.op("mul", size, sign))))
+        self.boolean.add(r)
+        return r
+
+    def checked_add(self, acc: int, v: int) -> None:
+        """Signed ``acc += v``, stopping with ``integer overflow`` when both operands have
+        one sign and the sum the other."""
+        p = self.const(self.n - self.n // 2)
+        r = self.op("add", acc, v)
+        na = self.op("ge", acc, p)
+        bad = self.op("and", self.op("eq", na, self.op("ge", v, p)),
+                      self.op("ne", na, self.op("ge", r, p)))
+        self.error_jump(bad, raise_label(self.overflow))
+        self.emit("copy", acc, (r,))
 
     def call(self, e: ast.Call) -> int:
         if isinstance(e.func, ast.Attribute):
@@ -893,6 +935,9 @@ class _Lowering:
             self.emit("copy", acc, (self.expr(args[1]) if len(args) > 1 else self.const(0),))
 
             def add(v, done):
+                if name == "sum" and self.overflow is not None:
+                    self.checked_add(acc, v)
+                    return
                 self.emit("inc" if name == "len" else "add", acc,
                           (acc,) if name == "len" else (acc, v))
             self.each(it, add)
