@@ -1,0 +1,84 @@
+"""Signed values (``signed=True``) in every place a ``range``, a list position or a sum appears.
+
+Every expected value is computed by CPython itself (the test runs the function); each case runs
+through the reference interpreter and the sharp machine. Where a value CPython computes leaves
+``-n/2 .. n/2-1``, the run must stop with ``integer overflow`` instead.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from neuralc.lang.errors import RuntimeProgramError
+from neuralc.lang.program import Sizes
+from neuralc.lang.pysub import run_python
+
+N = 1024
+
+# (id, source, args)
+CASES = [
+    ("comprehension-countdown", "def f(n):\n    return [i for i in range(n, -1, -1)]\n", [3]),
+    ("generator-countdown", "def f(n):\n    return sum(i for i in range(n, -3, -2))\n", [5]),
+    ("comprehension-clauses", ("def f(n):\n    return [i * j for i in range(-n, n) if i < 0"
+                               " for j in range(i, 1) if j != i]\n"), [3]),
+    ("comprehension-shadow", ("def f(n):\n    return [[i for i in range(i, -2, -1)]"
+                              " for i in range(-1, n)]\n"), [2]),
+    ("range-values", ("def f(n):\n    return list(range(n, -4, -1)) + list(reversed(range(-3, n)))"
+                      " + sorted(range(-n, n, 2)) + [sum(range(-n, 1)), len(range(n, -n, -1)),"
+                      " max(range(-n, -1)), int(any(range(-1, 0)))]\n"), [2]),
+    ("in-range", ("def f(a, b):\n    return [a in range(b, -5, -1), a in range(-5, b),"
+                  " a not in range(b, -9, -3), -2 in range(a, b)]\n"), [-2, 3]),
+    ("pop-insert-del", ("def f(xs):\n    xs.insert(-1, 9)\n    xs.insert(-100, 7)\n"
+                        "    xs.insert(100, 8)\n    a = xs.pop(-2)\n    b = xs.pop()\n"
+                        "    del xs[-1]\n    return xs + [a, b]\n"), [[1, 2, 3, 4]]),
+    ("pop-variable", ("def f(xs, k):\n    a = xs.pop(k)\n    xs.insert(k, -a)\n"
+                      "    del xs[k - 1]\n    return xs\n"), [[5, -6, 7, 8], -2]),
+    ("runtime-step-loop", ("def f(n, s):\n    out = []\n    for i in range(n, -n, s):\n"
+                           "        out.append(i)\n    return out\n"), [4, -3]),
+    ("runtime-step-up", ("def f(n, s):\n    out = []\n    for i in range(-n, n, s):\n"
+                         "        out.append(i)\n    return out\n"), [4, 3]),
+    ("runtime-step-comprehension", ("def f(n, s):\n    return [i for i in range(n, -n, s)]"
+                                    " + [sum(range(-n, n, -s))]\n"), [5, -2]),
+    ("runtime-step-in", ("def f(x, s):\n    return [x in range(6, -6, s), x in range(-6, 6, s),"
+                         " x + 1 in range(6, -6, s)]\n"), [-4, -2]),
+    ("sum-negative", "def f(xs):\n    return sum(xs) + sum(x for x in xs if x < 0)\n",
+     [[400, -400, -11, 3]]),
+]
+
+
+def cpython(source: str, args: list):
+    env: dict = {}
+    exec(compile(source, "case", "exec"), env)  # noqa: S102 (the oracle)
+    return env["f"](*copy.deepcopy(args))
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+@pytest.mark.parametrize("name,source,args", CASES, ids=[c[0] for c in CASES])
+def test_signed_agrees_with_cpython(name, source, args, backend):
+    want = cpython(source, args)
+    out = run_python(source, args, sizes=Sizes(n=N), backend=backend, signed=True)
+    assert out.halted
+    assert out.result == want  # (True == 1: a comparison's value reads as 0 or 1)
+
+
+@pytest.mark.parametrize("backend", ["reference", "machine"])
+@pytest.mark.parametrize("source,args", [
+    ("def f(xs):\n    return sum(xs)\n", [[500, 500]]),
+    ("def f(xs):\n    return sum(xs)\n", [[-500, -13]]),
+    ("def f(n):\n    return sum(x * 100 for x in range(n, -1, -1))\n", [3]),
+])
+def test_sum_overflow_is_a_runtime_error(source, args, backend):
+    with pytest.raises(OverflowError):
+        cpython_checked(source, args)
+    with pytest.raises(RuntimeProgramError, match="^integer overflow$"):
+        run_python(source, args, sizes=Sizes(n=N), backend=backend, signed=True)
+
+
+def cpython_checked(source: str, args: list):
+    """CPython's result, or OverflowError when it leaves -n/2 .. n/2-1."""
+    v = cpython(source, args)
+    if not -N // 2 <= v < N // 2:
+        raise OverflowError(v)
+    return v
