@@ -917,9 +917,13 @@ class _Front(ast.NodeTransformer):
             return self.helper("_nc_isqrt", [root], e)
         e = self.generic_visit(e)
         name = e.func.id if isinstance(e.func, ast.Name) else None
+        old_args = list(e.args)
         if self.signed and name != "range":  # a signed range as a value: its values listed
             e.args = [self.signed_values(a, name in ("sum", "any", "all", "len"))
                       for a in e.args]
+            if (name in ("list", "tuple") and len(e.args) == 1 and not e.keywords
+                    and isinstance(e.args[0], ast.ListComp) and e.args[0] is not old_args[0]):
+                return e.args[0]  # already a new list
         if _is_math(e.func, "isqrt") and len(e.args) == 1:
             return self.helper("_nc_isqrt", e.args, e)
         if _is_math(e.func, "gcd") and len(e.args) == 2:
