@@ -12,8 +12,10 @@ import copy
 import pytest
 
 from neuralc.lang.errors import RuntimeProgramError
+from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import run_python
+from neuralc.lang.pysub import compile_python, run_python
+from neuralc.lang.pysub.desugar import desugar
 
 N = 1024
 
@@ -74,6 +76,32 @@ def test_sum_overflow_is_a_runtime_error(source, args, backend):
         cpython_checked(source, args)
     with pytest.raises(RuntimeProgramError, match="^integer overflow$"):
         run_python(source, args, sizes=Sizes(n=N), backend=backend, signed=True)
+
+
+# x + c, x - c, x * c with a literal c are checked inline: at both ends of their interval
+LITERAL_FORMS = ["x + 1", "x - 1", "x + 7", "x - 7", "x * 3", "x * -1", "x * -4", "1 + x",
+                 "-3 * x", "x + -2"]
+
+
+@pytest.mark.parametrize("form", LITERAL_FORMS)
+def test_literal_operand_checks_fit_exactly(form):
+    source = f"def f(x):\n    return {form}\n"
+    assert desugar(source, "p.py", N, signed=True).prelude == []  # no helper: inline
+    compiled = compile_python(source, "p.py", Sizes(n=N), signed=True)
+    lo, hi = -N // 2, N // 2 - 1
+    tried = 0
+    for x in range(lo, hi + 1):
+        want = eval(form, {"x": x})
+        if x not in (lo, hi) and min(abs(want - lo), abs(want - hi)) > 8:
+            continue  # the ends of the interval are what matters
+        tried += 1
+        out = run_reference(compiled.program, *compiled.inputs([x]), 10_000)
+        if lo <= want <= hi:
+            assert compiled.result(out) == want
+        else:
+            with pytest.raises(RuntimeProgramError, match="^integer overflow$"):
+                compiled.result(out)
+    assert tried >= 4
 
 
 def cpython_checked(source: str, args: list):

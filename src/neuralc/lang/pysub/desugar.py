@@ -845,8 +845,30 @@ class _Front(ast.NodeTransformer):
             return e  # the difference of two values in 0..hi stays in range
         if isinstance(e.op, ast.Add) and (nonneg[0] and b == 1 and isinstance(e.left, ast.Name)):
             return e  # a counting-up loop variable is below its (in-range) stop
+        if b is not None or (a is not None and not isinstance(e.op, ast.Sub)):
+            return self.checked_by_literal(e, a, b)
         name = {ast.Add: "_nc_sadd", ast.Sub: "_nc_ssub", ast.Mult: "_nc_smul"}[type(e.op)]
         return self.helper(name, [e.left, e.right], e)
+
+    def checked_by_literal(self, e: ast.BinOp, a: int | None, b: int | None) -> ast.expr:
+        """``x + c``, ``x - c``, ``x * c`` (``c`` a literal): in range exactly when ``x`` lies
+        in an interval known now, so the lowering checks ``x`` inline (``_nc_overflow`` on
+        the node: the interval of signed readings) instead of calling a helper."""
+        lo, hi = -self.bias, self.n - self.bias - 1
+        x, c = (e.left, b) if b is not None else (e.right, a)
+        if isinstance(e.op, ast.Add):
+            first, last = max(lo, lo - c), min(hi, hi - c)
+        elif isinstance(e.op, ast.Sub):
+            first, last = max(lo, lo + c), min(hi, hi + c)
+        elif c == 0:
+            first, last = lo, hi
+        else:  # x * c in lo..hi: x between lo / c and hi / c (rounded inwards)
+            ends = sorted((lo, hi), reverse=c < 0)
+            first, last = max(lo, -(-ends[0] // c)), min(hi, ends[1] // c)
+        out = _at(ast.BinOp(x, e.op, _num(c, e)), e)
+        if (first, last) != (lo, hi):
+            out._nc_overflow = (first, last)
+        return out
 
     def power(self, e: ast.BinOp) -> ast.expr:
         k = _int_literal(e.right)

@@ -664,7 +664,11 @@ class _Lowering:
                 return self.repeat(e, rep)
             if isinstance(e.op, ast.Add) and is_list(self.kind(e)):
                 return self.concat(self.expr(e.left), self.expr(e.right))
-            return self.binop(_BIN[type(e.op)], self.expr(e.left), e.right, e)
+            left = self.expr(e.left)
+            bounds = getattr(e, "_nc_overflow", None)  # signed x + c, x - c, x * c (.desugar)
+            if bounds is not None and self.overflow is not None and not is_list(self.kind(e)):
+                self.check_interval(left, *bounds)
+            return self.binop(_BIN[type(e.op)], left, e.right, e)
         if isinstance(e, ast.BoolOp):
             return self.boolop(e)
         if isinstance(e, ast.Compare):
@@ -862,6 +866,17 @@ class _Lowering:
                                                             self.op("mul", size, sign))))
         self.boolean.add(r)
         return r
+
+    def check_interval(self, x: int, first: int, last: int) -> None:
+        """Stop with ``integer overflow`` unless the signed reading of ``x`` lies in
+        ``first .. last``: ``(x - first) mod n <= last - first`` (one compare), or
+        ``x != v`` when the interval leaves out the one value ``v``."""
+        if last - first == self.n - 2:
+            bad = self.op("eq", x, self.const(last + 1 if last + 1 < self.n - self.n // 2
+                                              else first - 1))
+        else:
+            bad = self.op("gt", self.op("sub", x, self.const(first)), self.const(last - first))
+        self.error_jump(bad, raise_label(self.overflow))
 
     def checked_add(self, acc: int, v: int) -> None:
         """Signed ``acc += v``, stopping with ``integer overflow`` when both operands have
