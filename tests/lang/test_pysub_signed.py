@@ -70,8 +70,9 @@ def test_signed_agrees_with_cpython(name, source, args, backend):
     ("def f(xs):\n    return sum(xs)\n", [[500, 500]]),
     ("def f(xs):\n    return sum(xs)\n", [[-500, -13]]),
     ("def f(n):\n    return sum(x * 100 for x in range(n, -1, -1))\n", [3]),
+    ("def f(a):\n    return a + (-9 * 9) * 9\n", [0]),  # two literals: no inline check
 ])
-def test_sum_overflow_is_a_runtime_error(source, args, backend):
+def test_overflow_is_a_runtime_error(source, args, backend):
     with pytest.raises(OverflowError):
         cpython_checked(source, args)
     with pytest.raises(RuntimeProgramError, match="^integer overflow$"):
@@ -110,3 +111,27 @@ def cpython_checked(source: str, args: list):
     if not -N // 2 <= v < N // 2:
         raise OverflowError(v)
     return v
+
+
+HEAP = ("def f(a, b, xs):\n    d = 1\n    t = 0\n    ys = [0]\n"
+        "    for i in range(8, a, -1):\n        ys = ys + [xs[0] for q in range(b, -a, 3)]\n"
+        "        ys = [q for q in range(a - 3, -a, -3)]\n    c = xs.pop(-1)\n"
+        "    return [c, d, t, len(xs)] + ys + xs\n")
+
+
+def test_lists_filling_memory_stop_with_out_of_memory_never_a_wrong_result():
+    # the loop's lists fill memory a little more for each a; near the top, the free room
+    # must not wrap around n (it once overwrote the stack instead of stopping)
+    compiled = compile_python(HEAP, "p.py", Sizes(n=N), signed=True)
+    stopped = 0
+    for a in range(-30, -46, -1):
+        args = [a, 10, [2, 6, 8, 1, 1, -9]]
+        out = run_reference(compiled.program, *compiled.inputs(copy.deepcopy(args)), 300_000)
+        try:
+            got = compiled.result(out)
+        except RuntimeProgramError as e:
+            assert str(e).startswith("out of memory")
+            stopped += 1
+            continue
+        assert got == cpython(HEAP, args)
+    assert 0 < stopped < 16

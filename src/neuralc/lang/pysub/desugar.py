@@ -845,8 +845,8 @@ class _Front(ast.NodeTransformer):
             return e  # the difference of two values in 0..hi stays in range
         if isinstance(e.op, ast.Add) and (nonneg[0] and b == 1 and isinstance(e.left, ast.Name)):
             return e  # a counting-up loop variable is below its (in-range) stop
-        if b is not None or (a is not None and not isinstance(e.op, ast.Sub)):
-            return self.checked_by_literal(e, a, b)
+        if (a is None) != (b is None) and (b is not None or not isinstance(e.op, ast.Sub)):
+            return self.checked_by_literal(e, a, b)  # (two literals out of range: the helper)
         name = {ast.Add: "_nc_sadd", ast.Sub: "_nc_ssub", ast.Mult: "_nc_smul"}[type(e.op)]
         return self.helper(name, [e.left, e.right], e)
 
