@@ -45,6 +45,9 @@ CASES = [
                                     " + [sum(range(-n, n, -s))]\n"), [5, -2]),
     ("runtime-step-in", ("def f(x, s):\n    return [x in range(6, -6, s), x in range(-6, 6, s),"
                          " x + 1 in range(6, -6, s)]\n"), [-4, -2]),
+    ("augmented-lists", ("def f(xs, ys):\n    zs = xs\n    xs += ys\n    t = 0\n"
+                         "    for x in xs:\n        t += x\n    return zs + [t]\n"),
+     [[1, -4], [5, -9]]),
     ("sum-negative", "def f(xs):\n    return sum(xs) + sum(x for x in xs if x < 0)\n",
      [[400, -400, -11, 3]]),
 ]
@@ -71,6 +74,7 @@ def test_signed_agrees_with_cpython(name, source, args, backend):
     ("def f(xs):\n    return sum(xs)\n", [[-500, -13]]),
     ("def f(n):\n    return sum(x * 100 for x in range(n, -1, -1))\n", [3]),
     ("def f(a):\n    return a + (-9 * 9) * 9\n", [0]),  # two literals: no inline check
+    ("def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n", [[-300, -300]]),
 ])
 def test_overflow_is_a_runtime_error(source, args, backend):
     with pytest.raises(OverflowError):

@@ -509,6 +509,13 @@ class _Front(ast.NodeTransformer):
         return self.visit(ast.copy_location(ast.Assign([s.target], s.value), s))
 
     def visit_AugAssign(self, s: ast.AugAssign):
+        if (self.signed and isinstance(s.op, ast.Add) and isinstance(s.target, ast.Name)
+                and _int_literal(s.value) is None):
+            # x += y stays: a list extends in place (as in Python, for every name sharing
+            # it); an integer sum is checked for overflow inline by the lowering
+            s = self.generic_visit(s)
+            s._nc_overflow = True
+            return s
         if isinstance(s.op, (ast.Pow, ast.LShift, ast.RShift)) or (self.signed and isinstance(
                 s.op, (ast.FloorDiv, ast.Mod, ast.Add, ast.Sub, ast.Mult))):
             t = s.target

@@ -244,6 +244,9 @@ class _Lowering:
                 self.extend(self.var(s.target.id), s.value)  # xs += ys: in place
                 return
             name = _BIN[type(s.op)]
+            if getattr(s, "_nc_overflow", False) and self.overflow is not None:
+                self.checked_add(self.var(s.target.id), self.expr(s.value))  # signed x += y
+                return
             if isinstance(s.target, ast.Name):
                 var = self.var(s.target.id)
                 self.emit("copy", var, (self.binop(name, var, s.value, s),))
