@@ -109,6 +109,16 @@ def test_literal_operand_checks_fit_exactly(form):
     assert tried >= 4
 
 
+@pytest.mark.parametrize("form", ["x < 0", "x <= 0", "x > 0", "x >= 0", "0 < x", "0 <= x",
+                                  "0 > x", "0 >= x"])
+def test_comparisons_with_zero_are_one_unsigned_comparison(form):
+    source = f"def f(x):\n    return int({form})\n"
+    compiled = compile_python(source, "p.py", Sizes(n=N), signed=True)
+    for x in [*range(-N // 2, -N // 2 + 3), -1, 0, 1, 2, *range(N // 2 - 3, N // 2)]:
+        out = run_reference(compiled.program, *compiled.inputs([x]), 10_000)
+        assert compiled.result(out) == eval(form, {"x": x})
+
+
 def cpython_checked(source: str, args: list):
     """CPython's result, or OverflowError when it leaves -n/2 .. n/2-1."""
     v = cpython(source, args)

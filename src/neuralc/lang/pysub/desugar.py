@@ -753,9 +753,27 @@ class _Front(ast.NodeTransformer):
         if all(self.known_nonnegative(x) for x in operands) or any(
                 _listish(x, self.listy, self.list_fns) for x in operands):
             return e
+        if len(e.ops) == 1 and 0 in (_int_literal(e.left), _int_literal(e.comparators[0])):
+            return self.sign_test(e)
         e.left = self.biased(e.left, self.bias)
         e.comparators = [self.biased(x, self.bias) for x in e.comparators]
         return e
+
+    def sign_test(self, e: ast.Compare) -> ast.expr:
+        """A signed comparison with 0 as one unsigned comparison with P (the first value that
+        reads negative): ``x < 0`` is ``x >= P``, ``x >= 0`` is ``x < P``, ``x > 0`` is
+        ``x - 1 < P - 1`` (0 wraps to n - 1), ``x <= 0`` is ``x - 1 >= P - 1``."""
+        op = e.ops[0]
+        x = e.left if _int_literal(e.comparators[0]) == 0 else e.comparators[0]
+        if x is not e.left:  # 0 < x is x > 0
+            op = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE}[type(op)]()
+        p = self.n - self.bias
+        if isinstance(op, (ast.Lt, ast.GtE)):
+            new, bound = (ast.GtE() if isinstance(op, ast.Lt) else ast.Lt()), p
+        else:
+            x = _at(ast.BinOp(x, ast.Sub(), _num(1, e)), e)
+            new, bound = (ast.Lt() if isinstance(op, ast.Gt) else ast.GtE()), p - 1
+        return _at(ast.Compare(x, [new], [_num(bound - self.n, e)]), e)
 
     def infinity(self, e: ast.expr) -> int | None:
         """+1 / -1 for ``float('inf')``, ``float('-inf')``, ``math.inf``, ``-math.inf``."""
