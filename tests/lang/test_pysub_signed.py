@@ -119,6 +119,21 @@ def test_comparisons_with_zero_are_one_unsigned_comparison(form):
         assert compiled.result(out) == eval(form, {"x": x})
 
 
+SLICES = ("def f(xs, a, b):\n    return [xs[a:b:-1], xs[a::-1], xs[:b:-1], xs[a:b:-2], xs[a:b],"
+          " xs[a:b:2], xs[-1:-9:-1], xs[-9:-1]]\n")
+
+
+def test_slices_with_negative_bounds_and_steps():
+    # a bound below -len clamps to 0 counting up, and to "before the first element" counting
+    # down (so xs[a:-99:-1] takes xs[0] and xs[-99::-1] takes nothing)
+    compiled = compile_python(SLICES, "p.py", Sizes(n=N), signed=True)
+    xs = [4, 0, -9, 5, -8, 4]
+    for a in range(-9, 9):
+        for b in range(-9, 9, 2):
+            out = run_reference(compiled.program, *compiled.inputs([list(xs), a, b]), 100_000)
+            assert compiled.result(out) == cpython(SLICES, [xs, a, b])
+
+
 def cpython_checked(source: str, args: list):
     """CPython's result, or OverflowError when it leaves -n/2 .. n/2-1."""
     v = cpython(source, args)

@@ -924,9 +924,12 @@ class _Front(ast.NodeTransformer):
                         self.warn(bound, f"slice bound {v} is n{v} on the unsigned machine "
                                          "(use --signed, or len(x) - k)")
                     continue
-                if _pure(e.value):  # Python's meaning: from the end, clamped at 0
+                if _pure(e.value):  # Python's meaning: from the end, clamped at 0 (at -1,
+                    # before the first element, for a negative step)
                     length = _call("len", [copy.deepcopy(e.value)], bound)
-                    setattr(sl, part, self.helper("_nc_slice_bound", [bound, length], bound))
+                    down = sl.step is not None and (_int_literal(sl.step) or 0) < 0
+                    how = "_nc_slice_down" if down else "_nc_slice_bound"
+                    setattr(sl, part, self.helper(how, [bound, length], bound))
             return e
         v = _int_literal(e.slice)
         if v is not None and v < 0:

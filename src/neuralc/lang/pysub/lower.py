@@ -1355,14 +1355,19 @@ class _Lowering:
             span = self.op("sub", self.op("max", hi, lo), lo)
             start = lo
         else:  # a negative literal step: from the start down to (not including) the stop
+            # (unsigned, n - 1 + 1 would wrap to 0: max keeps it; signed, the bounds are
+            # -1 .. n/2 - 1 (.desugar) and -1 + 1 = 0 is meant)
+            signed = self.overflow is not None
             if sl.lower:
                 a = self.expr(sl.lower)
-                top = self.op("min", self.op("max", a, self.op("inc", a)), length)
+                a1 = self.op("inc", a)
+                top = self.op("min", a1 if signed else self.op("max", a, a1), length)
             else:
                 top = length  # one past the first index taken
             if sl.upper:
                 b = self.expr(sl.upper)
-                low = self.op("min", self.op("max", b, self.op("inc", b)), top)
+                b1 = self.op("inc", b)
+                low = self.op("min", b1 if signed else self.op("max", b, b1), top)
             else:
                 low = self.const(0)
             span = self.op("sub", top, low)
