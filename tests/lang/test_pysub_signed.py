@@ -134,6 +134,20 @@ def test_slices_with_negative_bounds_and_steps():
             assert compiled.result(out) == cpython(SLICES, [xs, a, b])
 
 
+RUNTIME_STEP_SLICES = "def f(xs, a, b, s):\n    return [xs[a:b:s], xs[a::s], xs[:b:s], xs[::s]]\n"
+
+
+def test_slices_with_a_runtime_step_take_its_sign():
+    compiled = compile_python(RUNTIME_STEP_SLICES, "p.py", Sizes(n=N), signed=True)
+    xs = [4, 0, -9, 5, -8, 4]
+    for a in range(-8, 8, 3):
+        for b in range(-8, 8, 3):
+            for step in (-3, -1, 2):
+                args = [list(xs), a, b, step]
+                out = run_reference(compiled.program, *compiled.inputs(args), 100_000)
+                assert compiled.result(out) == cpython(RUNTIME_STEP_SLICES, args)
+
+
 def cpython_checked(source: str, args: list):
     """CPython's result, or OverflowError when it leaves -n/2 .. n/2-1."""
     v = cpython(source, args)

@@ -929,7 +929,15 @@ class _Front(ast.NodeTransformer):
                     length = _call("len", [copy.deepcopy(e.value)], bound)
                     down = sl.step is not None and (_int_literal(sl.step) or 0) < 0
                     how = "_nc_slice_down" if down else "_nc_slice_bound"
-                    setattr(sl, part, self.helper(how, [bound, length], bound))
+                    fixed = self.helper(how, [bound, length], bound)
+                    if sl.step is not None and _int_literal(sl.step) is None and _pure(sl.step):
+                        # a run-time step: its sign picks the clamping
+                        up = self.sign_test(_at(ast.Compare(copy.deepcopy(sl.step), [ast.GtE()],
+                                                            [_num(0, bound)]), bound))
+                        down_bound = self.helper("_nc_slice_down", [copy.deepcopy(bound),
+                                                                    copy.deepcopy(length)], bound)
+                        fixed = _at(ast.IfExp(up, fixed, down_bound), bound)
+                    setattr(sl, part, fixed)
             return e
         v = _int_literal(e.slice)
         if v is not None and v < 0:

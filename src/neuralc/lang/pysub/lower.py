@@ -1349,6 +1349,8 @@ class _Lowering:
         elif step == 0 or step % self.n == 0:
             self.error_goto(ERR_STEP)
             return self.new_list(values=[])
+        if step is None and self.overflow is not None:
+            return self.signed_slice(lst, length, sl, size)
         if step is None or step > 0:
             lo = self.op("min", self.expr(sl.lower), length) if sl.lower else self.const(0)
             hi = self.op("min", self.expr(sl.upper), length) if sl.upper else length
@@ -1389,6 +1391,39 @@ class _Lowering:
             stride = k
         self.copy_elements(src, self.base(out), count, stride=stride)
         return out
+
+
+    def signed_slice(self, lst: int, length: int, sl: ast.Slice, size: int) -> int:
+        """``lst[a:b:s]`` with a signed run-time step: its sign picks the walk (up from
+        ``a`` below ``b``, or down from ``a`` above ``b``); the bounds were clamped for
+        that sign (.desugar)."""
+        a = self.fresh(self.expr(sl.lower)) if sl.lower else None
+        b = self.fresh(self.expr(sl.upper)) if sl.upper else None
+        count, start = self.new(), self.new()
+        down, done = self.new_label("sdown"), self.new_label("sdone")
+        neg = self.op("ge", size, self.const(self.n - self.n // 2))
+        self.emit("jump", srcs=(neg,), label=down)
+        lo = self.op("min", a, length) if a is not None else self.const(0)
+        hi = self.op("min", b, length) if b is not None else length
+        span = self.op("sub", self.op("max", hi, lo), lo)
+        self.emit("copy", count, (self.ceil_div(span, size),))
+        self.emit("copy", start, (lo,))
+        self.emit("goto", label=done)
+        self.place(down)
+        top = self.op("min", self.op("inc", a), length) if a is not None else length
+        low = self.op("min", self.op("inc", b), top) if b is not None else self.const(0)
+        mag = self.op("sub", self.const(0), size)
+        self.emit("copy", count, (self.ceil_div(self.op("sub", top, low), mag),))
+        self.emit("copy", start, (self.op("dec", top),))
+        self.place(done)
+        out = self.new_list(length=count)
+        src = self.op("add", self.base(lst), start)
+        self.copy_elements(src, self.base(out), count, stride=size)
+        return out
+
+    def ceil_div(self, span: int, k: int) -> int:
+        return self.op("add", self.op("div", span, k),
+                       self.op("ne", self.op("mod", span, k), self.const(0)))
 
 
 def _const(e: ast.expr, n: int) -> int | None:
