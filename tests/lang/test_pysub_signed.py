@@ -30,6 +30,9 @@ CASES = [
     ("range-values", ("def f(n):\n    return list(range(n, -4, -1)) + list(reversed(range(-3, n)))"
                       " + sorted(range(-n, n, 2)) + [sum(range(-n, 1)), len(range(n, -n, -1)),"
                       " max(range(-n, -1)), int(any(range(-1, 0)))]\n"), [2]),
+    ("sorted-min-max-of-ranges", ("def f(n):\n    return sorted(range(2), reverse=True)"
+                                  " + [min(range(3, n)), max(range(n))]"
+                                  " + sorted(range(n, 0, -1))\n"), [5]),
     ("in-range", ("def f(a, b):\n    return [a in range(b, -5, -1), a in range(-5, b),"
                   " a not in range(b, -9, -3), -2 in range(a, b)]\n"), [-2, 3]),
     ("pop-insert-del", ("def f(xs):\n    xs.insert(-1, 9)\n    xs.insert(-100, 7)\n"

@@ -979,6 +979,9 @@ class _Front(ast.NodeTransformer):
         if self.signed and name != "range":  # a signed range as a value: its values listed
             e.args = [self.signed_values(a, name in ("sum", "any", "all", "len"))
                       for a in e.args]
+            if name in ("sorted", "min", "max") and len(e.args) == 1 and isinstance(
+                    e.args[0], ast.Call) and getattr(e.args[0].func, "id", None) == "range":
+                e.args = [_call("list", e.args, e)]  # the signed helpers take a list
             if (name in ("list", "tuple") and len(e.args) == 1 and not e.keywords
                     and isinstance(e.args[0], ast.ListComp) and e.args[0] is not old_args[0]):
                 return e.args[0]  # already a new list
