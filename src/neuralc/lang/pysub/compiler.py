@@ -225,6 +225,7 @@ def front_end(source: str, filename: str, sizes: Sizes,
     if front.errors:
         raise CompileError(front.errors, filename)
     resolve(front, mod.functions)
+    mod.overflow = front.overflow
     return mod, front
 
 

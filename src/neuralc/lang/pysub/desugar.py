@@ -84,6 +84,7 @@ class Desugared:
         default_factory=list)  # (placeholder, function, operand, type names)
     prelude: list[str] = field(default_factory=list)  # helper functions added
     flags: dict[str, dict[str, str]] = field(default_factory=dict)  # fn → flag → parameter
+    overflow: int | None = None  # signed: the raise code of "integer overflow"
 
     def user_diagnostics(self, diags: list[Diagnostic]) -> list[Diagnostic]:
         """The checker's diagnostics without those inside the compiler's helpers (line 0),
@@ -508,6 +509,13 @@ class _Front(ast.NodeTransformer):
         return self.visit(ast.copy_location(ast.Assign([s.target], s.value), s))
 
     def visit_AugAssign(self, s: ast.AugAssign):
+        if (self.signed and isinstance(s.op, ast.Add) and isinstance(s.target, ast.Name)
+                and _int_literal(s.value) is None):
+            # x += y stays: a list extends in place (as in Python, for every name sharing
+            # it); an integer sum is checked for overflow inline by the lowering
+            s = self.generic_visit(s)
+            s._nc_overflow = True
+            return s
         if isinstance(s.op, (ast.Pow, ast.LShift, ast.RShift)) or (self.signed and isinstance(
                 s.op, (ast.FloorDiv, ast.Mod, ast.Add, ast.Sub, ast.Mult))):
             t = s.target
@@ -614,23 +622,75 @@ class _Front(ast.NodeTransformer):
             if v is not None and v < 0 and not self.signed:
                 self.warn(b, f"range bound {v} is n{v} on the unsigned machine, so this loop "
                              "does not run as in Python (use --signed)")
-        if not self.signed or not isinstance(s.target, ast.Name):
-            return s
-        if all(b is None or self.known_nonnegative(b) for b in bounds[:2]):
+        biased = self.signed_range(it) if isinstance(s.target, ast.Name) else None
+        if biased is None:
             return s
         # signed: run over the biased values (their unsigned order is the signed order)
-        shift = self.bias
-        step = it.args[2] if len(it.args) == 3 else None
-        it.args = [self.biased(b if b is not None else _num(0, it), shift) for b in bounds[:2]]
-        if step is not None:
-            it.args.append(step)
+        s.iter = biased
         hidden = self.fresh("i")
         target = s.target
         s.target = ast.copy_location(ast.Name(hidden, ast.Store()), target)
-        unbias = _at(ast.BinOp(ast.Name(hidden, ast.Load()), ast.Sub(), _num(shift, target)),
-                     target)
-        s.body = [ast.copy_location(ast.Assign([target], unbias), target), *s.body]
+        s.body = [ast.copy_location(ast.Assign([target], self.unbiased(hidden, target)), target),
+                  *s.body]
         return s
+
+    def signed_range(self, it: ast.expr) -> ast.Call | None:
+        """Signed: ``range(a, b[, s])`` over the biased bounds ``a + B``, ``b + B`` (the loop
+        variable is then ``h - B``); None when unsigned, not a range, or both bounds are known
+        non-negative."""
+        if not (self.signed and isinstance(it, ast.Call) and getattr(it.func, "id", None) ==
+                "range" and not it.keywords and 1 <= len(it.args) <= 3
+                and not any(isinstance(a, ast.Starred) for a in it.args)):
+            return None
+        bounds = it.args[:2] if len(it.args) > 1 else [None, it.args[0]]
+        if all(b is None or self.known_nonnegative(b) for b in bounds):
+            return None
+        args = [self.biased(b if b is not None else _num(0, it), self.bias) for b in bounds]
+        return _at(ast.Call(it.func, args + it.args[2:], []), it)
+
+    def unbiased(self, hidden: str, at: ast.AST) -> ast.expr:
+        return _at(ast.BinOp(ast.Name(hidden, ast.Load()), ast.Sub(), _num(self.bias, at)), at)
+
+    def signed_values(self, it: ast.expr, generator: bool) -> ast.expr:
+        """A signed ``range`` used as a value (``list(range(n, -1, -1))``, ``sum(range(...))``):
+        the comprehension ``[h - B for h in range(a + B, b + B[, s])]``."""
+        biased = self.signed_range(it)
+        if biased is None:
+            return it
+        hidden = self.fresh("i")
+        gen = ast.comprehension(ast.Name(hidden, ast.Store()), biased, [], 0)
+        kind = ast.GeneratorExp if generator else ast.ListComp
+        return _at(kind(self.unbiased(hidden, it), [gen]), it)
+
+    def visit_ListComp(self, e):
+        """Signed: a clause over a ``range`` runs over the biased values; its variable reads
+        ``h - B`` in the clauses after it and in the element."""
+        e = self.generic_visit(e)
+        for k, g in enumerate(e.generators):
+            biased = self.signed_range(g.iter) if isinstance(g.target, ast.Name) else None
+            if biased is None:
+                continue
+            hidden, old = self.fresh("i"), g.target.id
+            g.iter = biased
+            g.target = ast.copy_location(ast.Name(hidden, ast.Store()), g.target)
+            rename = _Rename(old, lambda at, h=hidden: self.unbiased(h, at))
+            g.ifs = [rename.visit(c) for c in g.ifs]
+            shadowed = False
+            for later in e.generators[k + 1:]:
+                later.iter = rename.visit(later.iter)
+                if any(isinstance(x, ast.Name) and x.id == old for x in ast.walk(later.target)):
+                    shadowed = True
+                    break
+                later.ifs = [rename.visit(c) for c in later.ifs]
+            if not shadowed:
+                for field in ("elt", "key", "value"):
+                    if hasattr(e, field):
+                        setattr(e, field, rename.visit(getattr(e, field)))
+        return e
+
+    visit_GeneratorExp = visit_ListComp
+    visit_SetComp = visit_ListComp
+    visit_DictComp = visit_ListComp
 
     # ------------------------------------------------------------------ expressions
 
@@ -666,6 +726,11 @@ class _Front(ast.NodeTransformer):
                     flag = ast.Name(self.maybe_none[x.id], ast.Load())
                     return _at(ast.Compare(flag, [op], [_num(0, e)]), e)
         e = self.generic_visit(e)
+        if len(e.ops) == 1 and isinstance(e.ops[0], (ast.In, ast.NotIn)):
+            biased = self.signed_range(e.comparators[0])
+            if biased is not None:  # x in range(a, b): x + B in range(a + B, b + B)
+                e.left, e.comparators = self.biased(e.left, self.bias), [biased]
+            return e
         ordering = [isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in e.ops]
         if not any(ordering):
             return e
@@ -688,9 +753,27 @@ class _Front(ast.NodeTransformer):
         if all(self.known_nonnegative(x) for x in operands) or any(
                 _listish(x, self.listy, self.list_fns) for x in operands):
             return e
+        if len(e.ops) == 1 and 0 in (_int_literal(e.left), _int_literal(e.comparators[0])):
+            return self.sign_test(e)
         e.left = self.biased(e.left, self.bias)
         e.comparators = [self.biased(x, self.bias) for x in e.comparators]
         return e
+
+    def sign_test(self, e: ast.Compare) -> ast.expr:
+        """A signed comparison with 0 as one unsigned comparison with P (the first value that
+        reads negative): ``x < 0`` is ``x >= P``, ``x >= 0`` is ``x < P``, ``x > 0`` is
+        ``x - 1 < P - 1`` (0 wraps to n - 1), ``x <= 0`` is ``x - 1 >= P - 1``."""
+        op = e.ops[0]
+        x = e.left if _int_literal(e.comparators[0]) == 0 else e.comparators[0]
+        if x is not e.left:  # 0 < x is x > 0
+            op = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE}[type(op)]()
+        p = self.n - self.bias
+        if isinstance(op, (ast.Lt, ast.GtE)):
+            new, bound = (ast.GtE() if isinstance(op, ast.Lt) else ast.Lt()), p
+        else:
+            x = _at(ast.BinOp(x, ast.Sub(), _num(1, e)), e)
+            new, bound = (ast.Lt() if isinstance(op, ast.Gt) else ast.GtE()), p - 1
+        return _at(ast.Compare(x, [new], [_num(bound - self.n, e)]), e)
 
     def infinity(self, e: ast.expr) -> int | None:
         """+1 / -1 for ``float('inf')``, ``float('-inf')``, ``math.inf``, ``-math.inf``."""
@@ -787,8 +870,30 @@ class _Front(ast.NodeTransformer):
             return e  # the difference of two values in 0..hi stays in range
         if isinstance(e.op, ast.Add) and (nonneg[0] and b == 1 and isinstance(e.left, ast.Name)):
             return e  # a counting-up loop variable is below its (in-range) stop
+        if (a is None) != (b is None) and (b is not None or not isinstance(e.op, ast.Sub)):
+            return self.checked_by_literal(e, a, b)  # (two literals out of range: the helper)
         name = {ast.Add: "_nc_sadd", ast.Sub: "_nc_ssub", ast.Mult: "_nc_smul"}[type(e.op)]
         return self.helper(name, [e.left, e.right], e)
+
+    def checked_by_literal(self, e: ast.BinOp, a: int | None, b: int | None) -> ast.expr:
+        """``x + c``, ``x - c``, ``x * c`` (``c`` a literal): in range exactly when ``x`` lies
+        in an interval known now, so the lowering checks ``x`` inline (``_nc_overflow`` on
+        the node: the interval of signed readings) instead of calling a helper."""
+        lo, hi = -self.bias, self.n - self.bias - 1
+        x, c = (e.left, b) if b is not None else (e.right, a)
+        if isinstance(e.op, ast.Add):
+            first, last = max(lo, lo - c), min(hi, hi - c)
+        elif isinstance(e.op, ast.Sub):
+            first, last = max(lo, lo + c), min(hi, hi + c)
+        elif c == 0:
+            first, last = lo, hi
+        else:  # x * c in lo..hi: x between lo / c and hi / c (rounded inwards)
+            ends = sorted((lo, hi), reverse=c < 0)
+            first, last = max(lo, -(-ends[0] // c)), min(hi, ends[1] // c)
+        out = _at(ast.BinOp(x, e.op, _num(c, e)), e)
+        if (first, last) != (lo, hi):
+            out._nc_overflow = (first, last)
+        return out
 
     def power(self, e: ast.BinOp) -> ast.expr:
         k = _int_literal(e.right)
@@ -819,9 +924,20 @@ class _Front(ast.NodeTransformer):
                         self.warn(bound, f"slice bound {v} is n{v} on the unsigned machine "
                                          "(use --signed, or len(x) - k)")
                     continue
-                if _pure(e.value):  # Python's meaning: from the end, clamped at 0
+                if _pure(e.value):  # Python's meaning: from the end, clamped at 0 (at -1,
+                    # before the first element, for a negative step)
                     length = _call("len", [copy.deepcopy(e.value)], bound)
-                    setattr(sl, part, self.helper("_nc_slice_bound", [bound, length], bound))
+                    down = sl.step is not None and (_int_literal(sl.step) or 0) < 0
+                    how = "_nc_slice_down" if down else "_nc_slice_bound"
+                    fixed = self.helper(how, [bound, length], bound)
+                    if sl.step is not None and _int_literal(sl.step) is None and _pure(sl.step):
+                        # a run-time step: its sign picks the clamping
+                        up = self.sign_test(_at(ast.Compare(copy.deepcopy(sl.step), [ast.GtE()],
+                                                            [_num(0, bound)]), bound))
+                        down_bound = self.helper("_nc_slice_down", [copy.deepcopy(bound),
+                                                                    copy.deepcopy(length)], bound)
+                        fixed = _at(ast.IfExp(up, fixed, down_bound), bound)
+                    setattr(sl, part, fixed)
             return e
         v = _int_literal(e.slice)
         if v is not None and v < 0:
@@ -859,6 +975,16 @@ class _Front(ast.NodeTransformer):
             return self.helper("_nc_isqrt", [root], e)
         e = self.generic_visit(e)
         name = e.func.id if isinstance(e.func, ast.Name) else None
+        old_args = list(e.args)
+        if self.signed and name != "range":  # a signed range as a value: its values listed
+            e.args = [self.signed_values(a, name in ("sum", "any", "all", "len"))
+                      for a in e.args]
+            if name in ("sorted", "min", "max") and len(e.args) == 1 and isinstance(
+                    e.args[0], ast.Call) and getattr(e.args[0].func, "id", None) == "range":
+                e.args = [_call("list", e.args, e)]  # the signed helpers take a list
+            if (name in ("list", "tuple") and len(e.args) == 1 and not e.keywords
+                    and isinstance(e.args[0], ast.ListComp) and e.args[0] is not old_args[0]):
+                return e.args[0]  # already a new list
         if _is_math(e.func, "isqrt") and len(e.args) == 1:
             return self.helper("_nc_isqrt", e.args, e)
         if _is_math(e.func, "gcd") and len(e.args) == 2:
@@ -868,6 +994,15 @@ class _Front(ast.NodeTransformer):
             return self.helper("_nc_isqrt", [_square_root_of(e.args[0])], e)
         if name in self.sigs:
             return self.call_with_defaults(e, name)
+        if (self.signed and isinstance(e.func, ast.Attribute) and e.func.attr in ("pop", "insert")
+                and e.args and _pure(e.func.value) and not self.known_nonnegative(e.args[0])
+                and len(e.args) == (2 if e.func.attr == "insert" else 1)):
+            # Python's positions: pop counts a negative index from the end; insert also
+            # clamps it at 0
+            length = _call("len", [copy.deepcopy(e.func.value)], e)
+            how = "_nc_slice_bound" if e.func.attr == "insert" else "_nc_index"
+            e.args[0] = self.helper(how, [e.args[0], length], e.args[0])
+            return e
         if name is None or any(isinstance(a, ast.Starred) for a in e.args) or name in self.sigs:
             return e
         args = e.args
@@ -972,6 +1107,27 @@ class _Front(ast.NodeTransformer):
                   for p, v in zip(params, slots)] + list(e.args[len(params):])
         e.keywords = []
         return e
+
+
+class _Rename(ast.NodeTransformer):
+    """Replace the reads of ``name`` by ``make(at)`` (not inside a comprehension that binds
+    ``name`` again)."""
+
+    def __init__(self, name: str, make):
+        self.name, self.make = name, make
+
+    def visit_Name(self, e: ast.Name):
+        if e.id == self.name and isinstance(e.ctx, ast.Load):
+            return self.make(e)
+        return e
+
+    def visit_ListComp(self, e):
+        if any(isinstance(x, ast.Name) and x.id == self.name
+               for g in e.generators for x in ast.walk(g.target)):
+            return e
+        return self.generic_visit(e)
+
+    visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_ListComp
 
 
 def _message_names(fn: ast.FunctionDef) -> dict[str, ast.expr]:
@@ -1146,6 +1302,9 @@ def desugar(source: str, filename: str = "<input>", n: int = 128, signed: bool =
     out = Desugared(tree, errors=diags)
     front = _Front(source, n, signed, out)
     front.module(tree)
+    if signed:  # the lowering checks sum() and run-time range steps with it
+        at = ast.Pass(lineno=0, col_offset=0, end_lineno=0, end_col_offset=0)
+        out.overflow = front.overflow(at).exc.value
     users = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
     if front.helpers:
         at = next((s for s in tree.body if isinstance(s, ast.FunctionDef)), tree)

@@ -203,16 +203,17 @@ class ListLayout:
         low.error_jump(low.op("gt", count, room), ERR_HEAP)
 
     def room(self, low) -> int:
-        """A register with the cells free above hp (the stack's reserve left out)."""
+        """A register with the cells free above hp (the stack's reserve left out); 0 when
+        the heap already reaches into the reserve (the difference would wrap around n)."""
         lay, m = low.layout, low.m
         if lay.stack:
             free = low.op("sub", lay.sp, lay.hp)
             res = low.new()
             low.emit("set", res, imm=Sym(0, 1, ERR_HEAP))
-            return low.op("sub", free, res)
+            return low.op("sub", low.op("max", free, res), res)
         limit = low.new()
         low.emit("set", limit, imm=Sym(m - 1, -1, ERR_HEAP))
-        return low.op("sub", limit, lay.hp)
+        return low.op("sub", low.op("max", limit, lay.hp), lay.hp)
 
     def allocate(self, low, count: int | None = None, length: int | None = None,
                  values: list[int] | None = None, fill: int | None = None) -> tuple[int, int]:

@@ -54,6 +54,8 @@ class _Lowering:
         self.mutates = mutates  # some list of the program changes length: lengths go stale
         self.n = layout.sizes.n
         self.m = layout.sizes.m
+        # signed values (docs/COMPILER.md): the raise code of "integer overflow", else None
+        self.overflow = getattr(mod, "overflow", None)
         self.labels = labels  # function name → its label
         self.errors = errors  # error stubs the program needs (filled in)
         self.fn = FunctionIR(info.name, labels[info.name], list(info.params), [],
@@ -242,6 +244,9 @@ class _Lowering:
                 self.extend(self.var(s.target.id), s.value)  # xs += ys: in place
                 return
             name = _BIN[type(s.op)]
+            if getattr(s, "_nc_overflow", False) and self.overflow is not None:
+                self.checked_add(self.var(s.target.id), self.expr(s.value))  # signed x += y
+                return
             if isinstance(s.target, ast.Name):
                 var = self.var(s.target.id)
                 self.emit("copy", var, (self.binop(name, var, s.value, s),))
@@ -387,11 +392,13 @@ class _Lowering:
         step = range_step(args[2]) if len(args) == 3 else 1
         start = self.expr(args[0]) if len(args) > 1 else self.const(0)
         stop_value = self.expr(args[1] if len(args) > 1 else args[0])
-        size = None
+        size = neg = None
         if step is None:  # a run-time step
             size = self.fresh(self.expr(args[2]))
             self.error_jump(self.op("not", size), ERR_STEP)
             step = 2  # the general up-counting code
+            if self.overflow is not None:  # signed: the step's sign picks the direction
+                neg = self.op("ge", size, self.const(self.n - self.n // 2))
         elif step == 0:
             self.error_goto(ERR_STEP)
             return
@@ -420,12 +427,21 @@ class _Lowering:
             self.emit("goto", label=end)
         else:  # continue while the distance left exceeds the step
             left = self.op("sub", stop, h) if up else self.op("sub", h, stop)
-            flag = self.op("gt", left, size)
+            if neg is None:
+                flag = self.op("gt", left, size)
+            else:  # a negative step -d is n - d: the distance h - stop = n - left exceeds d
+                # when left < n - d (left == size: the stop is reached either way)
+                flag = self.op("and", self.op("ne", left, size),
+                               self.op("ne", self.op("gt", left, size), neg))
             self.emit("add" if up else "sub", h, (h, size))
             self.emit("jump", srcs=(flag,), label=body_l)
             self.emit("goto", label=end)
         self.place(entry)
-        self.emit("jump", srcs=(self.op("lt" if up else "gt", h, stop),), label=body_l)
+        if neg is None:
+            more = self.op("lt" if up else "gt", h, stop)
+        else:  # h < stop counting up, h > stop counting down
+            more = self.op("and", self.op("ne", h, stop), self.op("eq", self.op("gt", h, stop), neg))
+        self.emit("jump", srcs=(more,), label=body_l)
         self.depth -= 1
         self.place(end)
 
@@ -651,7 +667,11 @@ class _Lowering:
                 return self.repeat(e, rep)
             if isinstance(e.op, ast.Add) and is_list(self.kind(e)):
                 return self.concat(self.expr(e.left), self.expr(e.right))
-            return self.binop(_BIN[type(e.op)], self.expr(e.left), e.right, e)
+            left = self.expr(e.left)
+            bounds = getattr(e, "_nc_overflow", None)  # signed x + c, x - c, x * c (.desugar)
+            if bounds is not None and self.overflow is not None and not is_list(self.kind(e)):
+                self.check_interval(left, *bounds)
+            return self.binop(_BIN[type(e.op)], left, e.right, e)
         if isinstance(e, ast.BoolOp):
             return self.boolop(e)
         if isinstance(e, ast.Compare):
@@ -817,6 +837,8 @@ class _Lowering:
             size = self.fresh(self.expr(args[2]))
             self.error_jump(self.op("not", size), ERR_STEP)
             step = 2
+            if self.overflow is not None:  # signed: the step's sign picks the direction
+                return self.in_signed_range(x, start, stop, size)
         elif step == 0:
             self.error_goto(ERR_STEP)
             return self.const(0)
@@ -831,6 +853,44 @@ class _Lowering:
             r = self.op("and", r, self.op("not", self.op("mod", off, k)))
         self.boolean.add(r)
         return r
+
+    def in_signed_range(self, x: int, start: int, stop: int, size: int) -> int:
+        """``x in range(a, b, s)`` (biased bounds, see .desugar) with a signed run-time step:
+        with ``sign`` = 1 or -1, ``0 <= (x - a) * sign < (b - a) * sign`` as distances and
+        ``s * sign`` divides ``(x - a) * sign``."""
+        neg = self.op("ge", size, self.const(self.n - self.n // 2))
+        up = self.op("and", self.op("le", start, x), self.op("lt", x, stop))
+        down = self.op("and", self.op("ge", start, x), self.op("gt", x, stop))
+        inside = self.op("or", self.op("and", neg, down),
+                         self.op("and", self.op("not", neg), up))
+        sign = self.op("sub", self.const(1), self.op("add", neg, neg))  # 1 or n - 1
+        off = self.op("mul", self.op("sub", x, start), sign)
+        r = self.op("and", inside, self.op("not", self.op("mod", off,
+                                                            self.op("mul", size, sign))))
+        self.boolean.add(r)
+        return r
+
+    def check_interval(self, x: int, first: int, last: int) -> None:
+        """Stop with ``integer overflow`` unless the signed reading of ``x`` lies in
+        ``first .. last``: ``(x - first) mod n <= last - first`` (one compare), or
+        ``x != v`` when the interval leaves out the one value ``v``."""
+        if last - first == self.n - 2:
+            bad = self.op("eq", x, self.const(last + 1 if last + 1 < self.n - self.n // 2
+                                              else first - 1))
+        else:
+            bad = self.op("gt", self.op("sub", x, self.const(first)), self.const(last - first))
+        self.error_jump(bad, raise_label(self.overflow))
+
+    def checked_add(self, acc: int, v: int) -> None:
+        """Signed ``acc += v``, stopping with ``integer overflow`` when both operands have
+        one sign and the sum the other."""
+        p = self.const(self.n - self.n // 2)
+        r = self.op("add", acc, v)
+        na = self.op("ge", acc, p)
+        bad = self.op("and", self.op("eq", na, self.op("ge", v, p)),
+                      self.op("ne", na, self.op("ge", r, p)))
+        self.error_jump(bad, raise_label(self.overflow))
+        self.emit("copy", acc, (r,))
 
     def call(self, e: ast.Call) -> int:
         if isinstance(e.func, ast.Attribute):
@@ -893,6 +953,9 @@ class _Lowering:
             self.emit("copy", acc, (self.expr(args[1]) if len(args) > 1 else self.const(0),))
 
             def add(v, done):
+                if name == "sum" and self.overflow is not None:
+                    self.checked_add(acc, v)
+                    return
                 self.emit("inc" if name == "len" else "add", acc,
                           (acc,) if name == "len" else (acc, v))
             self.each(it, add)
@@ -1286,20 +1349,27 @@ class _Lowering:
         elif step == 0 or step % self.n == 0:
             self.error_goto(ERR_STEP)
             return self.new_list(values=[])
+        if step is None and self.overflow is not None:
+            return self.signed_slice(lst, length, sl, size)
         if step is None or step > 0:
             lo = self.op("min", self.expr(sl.lower), length) if sl.lower else self.const(0)
             hi = self.op("min", self.expr(sl.upper), length) if sl.upper else length
             span = self.op("sub", self.op("max", hi, lo), lo)
             start = lo
         else:  # a negative literal step: from the start down to (not including) the stop
+            # (unsigned, n - 1 + 1 would wrap to 0: max keeps it; signed, the bounds are
+            # -1 .. n/2 - 1 (.desugar) and -1 + 1 = 0 is meant)
+            signed = self.overflow is not None
             if sl.lower:
                 a = self.expr(sl.lower)
-                top = self.op("min", self.op("max", a, self.op("inc", a)), length)
+                a1 = self.op("inc", a)
+                top = self.op("min", a1 if signed else self.op("max", a, a1), length)
             else:
                 top = length  # one past the first index taken
             if sl.upper:
                 b = self.expr(sl.upper)
-                low = self.op("min", self.op("max", b, self.op("inc", b)), top)
+                b1 = self.op("inc", b)
+                low = self.op("min", b1 if signed else self.op("max", b, b1), top)
             else:
                 low = self.const(0)
             span = self.op("sub", top, low)
@@ -1321,6 +1391,39 @@ class _Lowering:
             stride = k
         self.copy_elements(src, self.base(out), count, stride=stride)
         return out
+
+
+    def signed_slice(self, lst: int, length: int, sl: ast.Slice, size: int) -> int:
+        """``lst[a:b:s]`` with a signed run-time step: its sign picks the walk (up from
+        ``a`` below ``b``, or down from ``a`` above ``b``); the bounds were clamped for
+        that sign (.desugar)."""
+        a = self.fresh(self.expr(sl.lower)) if sl.lower else None
+        b = self.fresh(self.expr(sl.upper)) if sl.upper else None
+        count, start = self.new(), self.new()
+        down, done = self.new_label("sdown"), self.new_label("sdone")
+        neg = self.op("ge", size, self.const(self.n - self.n // 2))
+        self.emit("jump", srcs=(neg,), label=down)
+        lo = self.op("min", a, length) if a is not None else self.const(0)
+        hi = self.op("min", b, length) if b is not None else length
+        span = self.op("sub", self.op("max", hi, lo), lo)
+        self.emit("copy", count, (self.ceil_div(span, size),))
+        self.emit("copy", start, (lo,))
+        self.emit("goto", label=done)
+        self.place(down)
+        top = self.op("min", self.op("inc", a), length) if a is not None else length
+        low = self.op("min", self.op("inc", b), top) if b is not None else self.const(0)
+        mag = self.op("sub", self.const(0), size)
+        self.emit("copy", count, (self.ceil_div(self.op("sub", top, low), mag),))
+        self.emit("copy", start, (self.op("dec", top),))
+        self.place(done)
+        out = self.new_list(length=count)
+        src = self.op("add", self.base(lst), start)
+        self.copy_elements(src, self.base(out), count, stride=size)
+        return out
+
+    def ceil_div(self, span: int, k: int) -> int:
+        return self.op("add", self.op("div", span, k),
+                       self.op("ne", self.op("mod", span, k), self.const(0)))
 
 
 def _const(e: ast.expr, n: int) -> int | None:

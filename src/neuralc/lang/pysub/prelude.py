@@ -245,6 +245,14 @@ def _nc_slice_bound(i, k):
             i = 0
     return i
 """, ()),
+    "_nc_slice_down": ("""
+def _nc_slice_down(i, k):
+    if i >= {P}:
+        i = i + k
+        if i >= {P}:
+            i = {N1}
+    return i
+""", ()),
     "_nc_ssort": ("""
 def _nc_ssort(ys):
     i = 1

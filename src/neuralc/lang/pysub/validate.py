@@ -85,6 +85,7 @@ class CheckedModule:
     filename: str
     tree: ast.Module
     functions: dict[str, FunctionInfo]  # in file order
+    overflow: int | None = None  # signed values: the raise code of "integer overflow"
 
     def reachable(self, entry: str) -> list[str]:
         """``entry`` and every function it can reach, entry first, then in file order."""
