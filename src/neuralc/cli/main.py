@@ -48,22 +48,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def _load(name: str):
-    """The subcommand module, None when it does not exist, or the import error."""
-    modname = f"{__package__}.{name}"
-    try:
-        return importlib.import_module(modname)
-    except ModuleNotFoundError as e:
-        if e.name == modname:
-            return None
-        return e
-    except Exception as e:  # noqa: BLE001 -- a broken subcommand must not take the others down
-        return e
-
-
-def _unavailable(name: str, error: Exception):
-    def main(args) -> int:
-        raise UsageError(f"the '{name}' command is unavailable: {type(error).__name__}: {error}")
-    return main
+    """The subcommand module (imported on demand: a subcommand may import torch)."""
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 def _chosen(argv: list[str]) -> str | None:
@@ -102,14 +88,8 @@ def build_parser(argv: list[str] | None = None) -> tuple[ArgumentParser, dict]:
     modules = {}
     for name in SUBCOMMANDS:
         mod = _load(name)
-        if mod is None:
-            continue
         modules[name] = mod
-        if isinstance(mod, Exception):
-            p = sub.add_parser(name, help=f"(unavailable: {mod})")
-            p.add_argument("rest", nargs=argparse.REMAINDER)
-            p.set_defaults(_main=_unavailable(name, mod))
-        elif name == chosen:
+        if name == chosen:
             mod.add_parser(sub)
             sub.choices[name].set_defaults(_main=mod.main)
         else:
