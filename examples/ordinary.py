@@ -11,7 +11,7 @@ def min_max(xs: list[int]) -> tuple[int, int]:
     """The smallest and the largest value, in one pass.
 
     >>> min_max([3, -1, 4, 1, -5])
-    [-5, 4]
+    (-5, 4)
     """
     if not xs:
         raise ValueError("min_max() of an empty list")

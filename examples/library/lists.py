@@ -5,7 +5,11 @@ Each function takes one list; the model reads the list and its length from the r
 
 
 def largest(xs):
-    """The largest number of the list."""
+    """The largest number of the list.
+
+    >>> largest([4, 17, 9])
+    17
+    """
     best = 0
     for x in xs:
         best = max(best, x)
@@ -13,7 +17,11 @@ def largest(xs):
 
 
 def smallest(xs):
-    """The smallest number of the list."""
+    """The smallest number of the list.
+
+    >>> smallest([4, 17, 9])
+    4
+    """
     best = xs[0]
     for x in xs:
         best = min(best, x)
@@ -21,7 +29,11 @@ def smallest(xs):
 
 
 def total(xs):
-    """The sum of the list (mod 128)."""
+    """The sum of the list (mod 128).
+
+    >>> total([4, 17, 9])
+    30
+    """
     s = 0
     for x in xs:
         s += x

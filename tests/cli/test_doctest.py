@@ -4,8 +4,10 @@ project's own examples and standard library pass their docstring examples on bot
 from __future__ import annotations
 
 import doctest
+import importlib
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,15 @@ from neuralc.lang.program import Sizes
 from neuralc.lang.pysub.doctests import run_doctests
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN = sorted([*ROOT.glob("examples/*.py"), *ROOT.glob("src/neuralc/library/programs/*.py")])
+OWN = sorted([*ROOT.glob("examples/*.py"), *ROOT.glob("examples/library/*.py"),
+              *ROOT.glob("src/neuralc/library/programs/*.py")])
 OWN = [p for p in OWN if ">>>" in p.read_text()]
+
+
+def _own_options(path: Path) -> list[str]:
+    """The options a file's docstring gives for checking it (``neuralc doctest FILE OPTIONS``)."""
+    m = re.search(r"neuralc doctest \S+((?: --(?!backend)[a-z-]+(?: [0-9]+)?)*)", path.read_text())
+    return m.group(1).split() if m else []
 
 SAMPLE = '''\
 def fib(n: int = 10) -> int:
@@ -91,7 +100,7 @@ def sample(tmp_path):
 @pytest.mark.parametrize("backend", ["reference", "machine"])
 @pytest.mark.parametrize("path", OWN, ids=[p.name for p in OWN])
 def test_own_examples_pass_on_both_backends(path, backend, capsys):
-    code, out, _ = doctest_cli(capsys, path, "--backend", backend)
+    code, out, _ = doctest_cli(capsys, path, "--backend", backend, *_own_options(path))
     assert code == 0, out
     passed, failed, skipped = (int(w) for w in out[-1].replace(",", "").split()[::2])
     assert failed == 0 and skipped == 0 and passed >= 1

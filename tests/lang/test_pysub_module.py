@@ -2,9 +2,9 @@
 
 import pytest
 
+from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Sizes
 from neuralc.lang.pysub import compile_python
-from neuralc.lang.interp import run_reference
 
 SOURCE = '''"""A small library with a module docstring."""
 
