@@ -1,7 +1,8 @@
 """``neuralc train``: train a language model that calls the compiled library, on a built-in
 TASK or on a user's data (``--data``), or continue a run (``--resume DIR``).
 
-Every option's default lives in :class:`neuralc.lm.training.TrainOptions`: the parser's
+Every training option's default lives in :class:`neuralc.lm.training.TrainOptions`, every
+model option's in :class:`neuralc.lm.configuration.NeuralCompilerConfig`: the parser's
 defaults are ``None`` (nothing typed), so a resumed run keeps its saved options and only those
 the user types override them. Runs the same under ``torchrun --nproc_per_node=N -m neuralc
 train ...`` (DDP). Per-epoch lines (and, on a terminal, a progress bar) go to stderr; the last
@@ -155,7 +156,9 @@ def typed_options(args) -> dict:
 
 
 def _default_out(opts) -> str:
-    name = os.path.basename(os.path.normpath(opts.backbone))
+    from ..lm.training import backbone_name
+
+    name = os.path.basename(os.path.normpath(backbone_name(opts)))
     what = opts.task or os.path.splitext(os.path.basename(opts.data))[0]
     return os.path.join("runs", f"{what}-{name}{'-baseline' if opts.baseline else ''}")
 

@@ -19,7 +19,7 @@ import os
 import torch
 
 from ..lang.errors import UsageError
-from .configuration import NeuralCompilerBaselineConfig, NeuralCompilerConfig
+from .configuration import ENCODERS, NeuralCompilerBaselineConfig, NeuralCompilerConfig
 from .modeling import NeuralCompilerBaseline, NeuralCompilerModel
 from .tasks import Task
 from .tokenization import (
@@ -32,9 +32,6 @@ from .tokenization import (
 
 __all__ = ["ENCODERS", "LLAMA_TINY", "BackboneError", "build_model", "build_task_model",
            "task_options"]
-
-ENCODERS = ("bert", "roberta", "distilbert", "electra", "mpnet", "xlm-roberta", "deberta",
-            "deberta-v2")
 
 # PAPER §7.1: "identical to LLaMA 3, but ... hidden size of 128 or 256 and only two layers"
 LLAMA_TINY = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
@@ -88,11 +85,9 @@ def _tokenizer_and_backbone(backbone: str, tokenizer: str | None, hidden: int | 
 
 
 def build_model(library: str | list | None = None, texts: list[str] = (), *,
-                backbone: str = "llama-tiny", baseline: bool = False,
-                tokenizer: str | None = None, hidden: int | None = None, seed: int = 0,
-                capacity: int | None = None, samples: dict | None = None,
-                task: str = "data", default_programs: tuple[str, ...] | None = None,
-                registers: int = 40, memory: int = 32, copy_numbers: bool = True, **options):
+                baseline: bool = False, tokenizer: str | None = None, hidden: int | None = None,
+                seed: int = 0, capacity: int | None = None, samples: dict | None = None,
+                task: str = "data", default_programs: tuple[str, ...] | None = None, **options):
     """``(model, tokenizer)`` calling the library ``library``; weights of a pretrained backbone
     are loaded.
 
@@ -104,10 +99,9 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
     requests — the BPE tokenizer is trained on them alone, and without ``capacity`` the list
     capacity is the most numbers one of them holds. ``samples``: program name → argument lists
     that run it longest (its step budget; see :func:`neuralc.library.interface.step_budgets`).
-    ``copy_numbers``: tokens whose text is a number denote that value (copied by the parser,
-    :func:`neuralc.lm.tokenization.number_tokens`); False: the parser learns every token's
-    value from the answers too. ``options``: further :class:`NeuralCompilerConfig` fields (``pointer``, ``selection_mode``,
-    ``posterior_weight``, ``gate_bias``, ...). Raises :class:`~neuralc.lang.errors.UsageError`
+    ``options``: :class:`NeuralCompilerConfig` fields (``backbone``, ``pointer``,
+    ``selection_mode``, ``posterior_weight``, ``copy_numbers``, ``registers``, ...); every
+    option not given takes the config's default, its one home. Raises :class:`~neuralc.lang.errors.UsageError`
     or :class:`~neuralc.lang.errors.CompileError` (a library that does not compile).
     """
     import re
@@ -128,31 +122,29 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
     if capacity is None:
         has_lists = any(p.kind == "list" for e in entries for p in e.inputs_ports)
         capacity = max((len(re.findall(r"\d+", t)) for t in texts), default=1) if has_lists else 0
-    sizes = Sizes(n=options.get("n", 128), registers=registers, memory=memory)
+    cls_cfg, cls_model = ((NeuralCompilerBaselineConfig, NeuralCompilerBaseline) if baseline else
+                          (NeuralCompilerConfig, NeuralCompilerModel))
+    chosen = cls_cfg(**options)  # the options, with the config's defaults for the rest
+    sizes = Sizes(n=chosen.n, registers=chosen.registers, memory=chosen.memory)
     faces = [interface(e, sizes, max(capacity, 1)) for e in entries]
     try:
         image = link_library(entries, sizes)
     except ValueError as e:
         raise _UsageError(f"the library does not fit in one image: {e}") from None
     budgets = step_budgets(image, entries, faces, sizes, max(capacity, 1), samples, cap=1000)
-    tok, backbone_config, weights = _tokenizer_and_backbone(backbone, tokenizer, hidden,
+    tok, backbone_config, weights = _tokenizer_and_backbone(chosen.backbone, tokenizer, hidden,
                                                             list(texts))
-    # decoders: the mean of the token states (a from-scratch 2-layer decoder's last token carries
-    # the request's op word only weakly; selection collapsed onto one program with "last")
-    pooling = "cls" if backbone_config["model_type"] in ENCODERS else "mean"
-    cls_cfg, cls_model = ((NeuralCompilerBaselineConfig, NeuralCompilerBaseline) if baseline else
-                          (NeuralCompilerConfig, NeuralCompilerModel))
     list_out = capacity if any(f.returns == "list" for f in faces) else 0
     scalars = max((len(f.scalars) for f in faces), default=0)
     lists = max((len(f.lists) for f in faces), default=0)
-    config = cls_cfg(backbone=backbone, backbone_config=backbone_config, task=task,
+    config = cls_cfg(backbone_config=backbone_config, task=task,
                      library=[library_spec(e) for e in entries], budgets=budgets,
-                     capacity=capacity, registers=registers, memory=memory,
+                     capacity=capacity,
                      input_names=[f"x{i}" for i in range(scalars)] + [f"list{q}" for q in
                                                                       range(lists)],
-                     outputs=2 + list_out, pooling=pooling,
-                     number_tokens=number_tokens(tok, options.get("n", 128)) if copy_numbers
-                     else [], **options)
+                     outputs=2 + list_out,
+                     number_tokens=number_tokens(tok, chosen.n) if chosen.copy_numbers else [],
+                     **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-__all__ = ["NeuralCompilerBaselineConfig", "NeuralCompilerConfig"]
+__all__ = ["ENCODERS", "NeuralCompilerBaselineConfig", "NeuralCompilerConfig"]
+
+# backbone model types that are encoders (they pool their first, [CLS], token)
+ENCODERS = ("bert", "roberta", "distilbert", "electra", "mpnet", "xlm-roberta", "deberta",
+            "deberta-v2")
 
 
 class NeuralCompilerConfig(PreTrainedConfig):
     """A backbone (nested config), interface heads and the compiled library.
 
+    Every model option's default lives here, and only here: ``NeuralCompilerConfig()`` with the
+    backbone config and library that :func:`neuralc.lm.build.build_model` derives is the model
+    ``neuralc train`` builds with no options (``TrainOptions``' model fields are ``None``, "this
+    config's default", and only the options a user sets reach the builder). Where an older
+    config default disagreed with what training used (``pooling`` was ``last``), the trained
+    value became the default.
+
     Args:
-        backbone: where the backbone came from (``llama-tiny``, ``minilm`` or a path); provenance.
+        backbone: the backbone (``llama-tiny``, the default, ``minilm`` or a path); the builder
+            makes ``backbone_config`` from it.
         backbone_config: the backbone's own config as a dict (``model_type`` included).
         task: the task name (:mod:`neuralc.lm.tasks`) or ``data`` for a user's data, for reports.
         programs: the library's program names, in the order of the selection head.
@@ -27,13 +39,18 @@ class NeuralCompilerConfig(PreTrainedConfig):
         n: values per register (the machine's ``n``).
         max_depth: the largest Fibonacci depth of the task (reports).
         list_gate_bias: the initial bias of the list slots' element gates.
+        copy_numbers: tokens whose text is a number denote that value: the builder fills
+            ``number_tokens`` (a hand-designed prior; False: every token's value is learned
+            from the answers).
         number_tokens: ``[token id, value]`` pairs: tokens whose text is a number in ``0..n-1``
             (:func:`neuralc.lm.tokenization.number_tokens`); the parser copies their value
             instead of learning it (empty: every reading is learned).
         alu: ``sparse`` | ``dense`` | ``circuit``.
         readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
-        pooling: ``mean`` (mean of the real tokens, decoders), ``last`` (last real token) or
-            ``cls`` (first token, encoders).
+        pooling: ``mean`` (mean of the real tokens), ``last`` (last real token) or ``cls``
+            (first token). Default (None): ``cls`` for an encoder backbone (:data:`ENCODERS`),
+            else ``mean`` (a from-scratch 2-layer decoder's last token carries the request's op
+            word only weakly: selection collapsed onto one program with ``last``).
         parse_head: ``pointer`` (attention from a learned query per input over the token states,
             then a shared per-token value head) or ``pooled`` (a linear head on the pooled state).
         eps: the answer log-probabilities are ``log(max(p, eps))``.
@@ -42,18 +59,19 @@ class NeuralCompilerConfig(PreTrainedConfig):
             ``hidden`` (the backbone's output state).
         pointer_positions: a learned position embedding of this many positions added to the
             pointer's keys (0: none; attention pointer only).
-        pointer: ``ordinal`` (input i reads the i-th number-like token: a learned per-token
-            gate, its running sum is the token's ordinal; the default, it carries over to unseen
-            phrasings) or ``attention`` (learned queries over keys; see ``pointer_positions``).
+        pointer: ``attention`` (the default: learned queries over the backbone's contextual
+            keys; see ``pointer_positions``) or ``ordinal`` (a hand-designed prior: input i reads
+            the i-th number-like token: a learned per-token gate, its running sum is the token's
+            ordinal).
         selection_words: add a bag of words to the selection logits: every real token votes
             ``W_w E_t`` from its input embedding (an op word names its program in any phrasing).
         selection_pool: what the selection head reads: ``pooled`` (the pooled state ``z`` of
             ``pooling``; the default) or ``attention`` (a learned attention pool over the token
             states, starting uniform; see :class:`neuralc.lm.modeling.SelectionPool`).
-        selection_mode: ``superposition`` (one machine started at ``s · entries``: every program
-            runs at once in superposition, PAPER §4.3) or ``programs`` (each program runs alone
-            and the answers are mixed by ``s``: exact, E× the rows; see
-            :mod:`neuralc.lm.computer`).
+        selection_mode: ``programs`` (the default: each program runs alone and the answers are
+            mixed by ``s``: exact, E× the rows; see :mod:`neuralc.lm.computer`) or
+            ``superposition`` (one machine started at ``s · entries``: every program runs at
+            once in superposition, the paper's form).
         value_norm: a LayerNorm before the pointer's value head, whose weights then start at
             std 1/√D: the first parses are non-uniform, away from the saddle point a uniform
             parse is for programs of additions (see :class:`neuralc.lm.modeling.PointerParser`).
@@ -71,7 +89,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  task: str = "arithmetic", programs: list[str] | None = None,
                  input_names: list[str] | None = None, outputs: int = 1, n: int = 128,
                  max_depth: int = 0, alu: str = "sparse", readout: str = "final",
-                 pooling: str = "last", parse_head: str = "pointer", eps: float = 1e-6,
+                 pooling: str | None = None, parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
                  pointer_positions: int = 0, pointer: str = "attention",
                  selection_words: bool = False, selection_pool: str = "pooled",
@@ -79,7 +97,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
-                 list_gate_bias: float = 0.0, number_tokens: list | None = None, **kwargs):
+                 list_gate_bias: float = 0.0, copy_numbers: bool = True,
+                 number_tokens: list | None = None, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -90,6 +109,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.registers = registers
         self.memory = memory
         self.list_gate_bias = list_gate_bias
+        self.copy_numbers = copy_numbers
         self.number_tokens = [list(x) for x in number_tokens or []]
         self.input_names = list(input_names or ["a", "b"])
         self.outputs = outputs
@@ -97,7 +117,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.max_depth = max_depth
         self.alu = alu
         self.readout = readout
-        self.pooling = pooling
+        encoder = self.backbone_config.get("model_type") in ENCODERS
+        self.pooling = pooling or ("cls" if encoder else "mean")
         self.parse_head = parse_head
         self.eps = eps
         self.initializer_range = initializer_range

@@ -375,8 +375,8 @@ class NeuralCompilerModel(_Base):
         # (a bag of words added to the logits), so an op word selects its program in a phrasing
         # never seen in training, whatever the contextual states make of the rest.
         self.selection_words = (nn.Linear(D, len(config.programs), bias=False)
-                                if getattr(config, "selection_words", False) else None)
-        pool = getattr(config, "selection_pool", "pooled")
+                                if config.selection_words else None)
+        pool = config.selection_pool
         if pool not in ("pooled", "attention"):
             raise ValueError(f"selection_pool must be pooled or attention, not {pool!r}")
         self.selection_pool = SelectionPool(D) if pool == "attention" else None

@@ -37,7 +37,8 @@ from .distributed import compare_replicas, device_for, init_distributed
 from .evaluation import evaluate
 from .tasks import get_task
 
-__all__ = ["TrainOptions", "encode_examples", "evaluate", "resume_options", "train"]
+__all__ = ["MODEL_OPTIONS", "TrainOptions", "backbone_name", "encode_examples", "evaluate",
+           "model_options", "resume_options", "train"]
 
 
 @dataclass
@@ -47,7 +48,9 @@ class TrainOptions:
     validation: str | None = None  # None: a seeded part of the training data is held out
     test: str | None = None
     library: str | None = None  # the programs a user's data calls (None: the default library)
-    backbone: str = "llama-tiny"
+    # Model options: None is "NeuralCompilerConfig's default" (their one home, documented
+    # there); only the options set reach the builder (MODEL_OPTIONS).
+    backbone: str | None = None  # llama-tiny, minilm or a local model folder
     baseline: bool = False
     epochs: int = 10
     lr: float | None = None  # None: 1e-3, or 1e-4 for a pretrained backbone
@@ -61,19 +64,17 @@ class TrainOptions:
     out: str = "runs/train"
     tokenizer: str | None = None
     hidden: int | None = None
-    parse_head: str = "pointer"
-    pointer: str = "attention"  # attention (contextual) | ordinal (a hand-designed prior)
-    pointer_positions: int = 0  # learned key positions of the attention pointer
-    selection_words: bool = False  # bag-of-words votes added to the selection logits (measured worse)
-    selection_pool: str = "pooled"  # pooled | attention: what the selection head reads (not measured yet)
-    # each program runs alone, answers mixed by the selection, and the selection learns from the
-    # answer posterior (NeuralCompilerConfig); "superposition" with weight 0 is the paper's form
-    selection_mode: str = "programs"
-    posterior_weight: float = 1.0
-    gate_bias: float = 0.0  # initial bias of the ordinal pointer's gate
-    pointer_null: bool = False  # a null slot for inputs the request lacks (short lists)
-    copy_numbers: bool = True  # a hand-designed prior: number tokens denote their value
-    alu: str = "sparse"
+    parse_head: str | None = None  # pointer | pooled
+    pointer: str | None = None  # attention (contextual) | ordinal (a hand-designed prior)
+    pointer_positions: int | None = None  # learned key positions of the attention pointer
+    selection_words: bool | None = None  # bag-of-words votes added to the selection logits
+    selection_pool: str | None = None  # pooled | attention: what the selection head reads
+    selection_mode: str | None = None  # programs | superposition (the paper's form)
+    posterior_weight: float | None = None  # the selection's answer-posterior loss (programs)
+    gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
+    pointer_null: bool | None = None  # a null slot for inputs the request lacks (short lists)
+    copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
+    alu: str | None = None  # sparse | dense | circuit
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
@@ -84,6 +85,24 @@ class TrainOptions:
     progress: bool = True
     threads: int | None = 1  # torch CPU threads per process (None: torch's default)
     extra: dict = field(default_factory=dict)
+
+
+# TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
+MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_positions", "selection_words",
+                 "selection_pool", "selection_mode", "posterior_weight", "gate_bias",
+                 "pointer_null", "copy_numbers", "alu")
+
+
+def model_options(opts: TrainOptions) -> dict:
+    """The model options of ``opts`` that are set: the builder's overrides of the config."""
+    return {k: getattr(opts, k) for k in MODEL_OPTIONS if getattr(opts, k) is not None}
+
+
+def backbone_name(opts: TrainOptions) -> str:
+    """The run's backbone: the one set, or the config's default."""
+    from .configuration import NeuralCompilerConfig
+
+    return opts.backbone or NeuralCompilerConfig().backbone
 
 
 def _schedule(total: int, warmup: float):
@@ -180,7 +199,7 @@ def _library_errors(spec: str | None) -> list[str]:
 def _learning_rate(opts: TrainOptions) -> float:
     if opts.lr is not None:
         return opts.lr
-    return 1e-3 if opts.backbone == "llama-tiny" else 1e-4  # a pretrained backbone: gentler
+    return 1e-3 if backbone_name(opts) == "llama-tiny" else 1e-4  # a pretrained backbone: gentler
 
 
 def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
@@ -193,14 +212,9 @@ def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
     # standard library)
     model, tok = build_model(
         opts.library if task is None or opts.library else None, train_texts,
-        **({} if task is None else task_options(task)), backbone=opts.backbone,
-        baseline=opts.baseline, tokenizer=opts.tokenizer or opts.init_from,
-        hidden=opts.hidden, seed=opts.seed, parse_head=opts.parse_head, alu=opts.alu,
-        pointer=opts.pointer, pointer_positions=opts.pointer_positions,
-        selection_words=opts.selection_words, selection_pool=opts.selection_pool,
-        selection_mode=opts.selection_mode, posterior_weight=opts.posterior_weight,
-        gate_bias=opts.gate_bias, pointer_null=opts.pointer_null,
-        copy_numbers=opts.copy_numbers)
+        **({} if task is None else task_options(task)), baseline=opts.baseline,
+        tokenizer=opts.tokenizer or opts.init_from, hidden=opts.hidden, seed=opts.seed,
+        **model_options(opts))
     if opts.init_from:
         from .checkpoint import init_from
 
@@ -362,7 +376,7 @@ def train(opts: TrainOptions, resume: str | None = None) -> dict:
                        "test_seen_before": seen,
                        "examples": len(splits.test), **test}, f, indent=1)
     summary = {
-        "task": opts.task, "data": opts.data, "backbone": opts.backbone,
+        "task": opts.task, "data": opts.data, "backbone": backbone_name(opts),
         "baseline": opts.baseline, "epochs": last.get("epoch", start_epoch), "steps": step,
         "kept_epoch": kept, "best_validation_epoch": _best_epoch(metrics) if metrics else None,
         **{f"validation_{k}": last.get(f"validation_{k}") for k in (
