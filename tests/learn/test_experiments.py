@@ -29,15 +29,18 @@ def test_routing_learns_with_the_table_and_the_table_beats_chance(tmp_path):
     assert table > 10 / n  # far above chance (1/n)
 
 
-def test_fib_depth_exact_execution_learns_through_the_loop(tmp_path):
+def test_fib_depth_tabulated_routing_runs_on_the_machine_above_chance(tmp_path):
+    """The tabulated remedy trains through a table of the loop's sharp results; the check that
+    counts runs the real machine on the learned argmax routing, which must beat chance (1/n)
+    twice over."""
     _, m = _run("fib-depth", tmp_path)
     for mode, runs in m["runs"].items():
         for depth, h in runs.items():
             assert h["loss"][-1] < h["loss"][1], (mode, depth)
-    deepest = str(m["config"]["plan"]["exact"][-1])
-    h = m["runs"]["exact"][deepest]
+    deepest = str(m["config"]["plan"]["tabulated"][-1])
+    h = m["runs"]["tabulated"][deepest]
     assert h["test_acc"][-1] > h["test_acc"][0] + 0.1
-    assert 0 <= h["test_acc_sharp"] <= 1
+    assert h["test_acc_sharp"] > 2 / m["config"]["n"]
 
 
 def test_memorize_decompiles_every_program(tmp_path):

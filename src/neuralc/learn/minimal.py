@@ -14,9 +14,10 @@ soft       ``softmax(z)`` — the paper's setting (superposition through every s
 anneal     ``softmax(z / T)``, T lowered from ``t_start`` to ``t_end`` over training
 ste        straight-through: ``onehot(argmax)`` forward, the soft gradient backward
 topk       exact execution over the top-k input hypotheses (:meth:`LibraryComputer.topk`)
-exact      exact execution over *every* input hypothesis (top-k with k = N): the program is run
+tabulated  exact execution over *every* input hypothesis (top-k with k = N): the program is run
            sharply once on all N^I input combinations (:meth:`LibraryComputer.tabulate`) and
-           training goes through that table (gradient path of length one)
+           training goes through that table (gradient path of length one) — the machine itself
+           is not in the training graph, only its tabulated results
 =========  ==================================================================================
 """
 
@@ -31,7 +32,7 @@ from .blocks import LibraryComputer, straight_through, tempered
 
 __all__ = ["MODES", "MinimalNet"]
 
-MODES = ("soft", "anneal", "ste", "topk", "exact")
+MODES = ("soft", "anneal", "ste", "topk", "tabulated")
 
 
 class MinimalNet(nn.Module):
@@ -54,7 +55,7 @@ class MinimalNet(nn.Module):
             self.after.weight[:, :N] = torch.eye(N)
             self.after.bias.zero_()
         self.eps = eps
-        if mode in ("topk", "exact"):
+        if mode in ("topk", "tabulated"):
             computer.tabulate(self.in_registers)
         self.mode = mode
         self.k = k
@@ -75,9 +76,9 @@ class MinimalNet(nn.Module):
         """The computer's output distributions (B, O, N)."""
         mode = mode or self.mode
         z = self.route(x)
-        if mode in ("topk", "exact"):
+        if mode in ("topk", "tabulated"):
             p = torch.softmax(z, -1)
-            k = self.N if mode == "exact" else self.k
+            k = self.N if mode == "tabulated" else self.k
             return self.computer.topk(self._regs(p), k).values
         if mode == "sharp":  # evaluation only: argmax routing, exact run
             idx = z.argmax(-1)
