@@ -66,7 +66,7 @@ def fib(k: int) -> int:
     return a
 
 
-# The SPEC §2 table, written out again by hand (NOT read from the registry) so that expectations
+# The docs/LANGUAGE.md §2 table, written out again by hand (NOT read from the registry) so that expectations
 # built from it check the registry and the interpreter independently.
 SPEC_FORMULAS = {
     "inc": lambda a, b, n: (a + 1) % n,
@@ -358,7 +358,7 @@ CASES: list[Case] = [
         """, expect={"halted": True, "steps": 4,
                      "registers": {2: 6, 3: 4, 4: 9, 5: 0}, "memory": {2: 4}}),
     Case("fib_listing_L1", """
-        ; PAPER §9 L1 in SPEC syntax: R4 is a constant-1 flag, the loop ends by the step budget
+        ; the paper's loop (docs/DESIGN.md §11.2): R4 is a constant-1 flag, the loop ends by the step budget
         .n 64
         .registers 5
             inc   r2 r2          ; R2 <- R2 + 1
@@ -393,7 +393,7 @@ CASES: list[Case] = [
         expect={"halted": True, "steps": 2 + 7 * 12 + 2 + 1,
                 "registers": {1: fib(12) % 64, 0: 0}}),
     Case("insertion_sort_L7", """
-        ; PAPER §9 L7: M[0..N-1] holds the list, r0 = N
+        ; docs/DESIGN.md §11.3: M[0..N-1] holds the list, r0 = N
         .n 32
             set 1 r10
             set 1 r1            ; i = 1

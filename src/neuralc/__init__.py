@@ -1,6 +1,6 @@
 """neuralc: neural compilation.
 
-Programs (assembly, SPEC §2, or a Python subset, SPEC §3) are compiled into the parameters of a
+Programs (assembly, docs/LANGUAGE.md §2, or a Python subset, docs/LANGUAGE.md §3) are compiled into the parameters of a
 differentiable register machine. The contract of the command line is available from Python::
 
     import neuralc

@@ -1,4 +1,4 @@
-"""The command line (SPEC §5): exit statuses, the exact error formats, JSON output, options.
+"""The command line (docs/LANGUAGE.md §7): exit statuses, the exact error formats, JSON output, options.
 
 Most checks run ``python -m neuralc`` in a subprocess (the real entry point: no traceback may
 ever reach the user); the long tables also run in-process through ``main(argv)``.

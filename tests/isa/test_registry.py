@@ -1,11 +1,11 @@
-"""The instruction registry against the SPEC §2 table, written out here by hand."""
+"""The instruction registry against the docs/LANGUAGE.md §2 table, written out here by hand."""
 
 import cases
 import pytest
 
 from neuralc.isa import BY_NAME, CONTROL_OPS, INSTRUCTIONS, OPCODE, TABLE_OPS, opcode
 
-# SPEC §2: instruction → operand kinds (destination last)
+# docs/LANGUAGE.md §2: instruction → operand kinds (destination last)
 SPEC_OPERANDS = {
     "nop": "", "halt": "", "zero": "D", "set": "ID", "copy": "RD", "inc": "RD", "dec": "RD",
     "not": "RD", "add": "RRD", "sub": "RRD", "mul": "RRD", "div": "RRD", "mod": "RRD",

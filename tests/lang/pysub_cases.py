@@ -1,4 +1,4 @@
-"""The shared table of Python-subset programs (SPEC §3).
+"""The shared table of Python-subset programs (docs/LANGUAGE.md §3).
 
 Each case is run by CPython (the oracle) and by the compiled program on the reference
 interpreter, and a sample on the sharp machine. The programs keep their values in ``0 .. n-1``

@@ -1,4 +1,4 @@
-"""The assembler (SPEC §2): round trips through the printer, every error with its exact place."""
+"""The assembler (docs/LANGUAGE.md §2): round trips through the printer, every error with its exact place."""
 
 import cases
 import pytest

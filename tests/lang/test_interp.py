@@ -1,5 +1,5 @@
-"""The reference interpreter (SPEC §1–§4): hand-checked results, every value op on every pair,
-and a second, deliberately plain implementation of the SPEC on random programs."""
+"""The reference interpreter (docs/LANGUAGE.md §1, §2, §6): hand-checked results, every value op on every pair,
+and a second, deliberately plain implementation of docs/LANGUAGE.md on random programs."""
 
 import cases
 import pytest
@@ -49,7 +49,7 @@ def test_value_ops_on_every_pair(name, n):
 
 
 def spec_run(program, registers, memory, max_steps):
-    """SPEC §1–§4 once more, as plainly as possible: (halted, steps, registers, memory)."""
+    """docs/LANGUAGE.md §1, §2, §6 once more, as plainly as possible: (halted, steps, registers, memory)."""
     n, m, L = program.sizes.n, program.sizes.m, program.L
     R, M = list(registers), list(memory)
     pc, steps = program.entry, 0

@@ -1,4 +1,4 @@
-"""The Python subset (SPEC §3): the shared case table against CPython, on the reference
+"""The Python subset (docs/LANGUAGE.md §3): the shared case table against CPython, on the reference
 interpreter (all cases, width 1 and scheduled), and a sample on the sharp machine."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Unsupported constructs (SPEC §3, §5): every one reported at its line and column, with a
+"""Unsupported constructs (docs/LANGUAGE.md §3, §4.8, §8): every one reported at its line and column, with a
 reason, as ``FILE:LINE:COL: error: MESSAGE``; all errors of a file together."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Random integer programs of the subset, compiled and run, against a small interpreter of the
-SPEC §3 meaning (Python's, with every result reduced mod n). Few registers force spills."""
+docs/LANGUAGE.md §3 meaning (Python's, with every result reduced mod n). Few registers force spills."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class _Return(Exception):
 
 
 class Oracle:
-    """The SPEC §3 meaning of the integer part of the subset, straight from the AST."""
+    """The docs/LANGUAGE.md §3 meaning of the integer part of the subset, straight from the AST."""
 
     def __init__(self, source: str, n: int):
         self.n = n

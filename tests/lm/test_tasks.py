@@ -30,7 +30,7 @@ def test_answers_follow_the_registry_and_paper_definitions():
         b = e.inputs[1] if len(e.inputs) > 1 else 0
         assert e.answer == BY_NAME[e.program.removeprefix("calc_")].fn(a, b, 128) % 128
         assert str(a) in e.text
-    # PAPER §10.2 item 13: (6, 2) -> (2, 8) after one step
+    # docs/DESIGN.md §11.2: (6, 2) -> (2, 8) after one step
     assert fibonacci(6, 2, 1) == 8 and fibonacci(6, 2, 3) == (8 + 10) % 128
     for e in get_task("fibonacci").make_split("test", 0, 100):
         assert e.answer == fibonacci(*e.inputs)

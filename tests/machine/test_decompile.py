@@ -1,4 +1,4 @@
-"""Decompiling parameters back into programs (PAPER §6.6): decompile(encode(p)) == p."""
+"""Decompiling parameters back into programs (docs/DESIGN.md §7.5): decompile(encode(p)) == p."""
 
 from __future__ import annotations
 

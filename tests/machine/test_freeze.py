@@ -1,4 +1,4 @@
-"""Freezing by gradient masks (PAPER §6.4): frozen entries stay bit-identical under Adam."""
+"""Freezing by gradient masks (docs/DESIGN.md §7.4): frozen entries stay bit-identical under Adam."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Linking (PAPER §4): library programs in one image, run from their entries exactly as alone;
+"""Linking (docs/DESIGN.md §8): library programs in one image, run from their entries exactly as alone;
 selection by an initial counter distribution; calls across parts."""
 
 from __future__ import annotations

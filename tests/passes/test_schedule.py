@@ -1,4 +1,4 @@
-"""The parallelizing compiler (SPEC §4): width-k programs with the same results in fewer steps."""
+"""The parallelizing compiler (docs/LANGUAGE.md §6): width-k programs with the same results in fewer steps."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_random_programs_keep_their_results(seed):
 
 
 def test_paper_example_fits_in_four_lines():
-    # PAPER §9 L4: two independent chains become two columns
+    # docs/DESIGN.md §11.4: two independent chains become two columns
     from neuralc.lang.asm import assemble
 
     seq = assemble("read r0 r1\nread r1 r2\ninc r0 r0\ndec r1 r1\nadd r0 r1 r2\n"

@@ -1,4 +1,4 @@
-"""``neuralc compile FILE.py [-o OUT.asm]``: print or write the assembly of a Python file (SPEC §5).
+"""``neuralc compile FILE.py [-o OUT.asm]``: print or write the assembly of a Python file (docs/LANGUAGE.md §7).
 
 The machine-size options are written as directives at the top of the output. With
 ``--width K > 1`` the program goes through the parallelizing scheduler. An ``.asm`` file is

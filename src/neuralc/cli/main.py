@@ -1,4 +1,4 @@
-"""``neuralc``: the command line (SPEC §5).
+"""``neuralc``: the command line (docs/LANGUAGE.md §7).
 
 Each subcommand lives in its own module ``neuralc.cli.<name>`` with this protocol:
 

@@ -38,7 +38,7 @@ def _n(text: str) -> int:
 
 
 def add_size_options(parser: argparse.ArgumentParser, width: bool = True) -> None:
-    """``--n --registers --memory [--width]`` (SPEC §1); they override a file's directives."""
+    """``--n --registers --memory [--width]`` (docs/LANGUAGE.md §1); they override a file's directives."""
     g = parser.add_argument_group("machine sizes (override the file's directives)")
     g.add_argument("--n", type=_n, metavar="N", help="value size: values are 0..N-1 (default 128)")
     g.add_argument("--registers", type=positive_int, metavar="K",

@@ -1,4 +1,4 @@
-"""``neuralc run FILE``: run an ``.asm`` or ``.py`` file (SPEC §5).
+"""``neuralc run FILE``: run an ``.asm`` or ``.py`` file (docs/LANGUAGE.md §7).
 
 ``--backend reference`` (default) runs the exact interpreter; ``--backend machine`` runs the
 differentiable machine with a sharp program and reads values back by argmax. ``--json`` prints

@@ -1,10 +1,10 @@
-"""The one registry of instructions (SPEC.md §2).
+"""The one registry of instructions (docs/LANGUAGE.md §2).
 
 Everything else reads this table: the assembler (mnemonics and operand kinds), the reference
 interpreter (exact integer semantics), the encoder and decompiler (the instruction axis ``A`` of a
 program's parameters), and the ALUs (the table form of every value operation).
 
-Operand kinds (SPEC §2):
+Operand kinds (docs/LANGUAGE.md §2):
 
 ====  =======================================================================
 ``R``  register read

@@ -1,2 +1,2 @@
-"""Languages: the checked program model, the assembler and printer (SPEC §2), the Python subset
-(SPEC §3) and the exact reference interpreter. Nothing here imports torch."""
+"""Languages: the checked program model, the assembler and printer (docs/LANGUAGE.md §2), the Python subset
+(docs/LANGUAGE.md §3) and the exact reference interpreter. Nothing here imports torch."""

@@ -1,8 +1,8 @@
-"""Diagnostics: errors users can act on (SPEC §5).
+"""Diagnostics: errors users can act on (docs/LANGUAGE.md §8).
 
 Bad input with a place in a file is reported as ``FILE:LINE:COL: error: MESSAGE``; every error
 of a file, in order. Library code raises :class:`CompileError` holding all diagnostics; the
-command line prints them and exits with status 2. Run-time errors of a program (SPEC §3: division
+command line prints them and exits with status 2. Run-time errors of a program (docs/LANGUAGE.md §3.1: division
 by zero, an index out of range, memory exhausted) raise :class:`RuntimeProgramError` (exit 3).
 """
 
@@ -40,4 +40,4 @@ class UsageError(Exception):
 
 
 class RuntimeProgramError(Exception):
-    """A run-time error of the program itself (SPEC §3, exit status 3)."""
+    """A run-time error of the program itself (docs/LANGUAGE.md §3.1, exit status 3)."""

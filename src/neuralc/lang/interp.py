@@ -1,4 +1,4 @@
-"""The exact reference interpreter (SPEC §1–§4).
+"""The exact reference interpreter (docs/LANGUAGE.md §1, §2, §6).
 
 Plain integers, no torch. Every other backend is checked against this one.
 

@@ -1,4 +1,4 @@
-"""Print a :class:`Program` back to assembly text (SPEC §2) that the assembler reads again."""
+"""Print a :class:`Program` back to assembly text (docs/LANGUAGE.md §2) that the assembler reads again."""
 
 from __future__ import annotations
 

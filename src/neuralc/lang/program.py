@@ -1,6 +1,6 @@
 """The checked program: what the assembler produces and every later stage consumes.
 
-A :class:`Program` is a list of L lines; each line holds 1..width :class:`Op` slots (SPEC §4).
+A :class:`Program` is a list of L lines; each line holds 1..width :class:`Op` slots (docs/LANGUAGE.md §6).
 Operands are resolved: registers are indices, immediates are reduced mod n, targets are a line
 number ``0..L`` (``L`` means halt) or a register (indirect). Labels and per-line comments are kept
 only for printing.
@@ -18,7 +18,7 @@ __all__ = ["Op", "Program", "Sizes", "Target", "nop"]
 
 @dataclass(frozen=True)
 class Sizes:
-    """Machine sizes (SPEC §1). ``memory=None`` means "follow n"."""
+    """Machine sizes (docs/LANGUAGE.md §1). ``memory=None`` means "follow n"."""
 
     n: int = 128
     registers: int = 16
@@ -34,7 +34,7 @@ class Sizes:
         return self.registers
 
     def check(self) -> Sizes:
-        """Raise :class:`UsageError` unless the sizes are valid (SPEC §1)."""
+        """Raise :class:`UsageError` unless the sizes are valid (docs/LANGUAGE.md §1)."""
         if self.n < 2:
             raise UsageError(f"n must be at least 2 (got {self.n})")
         if self.registers < 1:

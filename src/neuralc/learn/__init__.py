@@ -1,11 +1,11 @@
-"""Learning through the computer (PAPER §4.3, §5, §6.3–§6.5, §7.2, §8.1).
+"""Learning through the computer (docs/DESIGN.md §10).
 
 * :mod:`.blocks` — :class:`LibraryComputer` (a compiled library as an ``nn.Module``: input
   distributions in, output distributions out), :func:`swap_alu` (bootstrapping), input
   sharpening (:func:`straight_through`, :func:`tempered`, top-k exact execution).
 * :mod:`.losses` — cross-entropy on output values, Bunel's halting-weighted loss with the time
   penalty.
-* :mod:`.memorize` — neural compilation by memorization (PAPER §6.3): :class:`ProgramEmitter`.
+* :mod:`.memorize` — neural compilation by memorization (docs/DESIGN.md §10.4): :class:`ProgramEmitter`.
 * :mod:`.experiments` — the ``neuralc experiment`` studies (routing, fib-depth, memorize,
   contextual, adapt).
 

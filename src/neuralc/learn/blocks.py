@@ -1,11 +1,11 @@
-"""Training blocks: the machine with a compiled library as a module (PAPER §4.3, §7.2, §7.4).
+"""Training blocks: the machine with a compiled library as a module (docs/DESIGN.md §8.5, §9.4, §10.1).
 
 :class:`LibraryComputer` takes input *distributions* — values for some registers and memory cells
 (B, N) and a program selection (B, P) over the library's entry points — and returns output
 distributions (B, O, N) read from chosen registers or memory cells. The library program itself
-is a :class:`neuralc.machine.DifferentiableComputer` (frozen by default, PAPER §6.4); its ALU is
+is a :class:`neuralc.machine.DifferentiableComputer` (frozen by default, docs/DESIGN.md §7.4); its ALU is
 an ordinary sub-module, so :func:`swap_alu` replaces the lookup table by the circuit ALU in the
-middle of training without touching anything else (bootstrapping, PAPER §6.5).
+middle of training without touching anything else (bootstrapping, docs/DESIGN.md §10.3).
 
 Input sharpening for long programs (the remedies of the ``fib-depth`` experiment):
 
@@ -83,7 +83,7 @@ class LibraryComputer(nn.Module):
     (default: the program's entry). ``outputs``: what to read, each a register index or
     ``("reg", k)`` / ``("mem", a)``. ``constants``: register → value held before the first step
     (e.g. a constant 1). ``steps``: the step budget. ``readout``: ``"mixture"`` — the
-    halting-weighted mixture of states Σ_t (h_t − h_{t−1}) S_t + (1 − h_T) S_T (PAPER §1.6, for
+    halting-weighted mixture of states Σ_t (h_t − h_{t−1}) S_t + (1 − h_T) S_T (docs/DESIGN.md §5.2, for
     training) — or ``"final"``. ``trainable``/``logits``/``sharpness``: see :func:`encode`.
     """
 
@@ -132,7 +132,7 @@ class LibraryComputer(nn.Module):
         return self.program.sizes.n
 
     def entry_distribution(self, select: torch.Tensor | None, batch: int) -> torch.Tensor:
-        """c_0 = Σ_λ s_λ e_{entry(λ)} (B, L+1) (PAPER §4.3 [rec]); the first entry without
+        """c_0 = Σ_λ s_λ e_{entry(λ)} (B, L+1) (docs/DESIGN.md §8.5); the first entry without
         ``select``."""
         L = self.program.L
         ref = self.program.instr
@@ -209,7 +209,7 @@ class LibraryComputer(nn.Module):
         exact runs, once) and keep the outputs (N^I, O), row-major in ``in_registers`` order.
         Later :meth:`topk` calls with these registers read the table instead of running; with
         ``k = N`` they give the *exact* output distribution of independent inputs,
-        Σ_x Π_i p_i(x_i) e_{f(x)}, whose gradient path is one step long (PAPER §5: "use lookup
+        Σ_x Π_i p_i(x_i) e_{f(x)}, whose gradient path is one step long (docs/DESIGN.md §10.2: "use lookup
         tables where possible")."""
         keys = tuple(in_registers)
         N = self.n
@@ -257,7 +257,7 @@ class LibraryComputer(nn.Module):
 
 
 def swap_alu(module: nn.Module, alu: nn.Module | str, *, trainable: bool = False) -> nn.Module:
-    """Bootstrapping (PAPER §6.5): give ``module`` (a :class:`LibraryComputer` or
+    """Bootstrapping (docs/DESIGN.md §10.3): give ``module`` (a :class:`LibraryComputer` or
     :class:`DifferentiableComputer`) a new ALU — e.g. the circuit ALU in place of the lookup
     table — and change nothing else. Returns the new ALU."""
     computer = module.computer if isinstance(module, LibraryComputer) else module

@@ -1,10 +1,10 @@
-"""Losses for training through the machine (PAPER §1.6, §1.7, §7.4).
+"""Losses for training through the machine (docs/DESIGN.md §5.2, §9.5, §10.6).
 
 * :func:`value_nll` — cross-entropy of output *distributions* against target values:
   ``−log p[y]`` with ``p`` clipped at ``eps`` (the machine returns probabilities, not logits).
 * :func:`expected_loss_run` — Bunel's halting-weighted loss Σ_t (h_t − h_{t−1}) ℓ(S_t) +
   (1 − h_T) ℓ(S_T) (the β term of algCrit.lua), with the time penalty γ Σ_t (1 − h_t) and the
-  not-halted penalty δ (1 − h_T)·[h_T < 0.9] (PAPER §1.7)::
+  not-halted penalty δ (1 − h_T)·[h_T < 0.9] (docs/DESIGN.md §10.6)::
 
       ℒ = α ℓ(S_T) + β Σ_t (h_t − h_{t−1}) ℓ(S_t) + γ Σ_t (1 − h_t) + δ (1 − h_T)[h_T < τ]
 

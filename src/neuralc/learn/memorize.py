@@ -1,4 +1,4 @@
-"""Neural compilation by memorization (PAPER §6.3) and the program controller δ(θ, z) (§1.1).
+"""Neural compilation by memorization and the program controller δ(θ, z) (docs/DESIGN.md §10.4).
 
 :class:`ProgramEmitter` is a small network ``z ↦ ϱ``: from an input vector z it emits the logits of
 every field of a program (instruction, registers, immediate, target; :data:`FIELDS`) for

@@ -1,11 +1,11 @@
-"""The minimal network of the preliminary studies (PAPER §7.2, §8.1 E1–E2).
+"""The minimal network of the preliminary studies (docs/DESIGN.md §10.1, §11.5).
 
 One linear layer before the computer, one after: ``before`` maps the concatenated one-hot inputs
 (B, S·N) to one value distribution per input register of the library (B, I, N); the computer runs
 the (frozen) compiled program; ``after`` maps the log of the output distribution, ``log(y + eps)``, to answer
 logits (B, N); it starts as the identity on the (first) output, so that before training the
 network's answer is the computer's answer (the layer still learns). The network must learn the routing — which input goes into which register — through the
-computer (PAPER §4.3, "the parsing/selection problem", isolated).
+computer (docs/DESIGN.md §10.1, "the parsing/selection problem", isolated).
 
 ``mode`` says how the routed distributions enter the machine:
 

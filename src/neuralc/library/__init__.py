@@ -1,4 +1,4 @@
-"""The standard library of compiled programs (PAPER §4.1); see docs/LIBRARY.md.
+"""The standard library of compiled programs (docs/DESIGN.md §8.1); see docs/LIBRARY.md.
 
 ``library.names()``, ``library.get(name)`` → :class:`LibraryProgram` (``.doc``,
 ``.inputs_ports``/``.output_port``, ``.program(sizes, width)``, ``.inputs(args)``,

@@ -1,4 +1,4 @@
-"""The standard library (PAPER §4.1): compiled programs with documented interfaces.
+"""The standard library (docs/DESIGN.md §8.1): compiled programs with documented interfaces.
 
 Every entry is a file under ``programs/`` (Python subset or assembly), except the one-operation
 calculators, which are one line each and made from the instruction registry (one per table op).

@@ -1,4 +1,4 @@
-"""Language models that call a neurally compiled library (PAPER §4.3, §7, §8).
+"""Language models that call a neurally compiled library (docs/DESIGN.md §9).
 
 :class:`NeuralCompilerConfig` / :class:`NeuralCompilerModel`: a Hugging Face backbone (a small
 LLaMA decoder, the MiniLM BERT encoder, or any local model) + selection and parsing heads + the

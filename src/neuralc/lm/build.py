@@ -33,7 +33,7 @@ from .tokenization import (
 __all__ = ["ENCODERS", "LLAMA_TINY", "BackboneError", "build_model", "build_task_model",
            "task_options"]
 
-# PAPER §7.1: "identical to LLaMA 3, but ... hidden size of 128 or 256 and only two layers"
+# The paper (docs/DESIGN.md §9.1): "identical to LLaMA 3, but ... hidden size of 128 or 256 and only two layers"
 LLAMA_TINY = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
               "num_attention_heads": 4, "num_key_value_heads": 4, "max_position_embeddings": 256,
               "tie_word_embeddings": False}

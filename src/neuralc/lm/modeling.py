@@ -1,4 +1,4 @@
-"""A Hugging Face model that reads a request, calls the compiled library and answers (PAPER §7.4).
+"""A Hugging Face model that reads a request, calls the compiled library and answers (docs/DESIGN.md §9).
 
 Shapes: B batch, T tokens, D hidden size, E library entries, S parsed inputs, O answer slots,
 N values.
@@ -27,7 +27,7 @@ one) nothing pulls it back (measured: "sum" stuck on ``sub``). The posterior ter
 
 The compiled library lives in ``computer`` as frozen parameters and buffers. ``_init_weights``
 initialises only the heads (and rebuilds the computer's derived, non-saved tables), so
-``from_pretrained`` never re-initialises a compiled tensor (ANCHORS.md §3.6).
+``from_pretrained`` never re-initialises a compiled tensor (docs/DESIGN.md §9.6).
 
 :class:`NeuralCompilerBaseline` is the same backbone without the computer: a linear head from
 ``z`` to O × N logits.
@@ -425,7 +425,7 @@ class NeuralCompilerModel(_Base):
             lengths = elements = pointer = None
         out = self.computer(selection, parsed, lengths, elements,
                             superposition=mode == "superposition")
-        # ε-clipped log of the output probabilities (PAPER §10.2 item 11)
+        # ε-clipped log of the output probabilities (docs/DESIGN.md §9.5)
         logp = out.outputs.clamp_min(self.config.eps).log()
         loss = None if labels is None else _answer_loss(logp, labels)
         weight = self.config.posterior_weight

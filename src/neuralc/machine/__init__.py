@@ -1,4 +1,4 @@
-"""The differentiable computer (PAPER §1–§3): program parameters, state, one step, runs.
+"""The differentiable computer (docs/DESIGN.md §2–§6): program parameters, state, one step, runs.
 
 The road through this package: :func:`encode` a checked program into :class:`ProgramParams`
 (per-line distributions), build an :func:`initial_state`, :func:`run` it with an ALU

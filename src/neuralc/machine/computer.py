@@ -1,7 +1,7 @@
 """The differentiable computer as one :class:`torch.nn.Module`: program parameters + an ALU.
 
 Shapes as in :mod:`neuralc.machine.step`. The ALU is an ordinary sub-module, so swapping it
-(``computer.alu = make_alu("circuit", n)``, PAPER §6.5 bootstrapping) just works, and so do
+(``computer.alu = make_alu("circuit", n)``, docs/DESIGN.md §10.3 bootstrapping) just works, and so do
 ``.to(device)``, ``state_dict()`` and optimizers.
 """
 

@@ -1,4 +1,4 @@
-"""Decompiling program parameters back into assembly (PAPER §6.6).
+"""Decompiling program parameters back into assembly (docs/DESIGN.md §7.5).
 
 Per line and slot, the argmax of every field the chosen instruction uses, annotated with its
 probability, and the entropy of those distributions (how far the parameters are from a sharp

@@ -1,4 +1,4 @@
-"""Freezing by gradient masks (PAPER §6.4): θ_t = θ_{t−1} − η (∇ℒ ⊙ m), m = 0 where frozen.
+"""Freezing by gradient masks (docs/DESIGN.md §7.4): θ_t = θ_{t−1} − η (∇ℒ ⊙ m), m = 0 where frozen.
 
 The mask multiplies the gradient through a tensor hook, so a frozen entry's gradient is exactly
 zero. With plain SGD or Adam (``weight_decay=0``) a zero gradient from the start means a zero

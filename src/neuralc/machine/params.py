@@ -1,4 +1,4 @@
-"""Program parameters: a program as per-line, per-slot distributions (PAPER §1.1, §6.1).
+"""Program parameters: a program as per-line, per-slot distributions (docs/DESIGN.md §2.3, §7.1).
 
 The program matrix ϱ of the paper, split into one categorical distribution per field. Shapes
 (letters as in :mod:`neuralc.machine.step`):
@@ -18,7 +18,7 @@ field       shape          meaning
 Fields an instruction does not use are set to index 0; slots beyond a line's width are ``nop``.
 
 The fields are stored either as probabilities (``logits=False``: exact, what a compiled library
-should use, PAPER §6.1 [rec]) or as logits (``logits=True``: ``sharpness · onehot``, Bunel's
+should use, docs/DESIGN.md §7.1) or as logits (``logits=True``: ``sharpness · onehot``, Bunel's
 "sharpening factor"); :meth:`ProgramParams.probs` always returns probabilities.
 """
 
@@ -148,7 +148,7 @@ def encode(
     device: torch.device | str | None = None,
     trainable: bool = False,
 ) -> ProgramParams:
-    """Compile ``program`` into sharp parameters, deterministically (PAPER §6.1).
+    """Compile ``program`` into sharp parameters, deterministically (docs/DESIGN.md §7.1).
 
     ``logits=False``: every field is an exact one-hot probability vector.
     ``logits=True``: every field is ``sharpness · onehot`` (a softmax then gives probability

@@ -1,4 +1,4 @@
-"""Running the machine for several steps, with adaptive halting (PAPER §1.6).
+"""Running the machine for several steps, with adaptive halting (docs/DESIGN.md §5.1).
 
 Shapes as in :mod:`neuralc.machine.step`.
 """
@@ -22,7 +22,7 @@ class RunOutput(NamedTuple):
     ``state``: the state after the last step. ``expected_steps`` (B,): Σ_t (1 − h_t) over the
     steps run, h_t the halting probability before step t (for a sharp run: the number of steps
     until halting, as the reference interpreter counts them). ``mixture``: the halting-weighted
-    state Σ_t (h_t − h_{t−1}) S_t + (1 − h_T) S_T (t = 0..T, h_{−1} = 0; PAPER §1.6 [rec]), or
+    state Σ_t (h_t − h_{t−1}) S_t + (1 − h_T) S_T (t = 0..T, h_{−1} = 0; docs/DESIGN.md §5.2), or
     None. ``trace``: the counters (T+1, B, L+1) of S_0..S_T, or None. ``steps``: T, the number of
     steps run.
     """

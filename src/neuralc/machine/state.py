@@ -1,4 +1,4 @@
-"""The machine state S = (R, M, c) (PAPER §1.1) and how to build an initial one.
+"""The machine state S = (R, M, c) (docs/DESIGN.md §3) and how to build an initial one.
 
 ``counter`` has L+1 positions: lines ``0..L-1`` and the absorbing position ``L`` ("halted"). The
 halting probability of the paper is therefore ``h = counter[..., L]``; because that position is

@@ -1,13 +1,13 @@
-"""One step of the differentiable computer: every instruction, in superposition (PAPER §1).
+"""One step of the differentiable computer: every instruction, in superposition (docs/DESIGN.md §4).
 
 Shape letters (the one glossary of the machine; every docstring of ``neuralc.machine`` uses them):
 
 ====  ==========================================================================================
 B     batch
 L     program lines; the counter has L+1 positions, position L being "halted"
-W     slots per line (parallel machines, SPEC §4); width-1 programs have W = 1
+W     slots per line (parallel machines, docs/LANGUAGE.md §6); width-1 programs have W = 1
 K     registers
-M     memory cells (``m`` of SPEC §1); address ``a`` selects cell ``a mod m``
+M     memory cells (``m`` of docs/LANGUAGE.md §1); address ``a`` selects cell ``a mod m``
 N     values (``n``): every value is a distribution over ``0..N-1``
 A     instructions (``len(INSTRUCTIONS)``), the instruction axis
 A_t   table ops (``len(TABLE_OPS)``): what the ALU computes
@@ -17,12 +17,12 @@ State: registers R (B,K,N), memory M (B,M,N), counter c (B,L+1). One step, with 
 mass ``c_l = counter[:, l]`` for ``l < L`` and, per slot, ``f_l`` the line's instruction
 distribution:
 
-1. **Mix the program** (ι = ϱᵀc, PAPER §1.1): ``f = Σ_l c_l f_l`` (B,W,A), which carries the
+1. **Mix the program** (ι = ϱᵀc, docs/DESIGN.md §4.1): ``f = Σ_l c_l f_l`` (B,W,A), which carries the
    running mass ``1 − h`` (halted mass executes nothing), and the operand distributions
    a, b, d (B,W,K) mixed over the running lines: ``a = Σ_l c_l a_l / Σ_l c_l``, so the values
    read are distributions (the paper's counter is a distribution over lines; ours also holds the
    halted mass, which is divided out here).
-2. **Read** (dot products, §1.3): ``u = Rᵀa``, ``v = Rᵀb`` (B,W,N), all from the state at the
+2. **Read** (dot products, docs/DESIGN.md §4.2): ``u = Rᵀa``, ``v = Rᵀb`` (B,W,N), all from the state at the
    start of the step, renormalised to sum to 1 (the identity in exact arithmetic; it stops
    float32 rounding from compounding through two-operand ops in loops); ``addr = fold_m(u)`` (B,W,M) and ``r = Mᵀaddr`` (memory read).
 3. **Value output** of the register-writing instructions, each weighted by its probability::
@@ -34,15 +34,15 @@ distribution:
    The outputs that do not depend on the registers are mixed per line (the exact expectation
    over the counter); on a sharp counter this is the same as mixing f and imm separately.
 4. **Register write** (gated form): ``ω = Σ_{i writes} f_i`` and ``R_k ← (1 − ω d_k) R_k + d_k out``.
-   The paper (§1.4, §2.3) instead lets write/jump/halt/nop "output the current destination
+   The paper (docs/DESIGN.md §4.4, §6.2) instead lets write/jump/halt/nop "output the current destination
    register" and always writes: ``out' = out + (1 − ω) Rᵀd``, ``R_k ← (1 − d_k) R_k + d_k out'``.
    For a one-hot d = e_k both give ``R_k ← (1 − ω) R_k + out`` (and leave the other registers
    alone), so they are the same machine on sharp destinations; ``faithful_writes=True`` selects
    the paper's form (they differ only for soft d, where the paper's also mixes the other
    registers' old values into R_k).
-5. **Memory write** (§1.2) with ``w = f_write``: ``M ← (1 − w·addr) ⊙ M + w·addr ⊗ v``
+5. **Memory write** (docs/DESIGN.md §4.5) with ``w = f_write``: ``M ← (1 − w·addr) ⊙ M + w·addr ⊗ v``
    (= Bunel's ``(1 − w)M + w[(1 − addr)⊙M + addr⊗v]``).
-6. **Counter** (§1.5). Per line, each control instruction moves part of the running mass c_l to
+6. **Counter** (docs/DESIGN.md §4.6). Per line, each control instruction moves part of the running mass c_l to
    a target distribution: ``jump`` with ``p = u[1]`` (the condition register holds 1; for soft
    programs the mixed u, as in the paper) to the line's target field, ``goto`` and ``call``
    (p = 1) to the target field, ``ret`` to the line ``fold_L(u)``, ``halt`` to position L. The
@@ -54,13 +54,13 @@ distribution:
    the register's value distribution with every value ``≥ L`` folded into L. For one sharp
    control instruction this is the paper's ``c' = (1 − j)·inc(c) + j·((1 − p)·inc(c) + p·l)``
    (``inc`` the shift to the next line, not cyclic: position L is absorbing). With several
-   slots (W > 1) the later slot wins (SPEC §4): slot w claims the control with probability
+   slots (W > 1) the later slot wins (docs/LANGUAGE.md §6): slot w claims the control with probability
    ``q_w Π_{w'>w}(1 − q_{w'})``, q_w its probability of being a control instruction, so c stays
    a distribution even for soft programs with control in several slots.
-   The halting probability ``h = c[L]`` accumulates as ``h' = h + (1 − h)η`` (PAPER §1.6).
+   The halting probability ``h = c[L]`` accumulates as ``h' = h + (1 − h)η`` (docs/DESIGN.md §5.1).
 
 Every slot reads the start-of-step state; register and memory writes are applied in slot order
-(a later slot wins), then the counter moves (SPEC §4).
+(a later slot wins), then the counter moves (docs/LANGUAGE.md §6).
 
 Implementation: everything a step needs from a line is linear in that line's counter mass, so
 :func:`prepare` packs it into one table (L, D) once per run and a step mixes it with a single

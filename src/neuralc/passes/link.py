@@ -1,4 +1,4 @@
-"""Linking: several programs in one program image, each with an entry label (PAPER §4.1–4.3).
+"""Linking: several programs in one program image, each with an entry label (docs/DESIGN.md §8).
 
 ``link({"gcd": p1, "fib": p2, ...})`` lays the parts out one after the other:
 

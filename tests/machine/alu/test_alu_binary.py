@@ -1,4 +1,4 @@
-"""One-hot ⇄ binary conversions (PAPER §3): exact, differentiable, normalized."""
+"""One-hot ⇄ binary conversions (docs/DESIGN.md §6.5): exact, differentiable, normalized."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The assembler: SPEC §2 source text → checked :class:`~neuralc.lang.program.Program`."""
+"""The assembler: docs/LANGUAGE.md §2 source text → checked :class:`~neuralc.lang.program.Program`."""
 
 from .assembler import DIRECTIVES, assemble, assemble_file, read_source
 

@@ -1,10 +1,10 @@
-"""Assemble SPEC §2 source text into a checked :class:`~neuralc.lang.program.Program`.
+"""Assemble docs/LANGUAGE.md §2 source text into a checked :class:`~neuralc.lang.program.Program`.
 
 Three passes over the lexed lines, each collecting every error it finds:
 
 1. **layout** — number the instruction lines, bind labels to lines (a label names the next
    instruction line, or L after the last one) and collect the directives;
-2. **sizes** — directives, then command-line overrides on top, then the checks of SPEC §1
+2. **sizes** — directives, then command-line overrides on top, then the checks of docs/LANGUAGE.md §1
    (an error in a directive points at the directive; a bad override is a :class:`UsageError`);
 3. **operands** — now that n, K, the width and L are known, resolve every operand against the
    instruction registry.
@@ -304,7 +304,7 @@ def assemble(
     filename: str = "<input>",
     sizes: Sizes | Mapping[str, int | None] | None = None,
 ) -> Program:
-    """Assemble SPEC §2 source into a checked :class:`Program`.
+    """Assemble docs/LANGUAGE.md §2 source into a checked :class:`Program`.
 
     ``sizes`` are the command-line overrides: a mapping such as ``{"n": 8, "memory": None}``
     overrides the file's directives for its keys that are not None; a :class:`Sizes` fixes all

@@ -1,4 +1,4 @@
-"""Split assembly source into lines of labels, a directive, or instruction slots (SPEC §2).
+"""Split assembly source into lines of labels, a directive, or instruction slots (docs/LANGUAGE.md §2).
 
 The lexer knows the shape of a line, not the instruction set: it finds comments, labels,
 directives, ``|``-separated slots and comma/space-separated words, and records the 1-based

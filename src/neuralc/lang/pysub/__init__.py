@@ -1,4 +1,4 @@
-"""The Python subset (SPEC §3): checked, lowered to assembly, run on either backend.
+"""The Python subset (docs/LANGUAGE.md §3): checked, lowered to assembly, run on either backend.
 
     from neuralc.lang.pysub import compile_python, run_python
     compiled = compile_python(source, "fib.py")          # CompiledPython

@@ -1,4 +1,4 @@
-"""The Python-subset pipeline (SPEC §3) and the compiled function's interface.
+"""The Python-subset pipeline (docs/LANGUAGE.md §3) and the compiled function's interface.
 
     source ─check─▶ CheckedModule ─lower─▶ IR per function ─allocate─▶ physical registers
            ─emit─▶ width-1 Program ─schedule (width > 1)─▶ Program

@@ -1,4 +1,4 @@
-"""Pass 1 of the Python subset (SPEC §3): check the whole file, infer kinds, collect every error.
+"""Pass 1 of the Python subset (docs/LANGUAGE.md §3): check the whole file, infer kinds, collect every error.
 
 What this pass adds (read by :mod:`.lower`): for every function its parameters, its locals, the
 *kind* of each name (``"int"`` or ``"list"``) and of its return value, and the functions it

@@ -1,4 +1,4 @@
-"""``adapt`` (the idea of Adaptive Neural Compilation, Bunel et al. 2016; PAPER §1.7): start
+"""``adapt`` (the idea of Adaptive Neural Compilation, Bunel et al. 2016; docs/DESIGN.md §10.5): start
 from a compiled program, train its parameters on a biased input distribution with Bunel's loss
 (halting-weighted cross-entropy + a time penalty), and compare the decompiled program before and
 after — accuracy and steps on the biased distribution and on the general one.
@@ -7,7 +7,7 @@ Program (the standard library's ``mod_add``): (a + b) mod c by ``add``, a compar
 conditional jump and a subtraction (r0 = a, r1 = b, r3 = c, result r2). Biased distribution:
 a + b < c always, so the compare-and-jump is dead weight; the general distribution: any
 a, b < c. The program is encoded as logits (``sharpness · onehot``, Bunel's sharpening factor)
-and every field of every line is trainable; loss (PAPER §1.7)::
+and every field of every line is trainable; loss (docs/DESIGN.md §10.6)::
 
     ℒ = Σ_t (h_t − h_{t−1}) CE(r2_t, y) + γ Σ_t (1 − h_t)
 """

@@ -1,4 +1,4 @@
-"""``contextual`` (the controller δ: θ, z ↦ ϱ of PAPER §1.1, deferred by the paper): a network
+"""``contextual`` (the controller δ: θ, z ↦ ϱ of docs/DESIGN.md §10.4, deferred by the paper): a network
 emits the program itself — per-line distributions — from its input, and learns a small family of
 input-dependent programs from answers alone.
 

@@ -1,4 +1,4 @@
-"""``fib-depth`` (PAPER §8.1 E2): routing into the compiled Fibonacci loop, accuracy vs depth.
+"""``fib-depth`` (docs/DESIGN.md §10.2, §11.5): routing into the compiled Fibonacci loop, accuracy vs depth.
 
 Task: three one-hot inputs (x0, x1, x2) ∈ Z_n³; the answer is the Fibonacci loop's R2 after
 ``d`` iterations started from R1 = a = x2, R2 = b = x0 (x1 is a distractor). The minimal network

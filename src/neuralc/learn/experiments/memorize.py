@@ -1,4 +1,4 @@
-"""``memorize`` (PAPER §6.3): memorize library programs into one small network, decompile.
+"""``memorize`` (docs/DESIGN.md §10.4): memorize library programs into one small network, decompile.
 
 The network (:class:`ProgramEmitter`, one hidden layer) gets a one-hot program id and must emit
 that program's parameters. After fitting: how many programs decompile exactly to their target,

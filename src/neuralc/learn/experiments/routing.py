@@ -1,4 +1,4 @@
-"""``routing`` (PAPER §8.1 E1): a minimal network learns to route one-hot inputs into a frozen
+"""``routing`` (docs/DESIGN.md §10.3, §11.5): a minimal network learns to route one-hot inputs into a frozen
 operation; lookup-table ALU vs circuit ALU, and bootstrapping (table, then circuit).
 
 Task: three one-hot inputs (x0, x1, x2) ∈ Z_n³; the answer is x2 − x0 mod n (x1 a distractor,
@@ -6,10 +6,10 @@ Task: three one-hot inputs (x0, x1, x2) ∈ Z_n³; the answer is x2 − x0 mod n
 network (one layer before the computer, one after, :class:`MinimalNet`) must send x2 → r0 and
 x0 → r1. Arms:
 
-* ``table``   — the paper's dense lookup tensor (PAPER §1.4);
-* ``circuit`` — the circuit ALU (PAPER §1.8; on soft inputs its independent-bit relaxation);
+* ``table``   — the paper's dense lookup tensor (docs/DESIGN.md §6.2);
+* ``circuit`` — the circuit ALU (docs/DESIGN.md §6.4; on soft inputs its independent-bit relaxation);
 * ``bootstrap`` — the table for the first half of the epochs, then :func:`swap_alu` to the
-  circuit for the rest (PAPER §6.5), nothing else changed.
+  circuit for the rest (docs/DESIGN.md §10.3), nothing else changed.
 
 Test accuracy per epoch for several seeds; plot: mean with min–max band.
 """
@@ -59,12 +59,12 @@ def run(ctx: Context) -> dict:
             model = make_model(n, "circuit" if arm == "circuit" else "dense")
             kw = {"lr": cfg["lr"], "batch": cfg["batch"], "ctx": ctx}
             if arm == "bootstrap":
-                # one optimizer throughout: the swap is the only change (PAPER §6.5)
+                # one optimizer throughout: the swap is the only change (docs/DESIGN.md §10.3)
                 kw["optimizer"] = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
                 half = cfg["epochs"] // 2
                 h1 = train_minimal(model, xtr, ytr, xte, yte, n, epochs=half, seed=seed,
                                    desc=f"{arm}/table s{seed}", **kw)
-                swap_alu(model.computer, "circuit")  # PAPER §6.5: same arguments, new module
+                swap_alu(model.computer, "circuit")  # docs/DESIGN.md §10.3: same arguments, new module
                 h2 = train_minimal(model, xtr, ytr, xte, yte, n, epochs=cfg["epochs"] - half,
                                    seed=seed + 1000, desc=f"{arm}/circuit s{seed}", **kw)
                 hist = {"epoch": h1["epoch"] + [half + e for e in h2["epoch"][1:]],

@@ -1,4 +1,4 @@
-; Bitonic sorting network for 8 values, 8 instructions per line (SPEC §4).
+; Bitonic sorting network for 8 values, 8 instructions per line (docs/LANGUAGE.md §6).
 ; in: memory cells 0 .. 7; out: the same cells, sorted ascending. r0..r7 hold the values,
 ; r8..r15 the addresses. Each stage is one line: every slot reads the values at the start
 ; of the step, so `min ri rj ri | max ri rj rj` exchanges a pair in one step.

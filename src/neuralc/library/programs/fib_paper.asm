@@ -1,4 +1,4 @@
-; The paper's Fibonacci listing (PAPER §9 L1) verbatim, in SPEC syntax.
+; The paper's Fibonacci listing (docs/DESIGN.md §11.2) verbatim, in our assembly syntax.
 ; in: a r1, b r2, r4 = 1 (the loop flag); out: r2. It runs until the step budget ends:
 ; after 1 + 6 * depth steps r2 holds b' after depth steps (a, b') -> (b', a + b'), b' = b + 1.
     inc   r2 r2          ; r2 <- r2 + 1

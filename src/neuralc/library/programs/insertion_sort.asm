@@ -1,4 +1,4 @@
-; Insertion sort in place: the sorting task's program (PAPER §4.1).
+; Insertion sort in place: the sorting task's program (docs/DESIGN.md §8.1).
 ; in: the list in memory cells 0 .. len-1, len r1; out: the same cells, sorted ascending.
     set   1 r2           ; i <- 1
     goto  outer_test

@@ -1,4 +1,4 @@
-"""Three interchangeable ALUs behind one interface (PAPER §1.4, §1.8, §3, §6.5).
+"""Three interchangeable ALUs behind one interface (docs/DESIGN.md §6).
 
 ``make_alu(name, n)`` returns an :class:`ALU` (a ``torch.nn.Module``) whose
 ``forward(f, u, v)`` takes ``f`` (B, A_t) weights over ``TABLE_OPS``, ``u``, ``v`` (B, N) value

@@ -1,4 +1,4 @@
-"""The interface every ALU implements (one-hot in, one-hot out; PAPER §1.4, §6.5)."""
+"""The interface every ALU implements (one-hot in, one-hot out; docs/DESIGN.md §6.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exact one-hot ⇄ binary conversions (PAPER §3).
+"""Exact one-hot ⇄ binary conversions (docs/DESIGN.md §6.5).
 
 With ``bit_k(i) = (i >> k) & 1`` (bit 0 is the least significant) and ``N = 2^K``:
 

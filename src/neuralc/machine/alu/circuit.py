@@ -1,4 +1,4 @@
-"""The circuit ALU: values as bits, ops as circuits of differentiable gates (PAPER §1.8, §3, §6.5).
+"""The circuit ALU: values as bits, ops as circuits of differentiable gates (docs/DESIGN.md §6.4, §6.5).
 
 ``n`` must be a power of two, ``n = 2^K``. One lookup:
 

@@ -1,4 +1,4 @@
-"""The dense ALU: the paper's lookup tensor (PAPER §1.4), kept as the faithful reference.
+"""The dense ALU: the paper's lookup tensor (docs/DESIGN.md §6.2), kept as the faithful reference.
 
 ``T`` has shape (A_t, N, N, N) with ``T[i, j, k, :] = onehot(fn_i(j, k) mod n)`` (unary ops: the
 same row for every ``k``), and one lookup is::
@@ -6,7 +6,7 @@ same row for every ``k``), and one lookup is::
     o_l = Σ_ijk f_i u_j v_k T[i, j, k, l]        einsum('bi,bj,bk,ijkl->bl')
 
 torch contracts that left to right: the (B, A_t·N²) outer product, then one GEMM against T, the
-fast order (ECOSYSTEM §4). ``trainable=True`` makes T a parameter (PAPER §6.4–6.5: learned
+fast order. ``trainable=True`` makes T a parameter (docs/DESIGN.md §7.4, §10.3: learned
 tables), else it is a buffer. T needs A_t·N³ numbers (19·128³ ≈ 40 M, 160 MB in float32; 82 GB
 at N = 1024): the size is checked against a limit *before* anything is allocated.
 """

@@ -1,4 +1,4 @@
-"""Differentiable logic gates on bit probabilities in [0, 1] (PAPER §1.8).
+"""Differentiable logic gates on bit probabilities in [0, 1] (docs/DESIGN.md §6.4).
 
 Each gate is the exact probability of its output for *independent* input bits, and the exact
 Boolean gate on crisp bits (0 or 1)::
