@@ -29,6 +29,7 @@ from torch import nn
 
 from ..lang.program import Program
 from ..machine import DifferentiableComputer, ProgramParams, State, encode
+from ..machine.alu import program_ops
 from ..machine.computer import resolve_alu
 
 __all__ = [
@@ -105,6 +106,10 @@ class LibraryComputer(nn.Module):
         super().__init__()
         if isinstance(program, Program):
             params = encode(program, logits=logits, sharpness=sharpness, trainable=trainable)
+            if isinstance(alu, str) and not (logits or trainable):
+                # a fixed one-hot program: the ALU computes only the table ops it uses
+                alu = resolve_alu(alu, params.sizes.n, params.instr.dtype, params.instr.device,
+                                  ops=program_ops(program))
         else:
             params = program
         self.computer = DifferentiableComputer(params, alu)
