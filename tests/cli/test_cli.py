@@ -319,7 +319,7 @@ def test_compile_py(py, capsys):
     assert out.startswith(".n 64\n.registers 8\n.width 2\n")
     program = assemble(out)
     assert program.width == 2
-    from neuralc.lang.pysub import compile_python
+    from neuralc.pipeline import compile_python
 
     compiled = compile_python(PY["fib.py"], "fib.py", program.sizes)
     result = run_reference(program, *compiled.inputs([11]))
