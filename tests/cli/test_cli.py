@@ -382,9 +382,10 @@ def test_public_api():
 
 def test_public_compile_python():
     import neuralc
-    from neuralc.lang import pysub
+    from neuralc import pipeline
 
-    assert neuralc.compile_python is pysub.compile_python
+    for name in ("compile_python", "run_python", "compile_library", "run_doctests"):
+        assert getattr(neuralc, name) is getattr(pipeline, name)
 
 
 def test_compile_prints_or_writes_normalised_assembly(prog, tmp_path):
