@@ -12,6 +12,8 @@ from ..lang.interp import DEFAULT_MAX_STEPS
 from ..lang.program import Sizes
 from ..lang.pysub import compiler
 from ..lang.pysub.compiler import CompiledPython
+from ..lang.pysub.desugar import Desugared
+from ..lang.pysub.validate import CheckedModule
 from ..passes.schedule import schedule
 from .run import PyRunResult, execute
 
@@ -20,7 +22,7 @@ __all__ = ["compile_python", "run_python"]
 
 def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None = None,
                    function: str | None = None, signed: bool = False,
-                   checked=None) -> CompiledPython:
+                   checked: tuple[CheckedModule, Desugared] | None = None) -> CompiledPython:
     """:func:`neuralc.lang.pysub.compile_python` with the scheduling pass for width > 1 (the
     same arguments; raises :class:`CompileError` with every error of the file)."""
     return compiler.compile_python(source, filename, sizes, function, signed=signed,
