@@ -26,9 +26,10 @@ __version__ = "0.1.0"
 
 # name → module that defines it, imported on first access (keeps torch out of `import neuralc`)
 _LAZY = {
-    "compile_python": "neuralc.lang.pysub",
-    "compile_library": "neuralc.lang.pysub",
-    "run_doctests": "neuralc.lang.pysub",
+    "compile_python": "neuralc.pipeline",
+    "compile_library": "neuralc.pipeline",
+    "run_doctests": "neuralc.pipeline",
+    "run_python": "neuralc.pipeline",
     "run_machine": "neuralc.machine",
 }
 
@@ -49,6 +50,7 @@ __all__ = [
     "format_program",
     "run_doctests",
     "run_machine",
+    "run_python",
     "run_reference",
 ]
 

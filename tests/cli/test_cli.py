@@ -319,7 +319,7 @@ def test_compile_py(py, capsys):
     assert out.startswith(".n 64\n.registers 8\n.width 2\n")
     program = assemble(out)
     assert program.width == 2
-    from neuralc.lang.pysub import compile_python
+    from neuralc.pipeline import compile_python
 
     compiled = compile_python(PY["fib.py"], "fib.py", program.sizes)
     result = run_reference(program, *compiled.inputs([11]))
@@ -382,9 +382,10 @@ def test_public_api():
 
 def test_public_compile_python():
     import neuralc
-    from neuralc.lang import pysub
+    from neuralc import pipeline
 
-    assert neuralc.compile_python is pysub.compile_python
+    for name in ("compile_python", "run_python", "compile_library", "run_doctests"):
+        assert getattr(neuralc, name) is getattr(pipeline, name)
 
 
 def test_compile_prints_or_writes_normalised_assembly(prog, tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from neuralc.cli.main import main
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub.doctests import run_doctests
+from neuralc.pipeline import run_doctests
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = sorted([*ROOT.glob("examples/*.py"), *ROOT.glob("examples/library/*.py"),

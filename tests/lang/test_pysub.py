@@ -17,8 +17,8 @@ from neuralc.lang.errors import CompileError, RuntimeProgramError, UsageError
 from neuralc.lang.interp import run_reference
 from neuralc.lang.printer import format_program
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import compile_python, run_python
 from neuralc.machine import run_machine
+from neuralc.pipeline import compile_python, run_python
 
 ERROR_WORDS = {ZeroDivisionError: "division or modulo by zero", IndexError: "index out of range",
                MemoryError: "out of memory", RecursionError: "call stack overflowed"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from neuralc.lang.errors import CompileError
-from neuralc.lang.pysub import compile_python
+from neuralc.pipeline import compile_python
 
 
 def errors(source: str, filename: str = "prog.py") -> list[str]:

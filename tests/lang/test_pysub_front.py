@@ -11,7 +11,7 @@ import pytest
 
 from neuralc.lang.errors import CompileError, RuntimeProgramError
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import compile_python, run_python
+from neuralc.pipeline import compile_python, run_python
 
 N = 256
 
@@ -309,7 +309,7 @@ def need(a):
 
 @pytest.mark.parametrize("backend", ["reference", "machine"])
 def test_library_image_runs_every_function_like_its_own_program(backend):
-    from neuralc.lang.pysub.library import compile_library
+    from neuralc.pipeline import compile_library
 
     lib = compile_library(LIBRARY, "lib.py", Sizes(n=N))
     assert lib.names == ["gcd", "lcm", "total", "need"]

@@ -10,8 +10,8 @@ import pytest
 
 from neuralc.lang.errors import CompileError, RuntimeProgramError
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import run_python
 from neuralc.lang.pysub.validate import range_step
+from neuralc.pipeline import run_python
 
 N = 1024
 

@@ -19,7 +19,7 @@ from pysub_cases import Case
 from neuralc.lang.errors import RuntimeProgramError
 from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import compile_python
+from neuralc.pipeline import compile_python
 
 STEPS = 400_000
 BIG = Sizes(n=1024)

@@ -4,7 +4,7 @@ import pytest
 
 from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import compile_python
+from neuralc.pipeline import compile_python
 
 SOURCE = '''"""A small library with a module docstring."""
 

@@ -14,8 +14,8 @@ import pytest
 from neuralc.lang.errors import RuntimeProgramError
 from neuralc.lang.interp import run_reference
 from neuralc.lang.program import Sizes
-from neuralc.lang.pysub import compile_python, run_python
 from neuralc.lang.pysub.desugar import desugar
+from neuralc.pipeline import compile_python, run_python
 
 N = 1024
 

@@ -39,7 +39,7 @@ BENCH_ARGS = {
 def _compile(entry: LibraryProgram):
     """Compile without the registry's cache (for timing)."""
     if entry.language == "py":
-        from ..lang.pysub import compile_python
+        from ..pipeline import compile_python
 
         return compile_python(entry.source, entry.name, entry.sizes, entry.function).program
     from ..lang.asm import assemble

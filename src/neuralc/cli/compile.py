@@ -56,12 +56,12 @@ def parallelize(program: Program, width: int) -> Program:
 
 def compile_py(source: str, filename: str, overrides: dict, function: str | None,
                signed: bool = False):
-    """Compile a Python-subset source (``neuralc.lang.pysub``).
+    """Compile a Python-subset source (``neuralc.pipeline``).
 
     Returns the compiled object: ``.program``, ``.inputs(values)`` → ``(registers, memory)`` and
     ``.result(registers, memory)``.
     """
-    from ..lang.pysub import compile_python
+    from ..pipeline import compile_python
 
     sizes = _sizes(overrides)
     compiled = compile_python(source, filename, sizes, function=function, signed=signed)
@@ -78,8 +78,8 @@ def _is_library(source: str, filename: str) -> bool:
 
 def compile_library_py(source: str, filename: str, overrides: dict, signed: bool = False):
     """Every function of a file of several functions and no ``main``, in one image
-    (:func:`neuralc.lang.pysub.library.compile_library`); warnings go to stderr."""
-    from ..lang.pysub.library import compile_library
+    (:func:`neuralc.pipeline.compile_library`); warnings go to stderr."""
+    from ..pipeline import compile_library
 
     lib = compile_library(source, filename, _sizes(overrides), signed=signed)
     warned = next(iter(lib.functions.values()))

@@ -48,7 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    from ..lang.pysub.doctests import run_doctests
+    from ..pipeline import run_doctests
     from .run import _check_machine_options
 
     if not args.file.endswith(".py"):

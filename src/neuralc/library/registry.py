@@ -175,7 +175,7 @@ class LibraryProgram:
 
 @lru_cache(maxsize=256)
 def _compile_py(source: str, function: str | None, sizes: Sizes):
-    from ..lang.pysub import compile_python
+    from ..pipeline import compile_python
 
     return compile_python(source, f"<library {function}>", sizes, function)
 

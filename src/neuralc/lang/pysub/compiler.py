@@ -1,17 +1,20 @@
-"""The Python-subset pipeline (docs/LANGUAGE.md §3) and the compiled function's interface.
+"""The Python-subset front of the compiler (docs/LANGUAGE.md §3) and the compiled function's
+interface.
 
     source ─check─▶ CheckedModule ─lower─▶ IR per function ─allocate─▶ physical registers
-           ─emit─▶ width-1 Program ─schedule (width > 1)─▶ Program
+           ─emit─▶ width-1 Program ─schedule (width > 1, given by the caller)─▶ Program
 
-Each pass is one module of this package; :func:`compile_python` calls each once.
+Each pass is one module of this package; :func:`compile_python` calls each once. The
+scheduling pass lives above this package: :func:`neuralc.pipeline.compile_python` passes it in
+(``schedule``), so ``lang`` imports nothing from the stages above it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
-from ..interp import DEFAULT_MAX_STEPS, run_reference
 from ..program import Program, Sizes
 from .desugar import Desugared, Raised, complete_arguments, desugar, resolve
 from .emit import FunctionPlan, emit_program, function_label, scc_order
@@ -21,7 +24,7 @@ from .lower import lower_function
 from .regalloc import allocate
 from .validate import INT, CheckedModule, check, elem_kind, is_list
 
-__all__ = ["CompiledPython", "PyRunResult", "compile_python", "run_python"]
+__all__ = ["CompiledPython", "compile_python"]
 
 
 @dataclass
@@ -166,20 +169,6 @@ class CompiledPython:
         return v - n if self.signed and v >= n - n // 2 else v
 
 
-@dataclass
-class PyRunResult:
-    halted: bool
-    steps: int
-    result: int | list[int] | None
-    confidence: float | None = None
-
-    def to_json(self) -> dict:
-        out = {"halted": self.halted, "steps": self.steps, "result": self.result}
-        if self.confidence is not None:
-            out["confidence"] = self.confidence
-        return out
-
-
 def _is_int(v) -> bool:
     return isinstance(v, int)
 
@@ -231,11 +220,14 @@ def front_end(source: str, filename: str, sizes: Sizes,
 
 def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None = None,
                    function: str | None = None, signed: bool = False,
-                   checked: tuple[CheckedModule, Desugared] | None = None) -> CompiledPython:
+                   checked: tuple[CheckedModule, Desugared] | None = None,
+                   schedule: Callable[[Program, int], Program] | None = None) -> CompiledPython:
     """Compile the Python-subset ``source``; its entry is ``function`` (default ``main``, else
     the file's only function). ``signed`` reads values as signed (docs/COMPILER.md). Raises
     :class:`CompileError` with every error of the file. ``checked`` reuses a :func:`front_end`
-    result of the same source, sizes and ``signed`` (a library compiles many entries)."""
+    result of the same source, sizes and ``signed`` (a library compiles many entries).
+    ``schedule(program, width)`` packs the width-1 program when ``sizes.width > 1`` (the
+    scheduling pass; :func:`neuralc.pipeline.compile_python` gives it)."""
     sizes = (sizes or Sizes()).check()
     mod, front = checked or front_end(source, filename, sizes, signed)
     entry = _entry(mod, function, front.prelude)
@@ -282,8 +274,9 @@ def compile_python(source: str, filename: str = "<input>", sizes: Sizes | None =
             plans[f].clobber = clobber & set(colors)
     program = emit_program({f: plans[f] for f in names}, entry, layout, errors, source)
     if sizes.width > 1:
-        from ...passes.schedule import schedule
-
+        if schedule is None:
+            raise UsageError("a width > 1 program needs the scheduling pass: compile it with "
+                             "neuralc.compile_python")
         program = schedule(program, sizes.width)
     if program.L > sizes.n:
         node = mod.functions[entry].node
@@ -325,26 +318,4 @@ def _check_registers(mod, infos, colors, sizes) -> None:
                                     f"{sizes.registers} registers at most {len(colors) - 2} fit"))
     if diags:
         raise CompileError(diags, mod.filename)
-
-
-def run_python(source: str, args: list, sizes: Sizes | None = None, function: str | None = None,
-               backend: str = "reference", max_steps: int = DEFAULT_MAX_STEPS,
-               filename: str = "<input>", signed: bool = False, **machine_kw) -> PyRunResult:
-    """Compile and run ``source`` on ``args``; the Python form of ``neuralc run FILE.py``."""
-    compiled = compile_python(source, filename, sizes, function, signed=signed)
-    registers, memory = compiled.inputs(args)
-    if backend == "reference":
-        out = run_reference(compiled.program, registers, memory, max_steps)
-        confidence = None
-    elif backend == "machine":
-        from ...machine import run_machine
-
-        out = run_machine(compiled.program, registers, memory, max_steps=max_steps, **machine_kw)
-        confidence = getattr(out, "confidence", None)
-        confidence = None if confidence is None else float(confidence)
-    else:
-        raise UsageError(f"unknown backend '{backend}' (reference or machine)")
-    halted = bool(out.halted)
-    return PyRunResult(halted, int(out.steps), compiled.result(out) if halted else None,
-                       confidence)
 

@@ -22,11 +22,13 @@ import doctest
 import re
 from dataclasses import dataclass, field
 
-from ..errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
-from ..interp import DEFAULT_MAX_STEPS, run_reference
-from ..program import Sizes
-from .compiler import CompiledPython, compile_python, front_end
-from .desugar import exception_of, parse
+from ..lang.errors import CompileError, Diagnostic, RuntimeProgramError, UsageError
+from ..lang.interp import DEFAULT_MAX_STEPS
+from ..lang.program import Sizes
+from ..lang.pysub.compiler import CompiledPython, front_end
+from ..lang.pysub.desugar import exception_of, parse
+from .compile import compile_python
+from .run import BACKENDS, execute
 
 __all__ = ["DoctestReport", "ExampleResult", "run_doctests"]
 
@@ -259,13 +261,8 @@ class _Runner:
 
     def run(self, compiled: CompiledPython, args: list):
         registers, memory = compiled.inputs(args)
-        if self.backend == "reference":
-            out = run_reference(compiled.program, registers, memory, self.max_steps)
-        else:
-            from ...machine import run_machine
-
-            out = run_machine(compiled.program, registers, memory, max_steps=self.max_steps,
-                              **self.machine_kw)
+        out = execute(compiled.program, registers, memory, self.backend, self.max_steps,
+                      **self.machine_kw)
         if not bool(out.halted):
             return None, None
         memory = [int(v) for v in out.memory]
@@ -457,7 +454,7 @@ def run_doctests(source: str, filename: str = "<input>", sizes: Sizes | None = N
     Raises :class:`CompileError` only when the file cannot be parsed at all, and
     :class:`UsageError` for an unknown ``function`` or backend.
     """
-    if backend not in ("reference", "machine"):
+    if backend not in BACKENDS:
         raise UsageError(f"unknown backend '{backend}' (reference or machine)")
     sizes = (sizes or Sizes()).check()
     tree, newer = parse(source, filename)
