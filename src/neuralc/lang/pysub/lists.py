@@ -235,21 +235,7 @@ class ListLayout:
             length = low.const(count)
         else:
             self.free_check(low, None, length)
-        x = low.new()
-        if self.growable:
-            low.emit("copy", x, (hp,))
-            low.emit("write", srcs=(hp, length))
-            low.emit("inc", hp, (hp,))
-            base = low.op("add", x, low.const(3))
-            low.emit("write", srcs=(hp, base))
-            low.emit("inc", hp, (hp,))
-            low.emit("write", srcs=(hp, length))  # the capacity
-            low.emit("inc", hp, (hp,))
-        else:
-            low.emit("write", srcs=(hp, length))
-            low.emit("inc", hp, (hp,))
-            low.emit("copy", x, (hp,))
-            base = x
+        x, base = self._header(low, length)
         if values is not None:
             for v in values:
                 low.emit("write", srcs=(hp, v))
@@ -313,23 +299,31 @@ class ListLayout:
         block; the list value is returned."""
         hp = low.layout.hp
         self.free_check(low, None, length)
+        x, _ = self._header(low, length)
+        low.emit("add", hp, (hp, length))
+        return x
+
+    def _header(self, low, length: int) -> tuple[int, int]:
+        """Write a new list's header at hp and move hp to its first element: fixed layout
+        ``[length]``, the value is the element address; growable ``[length, data, capacity]``
+        with the data right after it (capacity = length), the value is the header address.
+        Returns ``(list value, base of the elements)``."""
+        hp = low.layout.hp
         x = low.new()
         if not self.growable:
             low.emit("write", srcs=(hp, length))
             low.emit("inc", hp, (hp,))
             low.emit("copy", x, (hp,))
-            low.emit("add", hp, (hp, length))
-            return x
+            return x, x
         low.emit("copy", x, (hp,))
         low.emit("write", srcs=(hp, length))
         low.emit("inc", hp, (hp,))
-        data = low.op("add", x, low.const(3))
-        low.emit("write", srcs=(hp, data))
+        base = low.op("add", x, low.const(3))
+        low.emit("write", srcs=(hp, base))
         low.emit("inc", hp, (hp,))
         low.emit("write", srcs=(hp, length))  # the capacity
         low.emit("inc", hp, (hp,))
-        low.emit("add", hp, (hp, length))
-        return x
+        return x, base
 
     def copy_routine(self, low, src: int, dst: int, count: int, stride: int) -> int:
         """The body of :data:`COPY` (test first: a count may be 0)."""
