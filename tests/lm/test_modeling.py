@@ -228,3 +228,26 @@ def test_the_parse_reads_the_backbone_and_number_tokens_are_copied():
     ids = batch["input_ids"]
     table = model.parser.number_values
     assert ((table[ids] >= 0).sum(-1) >= 1).all()  # every request has a number token
+
+
+def test_with_copied_numbers_the_pointer_reads_only_the_requests_numbers():
+    """At the start each input is a mixture of the request's own numbers (not of words, whose
+    readings are near uniform): the pointer's mass on number tokens is exactly 1, and the
+    parsed input is a mixture of the one-hot values of those numbers."""
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_task_model
+
+    task = get_task("fibonacci")
+    model, tok = build_task_model(task, seed=0, **TINY)
+    batch = _batch(task, tok, 8)
+    model.eval()
+    with torch.no_grad():
+        out = model(**batch)
+    is_number = model.parser.number_values[batch["input_ids"]] >= 0  # (B,T)
+    mass = (out.pointer * is_number[:, None, :]).sum(-1)  # (B,S)
+    assert torch.allclose(mass, torch.ones_like(mass))
+    for row, ids in zip(out.parsed_inputs, batch["input_ids"]):
+        values = set(model.parser.number_values[ids][model.parser.number_values[ids] >= 0]
+                     .tolist())
+        support = {v for v in range(row.shape[-1]) if row[:, v].max() > 1e-6}
+        assert support <= values

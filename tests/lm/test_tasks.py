@@ -45,3 +45,40 @@ def test_answers_follow_the_registry_and_paper_definitions():
 def test_every_calculator_op_has_phrasings():
     ops = {e.program for e in get_task("arithmetic-all").make_split("train", 0, 2000)}
     assert ops == {f"calc_{op}" for op in get_task("arithmetic-all").ops}
+
+
+def test_phrasings_reverse_argument_order_and_add_numbers_that_are_no_operands():
+    """Every family with two ordered inputs has reversed phrasings (the second argument comes
+    first in the text) and every family has distractor phrasings (a number that is no operand);
+    each form has a held-out phrasing that training never shows."""
+    import re
+
+    def positions(e):
+        return [m.start() for m in re.finditer(r"\d+", e.text)], re.findall(r"\d+", e.text)
+
+    for name in ("arithmetic", "fibonacci", "sorting"):
+        task = get_task(name)
+        train, test = task.make_split("train", 0, 3000), task.make_split("test", 0, 3000)
+        forms = {e.form for e in train}
+        held = {e.form for e in test if e.held_out_template}
+        assert "distractor" in forms and "distractor" in held, name
+        if name != "sorting":  # a sorted list does not depend on the order of its elements
+            assert "reversed" in forms and "reversed" in held, name
+        for e in train + test:
+            _, numbers = positions(e)
+            operands = [str(v) for v in e.inputs]
+            if e.form == "distractor":
+                assert len(numbers) > len(operands), e.text
+            elif e.form == "reversed" and name == "arithmetic":
+                # text order b, a: the first number in the text is the second argument
+                assert numbers == operands[::-1], e.text
+            elif e.form == "reversed":
+                assert sorted(numbers) == sorted(operands), e.text
+                assert numbers != operands or len(set(numbers)) < len(numbers), e.text
+            else:
+                assert numbers == operands or name == "sorting", e.text
+        def phrasing(e):  # unary and binary ops have their own families
+            return (len(e.inputs) if name == "arithmetic" else 0, e.template)
+
+        held_out = {phrasing(e) for e in test if e.held_out_template}
+        assert held_out and not held_out & {phrasing(e) for e in train}, name

@@ -64,6 +64,12 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="how the parser finds input i: learned attention queries over the "
                         "backbone's contextual states (attention, default) or the i-th "
                         "number-like token (ordinal, a hand-designed prior)")
+    p.add_argument("--pointer-context", type=int, default=None, metavar="L",
+                   help="bidirectional layers over the backbone's states that the attention "
+                        "pointer's keys read (default 1; 0: the backbone's own states)")
+    p.add_argument("--anonymize-numbers", action="store_true", default=None,
+                   help="the backbone sees every number token as one shared embedding (with "
+                        "copied numbers; their values reach the parse by the copy)")
     p.add_argument("--pointer-positions", type=int, default=None, metavar="P",
                    help="learned key positions of the attention pointer (default 0: none)")
     p.add_argument("--selection-words", action="store_true", default=None,

@@ -63,6 +63,12 @@ class NeuralCompilerConfig(PreTrainedConfig):
             keys; see ``pointer_positions``) or ``ordinal`` (a hand-designed prior: input i reads
             the i-th number-like token: a learned per-token gate, its running sum is the token's
             ordinal).
+        anonymize_numbers: with ``copy_numbers``, every number token enters the backbone as one
+            shared learned embedding (its value goes to the parse by the copy): the contextual
+            states then say what a number is for, not which number it is.
+        pointer_context: bidirectional transformer layers over the backbone's states that the
+            attention pointer's keys read (0: the backbone's own states). A decoder's state at a
+            number has not read the words after it ("3 as the second number").
         selection_words: add a bag of words to the selection logits: every real token votes
             ``W_w E_t`` from its input embedding (an op word names its program in any phrasing).
         selection_pool: what the selection head reads: ``pooled`` (the pooled state ``z`` of
@@ -92,6 +98,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  pooling: str | None = None, parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, value_input: str = "embedding",
                  pointer_positions: int = 0, pointer: str = "attention",
+                 pointer_context: int = 1, anonymize_numbers: bool = False,
                  selection_words: bool = False, selection_pool: str = "pooled",
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
                  value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
@@ -125,6 +132,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.value_input = value_input
         self.pointer_positions = pointer_positions
         self.pointer = pointer
+        self.pointer_context = pointer_context
+        self.anonymize_numbers = anonymize_numbers
         self.selection_words = selection_words
         self.selection_pool = selection_pool
         self.selection_mode = selection_mode

@@ -60,8 +60,12 @@ def _metrics(pred, sel, halted, labels, examples: Sequence[Example], programs) -
     groups: dict[str, list[bool]] = {}
     for e, ok in zip(examples, right):
         groups.setdefault(e.group or ("list" if is_list(e) else "int"), []).append(ok)
+        if e.form:  # built-in tasks: accuracy per phrasing form, and on held-out phrasings
+            groups.setdefault(f"form={e.form}", []).append(ok)
         if e.held_out_template:
             groups.setdefault("held_out_template", []).append(ok)
+            if e.form:
+                groups.setdefault(f"held_out_template form={e.form}", []).append(ok)
     res["groups"] = {g: sum(v) / len(v) for g, v in sorted(groups.items())}
     if sel is not None:
         labelled = [(c, e) for c, e in zip(sel.argmax(-1).tolist(), examples) if e.program]

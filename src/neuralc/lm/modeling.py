@@ -86,8 +86,10 @@ class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
     number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v V_t)``.
 
-    ``mode="attention"``: ``α_i = softmax_t(q_i · (W_k H_t + P_t) / √D)`` (``P``: learned
-    absolute key positions when ``positions > 0``).
+    ``mode="attention"``: ``α_i = softmax_{t ∈ U}(q_i · (W_k H_t + P_t) / √D)`` (``P``: learned
+    absolute key positions when ``positions > 0``) over the support ``U``: the request's number
+    tokens when their values are copied (``number_tokens``; every real token if it has none),
+    else every real token.
 
     ``mode="ordinal"``: input ``i`` reads the ``i``-th number-like token, whatever the phrasing.
     A learned per-token gate ``g_t = σ(w_g · V_t + b_g)`` ("does this token denote an operand?",
@@ -100,7 +102,7 @@ class PointerParser(nn.Module):
                  mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
                  gate_bias: float = 0.0, null: bool = False, lists: int = 0,
                  capacity: int = 0, list_gate_bias: float = 0.0,
-                 number_tokens: list | None = None, vocab: int = 0):
+                 number_tokens: list | None = None, vocab: int = 0, context: int = 0):
         super().__init__()
         # number tokens: token id → the value its text denotes (-1: not a number), a property of
         # the tokenizer (tokenization.number_tokens); such a token's value is copied, not learned
@@ -120,6 +122,14 @@ class PointerParser(nn.Module):
         attention = mode == "attention"
         self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention and inputs else None
         self.key = nn.Linear(hidden, hidden) if attention and inputs else None
+        # context: bidirectional layers over the backbone's states before the keys. A causal
+        # decoder's state at a number has not read the words after it ("3 as the second
+        # number"), so its key cannot say which input the number is (measured: 0.0 on a held-out
+        # phrasing of that form with the decoder's own states)
+        self.context = (nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(hidden, max(1, hidden // 32), 2 * hidden, dropout=0.0,
+                                       batch_first=True, norm_first=True),
+            context, enable_nested_tensor=False) if attention and inputs and context else None)
         self.value = nn.Linear(hidden, n)
         # value_norm: LayerNorm before the value head, whose weights start at std 1/√D, so the
         # first parses are already non-uniform (logits ~ N(0, 1)). A uniform parse is a saddle
@@ -172,12 +182,19 @@ class PointerParser(nn.Module):
             i = torch.arange(1, self.inputs + 1, device=H.device, dtype=H.dtype)
             scores = (g.clamp_min(1e-6).log()[:, None, :]
                       - self.sharpness * (o[:, None, :] - i[None, :, None]) ** 2)  # (B,S,T)
+            support = real
         else:
-            keys = self.key(H)
+            C = H if self.context is None else self.context(H, src_key_padding_mask=~real)
+            keys = self.key(C)
             if self.positions is not None:
                 keys = keys + self.positions[: H.shape[1]]
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
-        scores = scores.masked_fill(~real[:, None, :], torch.finfo(scores.dtype).min)
+            # with copied numbers an input points at number tokens only (a request without one
+            # falls back to every token): at the start each input is then a mixture of the
+            # request's own numbers, not of words whose readings are near uniform — a uniform
+            # input is a saddle point of programs made of additions (conv(uniform, v) = uniform)
+            support = torch.where(elementary.any(-1, keepdim=True), elementary, real)
+        scores = scores.masked_fill(~support[:, None, :], torch.finfo(scores.dtype).min)
         if self.null_score is not None:  # one more column: (B,S,T+1), the null slot last
             null = self.null_score.to(scores.dtype).expand(*scores.shape[:2], 1)
             alpha = torch.cat([scores, null], -1).softmax(-1)
@@ -322,10 +339,12 @@ class _Base(PreTrainedModel):
         last = attention_mask.long().sum(1) - 1  # right padding: the last real token
         return H[torch.arange(H.shape[0], device=H.device), last]
 
-    def _encode(self, input_ids, attention_mask):
+    def _encode(self, input_ids, attention_mask, inputs_embeds=None):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        H = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        given = {"input_ids": input_ids} if inputs_embeds is None else {
+            "inputs_embeds": inputs_embeds}
+        H = self.backbone(**given, attention_mask=attention_mask).last_hidden_state
         return H, attention_mask
 
     def _init_weights(self, module):
@@ -344,6 +363,8 @@ class _Base(PreTrainedModel):
                 init.normal_(module.query, mean=0.0, std=1.0)
             if module.positions is not None:
                 init.normal_(module.positions, mean=0.0, std=1.0)
+        elif isinstance(module, NeuralCompilerModel) and module.number_embedding is not None:
+            init.normal_(module.number_embedding, mean=0.0, std=std)
         elif isinstance(module, SelectionPool):
             init.zeros_(module.query)  # uniform β: the mean pool at the start
         elif isinstance(module, LibraryCalls):
@@ -395,20 +416,31 @@ class NeuralCompilerModel(_Base):
                                         lists=Q, capacity=config.capacity,
                                         list_gate_bias=config.list_gate_bias,
                                         number_tokens=config.number_tokens,
-                                        vocab=self.backbone.config.vocab_size)
+                                        vocab=self.backbone.config.vocab_size,
+                                        context=config.pointer_context)
         elif config.parse_head == "pooled":
             if Q:
                 raise ValueError("parse_head='pooled' reads no lists; use 'pointer'")
             self.parser = nn.Linear(D, S * n)
         else:
             raise ValueError(f"parse_head must be pointer or pooled, not {config.parse_head!r}")
+        # anonymous numbers: with copied values, every number token enters the backbone as one
+        # learned embedding, so the contextual states (the pointer's keys, the selection) depend
+        # on the words around a number, not on which number it is
+        anonymous = (config.anonymize_numbers and config.number_tokens
+                     and isinstance(self.parser, PointerParser))
+        self.number_embedding = nn.Parameter(torch.zeros(D)) if anonymous else None
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
                 return_dict=True, **kwargs) -> NeuralCompilerOutput:
-        H, mask = self._encode(input_ids, attention_mask)
-        z = self._pool(H, mask)
         E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
+        E_in = E
+        if self.number_embedding is not None:  # the backbone sees one shared "a number" row
+            copied = self.parser.number_values[input_ids] >= 0  # (B,T)
+            E_in = torch.where(copied[..., None], self.number_embedding.to(E.dtype), E)
+        H, mask = self._encode(input_ids, attention_mask, E_in)
+        z = self._pool(H, mask)
         z_s = z if self.selection_pool is None else self.selection_pool(H, mask)[0]
         logits = self.selection_head(z_s)
         if self.selection_words is not None:  # Σ_t m_t W_w E_t

@@ -6,29 +6,51 @@ it and the values it should parse — the model is never supervised on those, on
 
 Splits (``make_split``) hold out **operand combinations** (a combination is in the test set iff a
 seeded hash puts it there, so no test combination is ever seen in training) **and** one phrasing
-template per family, which appears in the test split only.
+phrasing of each form per family, which appears in the test split only.
 
-Templates (``{a}``, ``{b}`` operands, ``{d}`` depth, ``{xs}`` a comma-separated list; the op words
-come from :data:`OP_WORDS`; ``*`` marks the held-out template)::
+Phrasings (:class:`Phrasing`: a template and its *form*). ``{a}``, ``{b}`` are the operands, ``{d}``
+the depth, ``{xs}`` a comma-separated list and ``{k}`` its length, ``{q}`` a number that is no
+operand (any value in ``1..n-1``); the op words come from :data:`OP_WORDS`. Forms: ``in order``
+(the operands in argument order), ``reversed`` (text order differs from argument order: "With 3 as
+the second number and 10 as the first …" is ``op(10, 3)``), ``distractor`` (a number that is not an
+operand). Each family holds out one phrasing of each form (``*``), seen in the test split only::
 
-    arithmetic, binary ops          arithmetic, unary ops (inc, dec, not)
-      0  {Verb} {a} and {b}           0  {Verb} {a}
-      1  What is {a} {sym} {b}?       1  What is {a} {sym}?
-      2  Compute the {noun} of {a} and {b}.   2  Compute the {noun} of {a}.
-      3  {a} {sym} {b} = ?            3  {a} {sym} = ?
-      4* What is the {noun} of {a} and {b}?   4* What is the {noun} of {a}?
+    arithmetic, binary ops                                   arithmetic, unary ops (inc, dec, not)
+       {Verb} {a} and {b}                                       {Verb} {a}
+       What is {a} {sym} {b}?                                   What is {a} {sym}?
+       Compute the {noun} of {a} and {b}.                       Compute the {noun} of {a}.
+       {a} {sym} {b} = ?                                        {a} {sym} = ?
+    R  With {b} as the second number and {a} as the first,   D  Question {q}: {Verb} {a}.
+       compute the {noun}.                                   D  {a} {sym} = ? (exercise {q})
+    R  Given b = {b} and a = {a}, what is a {sym} b?         *  What is the {noun} of {a}?
+    D  Question {q}: {Verb} {a} and {b}.                     *D Problem {q}: what is {a} {sym}?
+    D  {a} {sym} {b} = ? (exercise {q})
+    *  What is the {noun} of {a} and {b}?
+    *R Take {b} as the second number and {a} as the first: what is their {noun}?
+    *D Problem {q}: what is {a} {sym} {b}?
 
     fibonacci
-      0  Calculate the fibonacci function, starting from inputs {a} and {b}, to a recursion depth of {d}
-      1  Run fibonacci from {a} and {b} for {d} steps.
-      2  Fibonacci with inputs {a} and {b} and depth {d}?
-      3* Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.
+       Calculate the fibonacci function, starting from inputs {a} and {b}, to a recursion depth of {d}
+       Run fibonacci from {a} and {b} for {d} steps.
+       Fibonacci with inputs {a} and {b} and depth {d}?
+    R  Starting with {b} as the second number and {a} as the first, run fibonacci for {d} steps.
+    R  For {d} steps, run fibonacci from {a} and {b}.
+    D  Question {q}: run fibonacci from {a} and {b} for {d} steps.
+    *  Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.
+    *R To a depth of {d}, calculate the fibonacci function with {b} as the second input and {a} as the first.
+    *D Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?
 
     sorting
-      0  Sort the list {xs}
-      1  Sort these numbers: {xs}.
-      2  Put {xs} in increasing order.
-      3* Sort the numbers {xs} in increasing order.
+       Sort the list {xs}
+       Sort these numbers: {xs}.
+       Put {xs} in increasing order.
+    D  Sort these {k} numbers: {xs}.
+    D  Question {q}: sort the list {xs}
+    *  Sort the numbers {xs} in increasing order.
+    *D Problem {q}: put the {k} numbers {xs} in increasing order.
+
+(A sorted list does not depend on the order of its elements, so sorting has no reversed form;
+its distractors include the list's own length.)
 
 Answers: arithmetic ``op(a, b) mod n`` (an int; the ISA registry's exact semantics); Fibonacci
 (an int) the second element after ``d`` steps of ``(a, b) → (b, a + b) mod n``
@@ -85,33 +107,78 @@ OP_WORDS: dict[str, tuple[str, str, str]] = {
 assert set(OP_WORDS) == set(TABLE_OPS), "every calculator op needs words"
 UNARY_OPS = tuple(op for op in TABLE_OPS if BY_NAME[op].arity == 1)
 
-BINARY_TEMPLATES = (
+@dataclass(frozen=True)
+class Phrasing:
+    """A request template, its form (``in order``, ``reversed``, ``distractor``) and whether it
+    is held out: seen in the test split only."""
+
+    text: str
+    form: str = "in order"
+    held_out: bool = False
+
+
+def _family(*rows: tuple[str, str] | str) -> tuple[Phrasing, ...]:
+    """Phrasings from ``text`` or ``(marks, text)`` rows: ``R`` reversed, ``D`` distractor,
+    ``*`` held out (the module docstring's notation)."""
+    out = []
+    for row in rows:
+        marks, text = row if isinstance(row, tuple) else ("", row)
+        form = "reversed" if "R" in marks else "distractor" if "D" in marks else "in order"
+        out.append(Phrasing(text, form, "*" in marks))
+    return tuple(out)
+
+
+BINARY_TEMPLATES = _family(
     "{Verb} {a} and {b}",
     "What is {a} {sym} {b}?",
     "Compute the {noun} of {a} and {b}.",
     "{a} {sym} {b} = ?",
-    "What is the {noun} of {a} and {b}?",
+    ("R", "With {b} as the second number and {a} as the first, compute the {noun}."),
+    ("R", "Given b = {b} and a = {a}, what is a {sym} b?"),
+    ("D", "Question {q}: {Verb} {a} and {b}."),
+    ("D", "{a} {sym} {b} = ? (exercise {q})"),
+    ("*", "What is the {noun} of {a} and {b}?"),
+    ("*R", "Take {b} as the second number and {a} as the first: what is their {noun}?"),
+    ("*D", "Problem {q}: what is {a} {sym} {b}?"),
 )
-UNARY_TEMPLATES = (
+UNARY_TEMPLATES = _family(
     "{Verb} {a}",
     "What is {a} {sym}?",
     "Compute the {noun} of {a}.",
     "{a} {sym} = ?",
-    "What is the {noun} of {a}?",
+    ("D", "Question {q}: {Verb} {a}."),
+    ("D", "{a} {sym} = ? (exercise {q})"),
+    ("*", "What is the {noun} of {a}?"),
+    ("*D", "Problem {q}: what is {a} {sym}?"),
 )
-FIB_TEMPLATES = (
+FIB_TEMPLATES = _family(
     ("Calculate the fibonacci function, starting from inputs {a} and {b}, "
      "to a recursion depth of {d}"),
     "Run fibonacci from {a} and {b} for {d} steps.",
     "Fibonacci with inputs {a} and {b} and depth {d}?",
-    "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.",
+    ("R", "Starting with {b} as the second number and {a} as the first, run fibonacci for "
+          "{d} steps."),
+    ("R", "For {d} steps, run fibonacci from {a} and {b}."),
+    ("D", "Question {q}: run fibonacci from {a} and {b} for {d} steps."),
+    ("*", "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}."),
+    ("*R", "To a depth of {d}, calculate the fibonacci function with {b} as the second input "
+           "and {a} as the first."),
+    ("*D", "Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?"),
 )
-SORT_TEMPLATES = (
+SORT_TEMPLATES = _family(
     "Sort the list {xs}",
     "Sort these numbers: {xs}.",
     "Put {xs} in increasing order.",
-    "Sort the numbers {xs} in increasing order.",
+    ("D", "Sort these {k} numbers: {xs}."),
+    ("D", "Question {q}: sort the list {xs}"),
+    ("*", "Sort the numbers {xs} in increasing order."),
+    ("*D", "Problem {q}: put the {k} numbers {xs} in increasing order."),
 )
+
+
+def _pick(rng: random.Random, family: tuple[Phrasing, ...], test: bool) -> int:
+    """A phrasing index: any in the test split, never a held-out one in training."""
+    return rng.choice([i for i, p in enumerate(family) if test or not p.held_out])
 
 
 @dataclass(frozen=True)
@@ -126,6 +193,7 @@ class Example:
     template: int = -1
     held_out_template: bool = False
     group: str = ""  # reporting key: the op, "depth=3", "len=8", ...
+    form: str = ""  # the phrasing's form: "in order", "reversed" or "distractor"
 
     def to_json(self) -> dict:
         return {
@@ -136,6 +204,7 @@ class Example:
             "template": self.template,
             "held_out_template": self.held_out_template,
             "group": self.group,
+            "form": self.form,
         }
 
 
@@ -194,24 +263,25 @@ class Task:
         return {"fib_parallel": [[0, 1, self.max_depth]]} if self.depths else {}
 
     # -- generation -------------------------------------------------------------------------
-    def _arith(self, op: str, a: int, b: int, t: int) -> Example:
+    def _arith(self, op: str, a: int, b: int, t: int, q: int) -> Example:
         verb, noun, sym = OP_WORDS[op]
         unary = op in UNARY_OPS
-        text = (UNARY_TEMPLATES if unary else BINARY_TEMPLATES)[t].format(
-            Verb=verb, noun=noun, sym=sym, a=a, b=b)
+        p = (UNARY_TEMPLATES if unary else BINARY_TEMPLATES)[t]
+        text = p.text.format(Verb=verb, noun=noun, sym=sym, a=a, b=b, q=q)
         ans = BY_NAME[op].fn(a, b, self.n) % self.n
-        return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t,
-                       t == len(BINARY_TEMPLATES) - 1, op)
+        return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t, p.held_out, op,
+                       p.form)
 
-    def _fib(self, a: int, b: int, d: int, t: int) -> Example:
-        text = FIB_TEMPLATES[t].format(a=a, b=b, d=d)
-        return Example(text, fibonacci(a, b, d, self.n), "fib_parallel", (a, b, d), t,
-                       t == len(FIB_TEMPLATES) - 1, f"depth={d}")
+    def _fib(self, a: int, b: int, d: int, t: int, q: int) -> Example:
+        p = FIB_TEMPLATES[t]
+        return Example(p.text.format(a=a, b=b, d=d, q=q), fibonacci(a, b, d, self.n),
+                       "fib_parallel", (a, b, d), t, p.held_out, f"depth={d}", p.form)
 
-    def _sort(self, xs: tuple[int, ...], t: int) -> Example:
-        text = SORT_TEMPLATES[t].format(xs=", ".join(map(str, xs)))
-        return Example(text, tuple(sorted(xs)), "sort_network", xs, t,
-                       t == len(SORT_TEMPLATES) - 1, f"len={len(xs)}")
+    def _sort(self, xs: tuple[int, ...], t: int, q: int) -> Example:
+        p = SORT_TEMPLATES[t]
+        text = p.text.format(xs=", ".join(map(str, xs)), k=len(xs), q=q)
+        return Example(text, tuple(sorted(xs)), "sort_network", xs, t, p.held_out,
+                       f"len={len(xs)}", p.form)
 
     def _draw(self, rng: random.Random, split: str, seed: int) -> Example:
         """One example of ``split`` whose operand combination belongs to that split."""
@@ -227,26 +297,26 @@ class Task:
                 a = rng.randrange(n)
                 b = 0 if op in UNARY_OPS else rng.randrange(n)
                 key: tuple = (op, a, b)
-                nt = len(BINARY_TEMPLATES)
+                family = UNARY_TEMPLATES if op in UNARY_OPS else BINARY_TEMPLATES
             elif kind == "fibonacci":
                 a, b, d = rng.randrange(n), rng.randrange(n), rng.choice(self.depths)
                 key = ("fib", a, b, d)
-                nt = len(FIB_TEMPLATES)
+                family = FIB_TEMPLATES
             else:
                 length = rng.choice(self.test_lengths if want_test and self.test_lengths
                                     else self.lengths)
                 xs = tuple(rng.randrange(n) for _ in range(length))
                 key = ("sort",) + xs
-                nt = len(SORT_TEMPLATES)
+                family = SORT_TEMPLATES
             if _in_test(seed, key, self.test_fraction) != want_test:
                 continue
-            # training never sees the last template; the test split uses all of them
-            t = rng.randrange(nt) if want_test else rng.randrange(nt - 1)
+            t = _pick(rng, family, want_test)
+            q = rng.randrange(1, n)  # a number that is no operand, for the distractor forms
             if kind == "arithmetic":
-                return self._arith(op, a, b, t)
+                return self._arith(op, a, b, t, q)
             if kind == "fibonacci":
-                return self._fib(a, b, d, t)
-            return self._sort(xs, t)
+                return self._fib(a, b, d, t, q)
+            return self._sort(xs, t, q)
 
     def make_split(self, split: str, seed: int = 0, size: int | None = None) -> list[Example]:
         """``size`` examples of ``"train"`` or ``"test"``, deterministic in ``seed``."""

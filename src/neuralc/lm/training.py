@@ -67,6 +67,8 @@ class TrainOptions:
     parse_head: str | None = None  # pointer | pooled
     pointer: str | None = None  # attention (contextual) | ordinal (a hand-designed prior)
     pointer_positions: int | None = None  # learned key positions of the attention pointer
+    pointer_context: int | None = None  # bidirectional layers before the pointer's keys
+    anonymize_numbers: bool | None = None  # the backbone sees one shared number embedding
     selection_words: bool | None = None  # bag-of-words votes added to the selection logits
     selection_pool: str | None = None  # pooled | attention: what the selection head reads
     selection_mode: str | None = None  # programs | superposition (the paper's form)
@@ -88,7 +90,8 @@ class TrainOptions:
 
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
-MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_positions", "selection_words",
+MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context", "anonymize_numbers",
+                 "pointer_positions", "selection_words",
                  "selection_pool", "selection_mode", "posterior_weight", "gate_bias",
                  "pointer_null", "copy_numbers", "alu")
 
