@@ -52,7 +52,7 @@ def trained(tmp_path_factory):
 def test_a_40_line_file_trains_and_is_scored_at_the_end(trained):
     d, _out, summary, err = trained
     metrics = json.loads((d / "model" / "metrics.json").read_text())
-    assert metrics[-1]["train_loss"] < metrics[0]["train_loss"] - 0.5  # it learns
+    assert metrics[-1]["train_loss"] < 0.75 * metrics[0]["train_loss"]  # it learns
     assert summary["train_examples"] == 36 and summary["validation_examples"] == 4
     assert summary["test_examples"] == 12 and 0 <= summary["test_accuracy"] <= 1
     assert "validation_accuracy" in summary and summary["task"] is None
@@ -108,16 +108,39 @@ def test_a_list_library_predicts_lists(tmp_path, capsys):
         assert g["correct"] == (g["prediction"] == r["answer"])
 
 
-def test_evaluate_a_built_in_task_model(tmp_path, capsys):
+@pytest.fixture
+def hugging_face_bars(monkeypatch):
+    """Hugging Face's progress bars on, as in a user's environment without the off switch (the
+    suite's conftest sets it); the CLI must turn them off itself."""
+    import warnings
+
+    from transformers.utils import logging
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    with warnings.catch_warnings():  # huggingface_hub read the switch at import: only it warns
+        warnings.simplefilter("ignore", UserWarning)
+        logging.enable_progress_bar()
+    yield
+    logging.disable_progress_bar()
+
+
+def test_evaluate_a_built_in_task_model_with_no_bar_frames(tmp_path, capsys, hugging_face_bars):
+    """train, evaluate and predict on a built-in task's model; stderr is not a terminal, so
+    neither the epoch bar nor Hugging Face's "Loading weights" / "Writing model shards" bars
+    write a frame."""
     out = str(tmp_path / "m")
     rc, _, err = _cli(capsys, "train", "arithmetic-basic", "--train-size", "32", "--test-size",
                       "8", "--epochs", "1", "--out", out, *TINY)
     assert rc == 0, err
     data = _write(tmp_path / "d.jsonl", [{"text": "Add 3 and 4", "answer": 7},
                                           {"text": "Multiply 5 and 6", "answer": 30}])
-    rc, stdout, err = _cli(capsys, "evaluate", out, data)
-    assert rc == 0, err
+    rc, stdout, err2 = _cli(capsys, "evaluate", out, data)
+    assert rc == 0, err2
     assert set(json.loads(stdout.strip().splitlines()[-1])) >= {"accuracy", "examples"}
+    rc, stdout3, err3 = _cli(capsys, "predict", out, "Add 3 and 4")
+    assert rc == 0 and "answer:" in stdout3, err3
+    for text in (err, err2, stdout, err3, stdout3):
+        assert "\r" not in text and "it/s" not in text and "Loading weights" not in text
 
 
 def test_a_file_smaller_than_one_batch_trains(tmp_path, capsys):

@@ -1,9 +1,14 @@
 """The HF pair: exact save/load of every tensor (compiled library included), Auto classes,
 the compiled library untouched by initialisation, and learning from answers only."""
 
+import json
+
+import pytest
 import torch
 from transformers import AutoConfig, AutoModel
 
+from neuralc.cli.main import main
+from neuralc.lang.errors import UsageError
 from neuralc.lm import (
     NeuralCompilerBaseline,
     NeuralCompilerBaselineConfig,
@@ -11,6 +16,7 @@ from neuralc.lm import (
     NeuralCompilerModel,
 )
 from neuralc.lm.calls import LibraryCalls
+from neuralc.lm.configuration import REMOVED
 from neuralc.lm.training import encode_examples
 
 TINY = {"tokenizer": "bpe", "hidden": 32}
@@ -129,81 +135,33 @@ def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
         assert alpha[0, [0, 1], list(where)].min() > 0.99
 
 
-def test_pointer_null_slot_fills_the_inputs_a_request_lacks():
-    """With 2 gated tokens and 4 inputs, inputs 3 and 4 read the null slot's value (learned; here
-    set to 15), inputs 1 and 2 their tokens; without the slot they would read a token."""
-    from neuralc.lm.modeling import PointerParser
-
-    torch.manual_seed(0)
-    D, N = 8, 16
-    p = PointerParser(4, D, N, mode="ordinal", sharpness=8.0, null=True)
-    with torch.no_grad():
-        p.gate.weight.zero_()
-        p.gate.weight[0, 0] = 30.0
-        p.gate.bias.fill_(-15.0)
-        p.null_value.zero_()
-        p.null_value[15] = 20.0
-        p.null_score.fill_(-2.0)
-    V = torch.randn(1, 7, D)
-    V[..., 0] = 0.0
-    V[0, [2, 5], 0] = 1.0
-    parsed, _, _, alpha = p(V, torch.ones(1, 7), V)
-    assert alpha.shape == (1, 4, 7)
-    assert alpha[0, 0, 2] > 0.8 and alpha[0, 1, 5] > 0.8  # the real operands
-    assert alpha[0, 2:].sum(-1).max() < 0.01  # inputs 3, 4: (almost) all mass on the null slot
-    assert parsed[0, 2:, 15].min() > 0.99
-    assert torch.allclose(parsed.sum(-1), torch.ones(1, 4), atol=1e-5)
-
-
-def test_selection_pool_starts_at_the_mean_and_can_single_out_a_token():
-    """The attention pool of the selection head starts exactly at the mean of the real tokens
-    (padding ignored); a query along one feature reads the token that carries it."""
-    from neuralc.lm.modeling import SelectionPool
-
-    torch.manual_seed(0)
-    D, T = 8, 7
-    pool = SelectionPool(D)
-    H = torch.randn(2, T, D)
-    mask = torch.ones(2, T)
-    mask[1, 4:] = 0  # padding
-    z, beta = pool(H, mask)
-    assert torch.allclose(z[0], H[0].mean(0), atol=1e-6)
-    assert torch.allclose(z[1], H[1, :4].mean(0), atol=1e-6)
-    assert beta[1, 4:].max() == 0
-    with torch.no_grad():  # key = identity, query along feature 0; token 2 carries it
-        pool.key.weight.copy_(torch.eye(D))
-        pool.key.bias.zero_()
-        pool.query.zero_()
-        pool.query[0] = 100.0
-        H[:, :, 0] = 0.0
-        H[:, 2, 0] = 1.0
-    z, beta = pool(H, mask)
-    assert beta[:, 2].min() > 0.99 and torch.allclose(z, H[:, 2], atol=1e-2)
-
-
-def test_attention_selection_pool_is_optional_learns_from_answers_and_round_trips(tmp_path):
-    from neuralc.lm import get_task
-    from neuralc.lm.build import build_task_model
-
-    task = get_task("arithmetic")
-    default, _ = build_task_model(task, seed=0, **TINY)
-    assert default.selection_pool is None  # the default model is unchanged
-    model, tok = build_task_model(task, seed=0, selection_pool="attention", **TINY)
-    assert model.config.selection_pool == "attention"
-    assert torch.count_nonzero(model.selection_pool.query) == 0  # starts as the mean pool
-    batch = _batch(task, tok, 8)
-    model(**batch).loss.backward()  # answers only, and the gradient reaches the pool's query
-    assert model.selection_pool.query.grad.abs().sum() > 0
-    with torch.no_grad():
-        model.selection_pool.query.normal_()
-    model.save_pretrained(tmp_path)
-    loaded = AutoModel.from_pretrained(tmp_path)
-    assert loaded.config.selection_pool == "attention"
+def test_a_config_saved_with_removed_options_loads_at_their_old_value_only(tiny_models,
+                                                                            tmp_path):
+    """A model folder whose config names removed options (:data:`REMOVED`) at the value every
+    model had loads as the same model, and saves without them; at another value (its weights
+    belong to another architecture) it is refused, by the Python API and the command line."""
+    _task, model, _, tok = tiny_models
+    model.save_pretrained(tmp_path / "old")
+    tok.save_pretrained(tmp_path / "old")
+    path = tmp_path / "old" / "config.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, **REMOVED}))
+    config = NeuralCompilerConfig(**{**saved, **REMOVED})
+    assert not set(REMOVED) & set(config.to_dict())
+    loaded = AutoModel.from_pretrained(tmp_path / "old")
     a, b = _tensors(model), _tensors(loaded)
     assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
-    model.eval(), loaded.eval()
-    with torch.no_grad():
-        assert torch.equal(model(**batch).selection, loaded(**batch).selection)
+    loaded.save_pretrained(tmp_path / "again")
+    assert not set(REMOVED) & set(json.loads((tmp_path / "again" / "config.json").read_text()))
+    for name, value in (("pointer_null", True), ("selection_words", True),
+                        ("pointer_positions", 64), ("value_input", "hidden"),
+                        ("readout", "mixture")):
+        with pytest.raises(UsageError, match=f"{name}={value!r}"):
+            NeuralCompilerConfig(**{**saved, name: value})
+    path.write_text(json.dumps({**saved, "value_norm": True}))
+    with pytest.raises(UsageError, match="value_norm=True"):
+        AutoModel.from_pretrained(tmp_path / "old")
+    assert main(["predict", str(tmp_path / "old"), "Add 3 and 4"]) == 2
 
 
 def test_the_parse_reads_the_backbone_and_number_tokens_are_copied():

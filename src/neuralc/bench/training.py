@@ -163,9 +163,7 @@ def profile_training(task: str = "arithmetic", *, steps: int = 10, warmup: int =
         clock.hook(model.backbone, "backbone")
         clock.hook(model.parser, "parser")
         clock.hook(model.computer, "machine")
-        for name in ("selection_head", "selection_words", "selection_pool"):
-            if getattr(model, name, None) is not None:
-                clock.hook(getattr(model, name), "selection")
+        clock.hook(model.selection_head, "selection")
         model.train()
         rows, first = [], None
         it = iter(loader)

@@ -59,7 +59,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="test examples of a built-in task")
     p.add_argument("--device", default=None,
                    help="cpu (default, or $NEURALC_DEVICE), cuda, cuda:N")
-    p.add_argument("--parse-head", choices=("pointer", "pooled"), default=None)
+    p.add_argument("--parse-head", choices=("pointer", "pooled"), default=None,
+                   help="how the inputs are read: a pointer over the tokens (default) or the "
+                        "paper's head on the pooled state, x_k = softmax(W_k z) (no lists)")
     p.add_argument("--pointer", choices=("ordinal", "attention"), default=None,
                    help="how the parser finds input i: learned attention queries over the "
                         "backbone's contextual states (attention, default) or the i-th "
@@ -70,14 +72,6 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--anonymize-numbers", action="store_true", default=None,
                    help="the backbone sees every number token as one shared embedding (with "
                         "copied numbers; their values reach the parse by the copy)")
-    p.add_argument("--pointer-positions", type=int, default=None, metavar="P",
-                   help="learned key positions of the attention pointer (default 0: none)")
-    p.add_argument("--selection-words", action="store_true", default=None,
-                   help="add bag-of-words votes of the token embeddings to the selection logits")
-    p.add_argument("--selection-pool", choices=("pooled", "attention"), default=None,
-                   help="what the selection head reads: the backbone's pooled state (default: mean "
-                        "for decoders, [CLS] for encoders) or a learned attention pool over the "
-                        "token states (starts as their mean)")
     p.add_argument("--selection-mode", choices=("programs", "superposition"), default=None,
                    help="programs (default): each library program runs alone and the answers are "
                         "mixed by the selection (exact); superposition: one machine runs every "
@@ -87,9 +81,6 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                         "default 1, 0 = off: the marginal likelihood alone)")
     p.add_argument("--gate-bias", type=float, default=None, metavar="B",
                    help="initial bias of the ordinal pointer's operand gate (default 0)")
-    p.add_argument("--pointer-null", action="store_true", default=None,
-                   help="a learned null slot the ordinal pointer reads for inputs the request "
-                        "lacks (variable-length lists)")
     p.add_argument("--learn-numbers", action="store_true", default=None,
                    help="learn the value of every token from the answers; by default a token "
                         "whose text is a number denotes that value (a hand-designed prior, "

@@ -89,10 +89,9 @@ class LibraryCalls(nn.Module):
     interfaces; ``forward(selection, scalars, lengths, elements)`` (module docstring)."""
 
     def __init__(self, specs: list[dict], budgets: list[int], n: int = 128, capacity: int = 0,
-                 registers: int = 40, memory: int = 32, alu: str = "sparse",
-                 readout: str = "final"):
+                 registers: int = 40, memory: int = 32, alu: str = "sparse"):
         super().__init__()
-        self._args = (specs, budgets, n, capacity, registers, memory, alu, readout)
+        self._args = (specs, budgets, n, capacity, registers, memory, alu)
         entries = library_entries(specs)
         sizes = Sizes(n=n, registers=registers, memory=memory)
         self.names = [e.name for e in entries]
@@ -103,7 +102,7 @@ class LibraryCalls(nn.Module):
         self.list_out = capacity if any(f.returns == "list" for f in self.faces) else 0
         self.computer = LibraryComputer(self.image.program, alu=alu, outputs=(),
                                         entries=[self.image.entries[nm] for nm in self.names],
-                                        steps=max(self.budgets), readout=readout)
+                                        steps=max(self.budgets), readout="final")
         self.computer.requires_grad_(False)
         K, M = registers, sizes.m
         base_r = torch.zeros(len(entries), K, n)
@@ -233,6 +232,6 @@ class LibraryCalls(nn.Module):
         s = selection.to(self.computer.program.instr.dtype)
         counter = self.computer.entry_distribution(s, s.shape[0])  # c_0 = s · entries
         run = self.computer.computer(State(regs.to(s.dtype), mem.to(s.dtype), counter),
-                                     max(self.budgets), readout=self.computer.readout)
-        fin = run.readout(self.computer.readout)
+                                     max(self.budgets))
+        fin = run.readout("final")
         return CallOutput(self._answer(0, fin.registers, fin.memory), run.state.halted, None)

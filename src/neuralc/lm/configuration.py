@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-__all__ = ["ENCODERS", "NeuralCompilerBaselineConfig", "NeuralCompilerConfig"]
+__all__ = ["ENCODERS", "REMOVED", "NeuralCompilerBaselineConfig", "NeuralCompilerConfig"]
 
 # backbone model types that are encoders (they pool their first, [CLS], token)
 ENCODERS = ("bert", "roberta", "distilbert", "electra", "mpnet", "xlm-roberta", "deberta",
             "deberta-v2")
+
+# options this version no longer has, with the value every model built without them had.
+# Measured worse (docs/RESULTS.md): the attention pointer's learned absolute key positions
+# (held-out phrasing 0.16, the ordinal pointer 0.90), the ordinal pointer's null slot (sorting
+# 0.198), a LayerNorm before the value head (no help on Fibonacci). Not measured there for the
+# language model: bag-of-words selection votes, an attention pool for the selection, a value
+# head on the backbone's states, the halting-weighted read-out.
+REMOVED = {"pointer_positions": 0, "pointer_null": False, "value_norm": False,
+           "selection_words": False, "selection_pool": "pooled", "value_input": "embedding",
+           "readout": "final"}
+
+
+def _without_removed(kwargs: dict) -> dict:
+    """``kwargs`` without the removed options, refusing one set to another value than the
+    model now always has (its saved weights belong to another architecture)."""
+    from ..lang.errors import UsageError
+
+    for name, value in REMOVED.items():
+        if kwargs.get(name, value) != value:
+            raise UsageError(f"this model was saved with {name}={kwargs[name]!r}, an option "
+                             "neuralc no longer has; retrain it without that option")
+    return {k: v for k, v in kwargs.items() if k not in REMOVED}
 
 
 class NeuralCompilerConfig(PreTrainedConfig):
@@ -46,47 +68,35 @@ class NeuralCompilerConfig(PreTrainedConfig):
             (:func:`neuralc.lm.tokenization.number_tokens`); the parser copies their value
             instead of learning it (empty: every reading is learned).
         alu: ``sparse`` | ``dense`` | ``circuit``.
-        readout: ``final`` (state after the step budget) or ``mixture`` (halting-weighted).
         pooling: ``mean`` (mean of the real tokens), ``last`` (last real token) or ``cls``
             (first token). Default (None): ``cls`` for an encoder backbone (:data:`ENCODERS`),
             else ``mean`` (a from-scratch 2-layer decoder's last token carries the request's op
             word only weakly: selection collapsed onto one program with ``last``).
         parse_head: ``pointer`` (attention from a learned query per input over the token states,
-            then a shared per-token value head) or ``pooled`` (a linear head on the pooled state).
+            then a shared value head on each token's input embedding) or ``pooled`` (the paper's
+            head, ``x_k = softmax(W_k z)``, on the pooled state).
         eps: the answer log-probabilities are ``log(max(p, eps))``.
-        value_input: what the pointer's value head reads: ``embedding`` (the token's input
-            embedding, the default: which number a token denotes is a property of the token) or
-            ``hidden`` (the backbone's output state).
-        pointer_positions: a learned position embedding of this many positions added to the
-            pointer's keys (0: none; attention pointer only).
         pointer: ``attention`` (the default: learned queries over the backbone's contextual
-            keys; see ``pointer_positions``) or ``ordinal`` (a hand-designed prior: input i reads
-            the i-th number-like token: a learned per-token gate, its running sum is the token's
-            ordinal).
+            keys) or ``ordinal`` (a hand-designed prior: input i reads the i-th number-like
+            token: a learned per-token gate, its running sum is the token's ordinal).
         anonymize_numbers: with ``copy_numbers``, every number token enters the backbone as one
             shared learned embedding (its value goes to the parse by the copy): the contextual
             states then say what a number is for, not which number it is.
         pointer_context: bidirectional transformer layers over the backbone's states that the
             attention pointer's keys read (0: the backbone's own states). A decoder's state at a
             number has not read the words after it ("3 as the second number").
-        selection_words: add a bag of words to the selection logits: every real token votes
-            ``W_w E_t`` from its input embedding (an op word names its program in any phrasing).
-        selection_pool: what the selection head reads: ``pooled`` (the pooled state ``z`` of
-            ``pooling``; the default) or ``attention`` (a learned attention pool over the token
-            states, starting uniform; see :class:`neuralc.lm.modeling.SelectionPool`).
         selection_mode: ``programs`` (the default: each program runs alone and the answers are
-            mixed by ``s``: exact, E× the rows; see :mod:`neuralc.lm.computer`) or
+            mixed by ``s``: exact, E× the rows; see :mod:`neuralc.lm.calls`) or
             ``superposition`` (one machine started at ``s · entries``: every program runs at
             once in superposition, the paper's form).
-        value_norm: a LayerNorm before the pointer's value head, whose weights then start at
-            std 1/√D: the first parses are non-uniform, away from the saddle point a uniform
-            parse is for programs of additions (see :class:`neuralc.lm.modeling.PointerParser`).
         gate_bias: the initial bias of the ordinal pointer's gate (σ(−4) ≈ 0.02: a token is no
             operand until training says so; tokens a task never showed keep that prior).
-        pointer_null: the ordinal pointer gets a null slot after the request, with a learned
-            score and value distribution, for inputs the request does not have (short lists).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
+
+    Options that were measured worse or never measured were removed (:data:`REMOVED`): a saved
+    config that names one at the value every model had loads as before; at any other value its
+    model was another architecture, and loading it is a :class:`~neuralc.lang.errors.UsageError`.
     """
 
     model_type = "neuralc"
@@ -94,14 +104,12 @@ class NeuralCompilerConfig(PreTrainedConfig):
     def __init__(self, backbone: str = "llama-tiny", backbone_config: dict | None = None,
                  task: str = "arithmetic", programs: list[str] | None = None,
                  input_names: list[str] | None = None, outputs: int = 1, n: int = 128,
-                 max_depth: int = 0, alu: str = "sparse", readout: str = "final",
-                 pooling: str | None = None, parse_head: str = "pointer", eps: float = 1e-6,
-                 initializer_range: float = 0.02, value_input: str = "embedding",
-                 pointer_positions: int = 0, pointer: str = "attention",
+                 max_depth: int = 0, alu: str = "sparse", pooling: str | None = None,
+                 parse_head: str = "pointer", eps: float = 1e-6,
+                 initializer_range: float = 0.02, pointer: str = "attention",
                  pointer_context: int = 1, anonymize_numbers: bool = False,
-                 selection_words: bool = False, selection_pool: str = "pooled",
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
-                 value_norm: bool = False, gate_bias: float = 0.0, pointer_null: bool = False,
+                 gate_bias: float = 0.0,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
                  list_gate_bias: float = 0.0, copy_numbers: bool = True,
@@ -123,25 +131,18 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.n = n
         self.max_depth = max_depth
         self.alu = alu
-        self.readout = readout
         encoder = self.backbone_config.get("model_type") in ENCODERS
         self.pooling = pooling or ("cls" if encoder else "mean")
         self.parse_head = parse_head
         self.eps = eps
         self.initializer_range = initializer_range
-        self.value_input = value_input
-        self.pointer_positions = pointer_positions
         self.pointer = pointer
         self.pointer_context = pointer_context
         self.anonymize_numbers = anonymize_numbers
-        self.selection_words = selection_words
-        self.selection_pool = selection_pool
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
-        self.value_norm = value_norm
         self.gate_bias = gate_bias
-        self.pointer_null = pointer_null
-        super().__init__(**kwargs)
+        super().__init__(**_without_removed(kwargs))
 
 
 class NeuralCompilerBaselineConfig(NeuralCompilerConfig):

@@ -5,11 +5,9 @@ N values.
 
     H = backbone(tokens)                                   (B,T,D)
     z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
-    s = softmax(W_s z [+ Σ_t W_w E_t])                      (B,E)   selection over entry points
-        (selection_pool="attention": z_s = Σ_t β_t H_t, β = softmax_t(q_s · W_q H_t / √D),
-         replaces z in W_s z; β starts uniform over the real tokens, i.e. at the mean pool)
+    s = softmax(W_s z)                                      (B,E)   selection over entry points
     α_i = softmax_t(q_i · W_k H_t / √D)                     (B,S,T) pointer of input i
-    x_i = Σ_t α_i,t softmax(W_v H_t)                        (B,S,N) parsed input i
+    x_i = Σ_t α_i,t softmax(W_v E_t)                        (B,S,N) parsed input i (E: embeddings)
     y, h = computer(s, x)                                   (B,O,N) answer, (B,) halted
     loss = − mean_slots log max(y[answer], ε)               answers only: no supervision of s, x
 
@@ -54,7 +52,6 @@ __all__ = [
     "NeuralCompilerModel",
     "NeuralCompilerOutput",
     "PointerParser",
-    "SelectionPool",
     "build_backbone",
 ]
 
@@ -86,10 +83,10 @@ class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
     number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v V_t)``.
 
-    ``mode="attention"``: ``α_i = softmax_{t ∈ U}(q_i · (W_k H_t + P_t) / √D)`` (``P``: learned
-    absolute key positions when ``positions > 0``) over the support ``U``: the request's number
-    tokens when their values are copied (``number_tokens``; every real token if it has none),
-    else every real token.
+    ``mode="attention"``: ``α_i = softmax_{t ∈ U}(q_i · W_k C_t / √D)`` over the support ``U``:
+    the request's number tokens when their values are copied (``number_tokens``; every real
+    token if it has none), else every real token. ``C`` is ``H`` after ``context``
+    bidirectional layers (``C = H`` with none).
 
     ``mode="ordinal"``: input ``i`` reads the ``i``-th number-like token, whatever the phrasing.
     A learned per-token gate ``g_t = σ(w_g · V_t + b_g)`` ("does this token denote an operand?",
@@ -98,9 +95,8 @@ class PointerParser(nn.Module):
     an unseen phrasing that keeps the operands' order parses like a seen one.
     """
 
-    def __init__(self, inputs: int, hidden: int, n: int, positions: int = 0,
-                 mode: str = "attention", sharpness: float = 4.0, value_norm: bool = False,
-                 gate_bias: float = 0.0, null: bool = False, lists: int = 0,
+    def __init__(self, inputs: int, hidden: int, n: int, mode: str = "attention",
+                 sharpness: float = 4.0, gate_bias: float = 0.0, lists: int = 0,
                  capacity: int = 0, list_gate_bias: float = 0.0,
                  number_tokens: list | None = None, vocab: int = 0, context: int = 0):
         super().__init__()
@@ -131,28 +127,12 @@ class PointerParser(nn.Module):
                                        batch_first=True, norm_first=True),
             context, enable_nested_tensor=False) if attention and inputs and context else None)
         self.value = nn.Linear(hidden, n)
-        # value_norm: LayerNorm before the value head, whose weights start at std 1/√D, so the
-        # first parses are already non-uniform (logits ~ N(0, 1)). A uniform parse is a saddle
-        # point of programs made of additions only: conv(uniform, v) = uniform for every v, so
-        # the gradient vanishes there (measured: the Fibonacci loss stuck at log 128).
-        self.value_norm = nn.LayerNorm(hidden) if value_norm else None
-        if value_norm:
-            self.value.init_std = hidden ** -0.5  # read by _init_weights
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" and inputs else None
         if self.gate is not None:
             # the gate's prior: a token is no operand unless training says so. A token that
             # training never shows keeps its random embedding and gets σ(b): with b = 0 it was
             # half an operand and shifted every ordinal in a new task's phrasing.
             self.gate.init_bias = gate_bias  # read by _init_weights
-        self.positions = (nn.Parameter(torch.zeros(positions, hidden))
-                          if positions and mode == "attention" else None)
-        # null: one more place to point at, after the request, with its own learned value
-        # distribution — where input i looks when the request has fewer than i operands (a short
-        # list: the value that makes the missing inputs sort after every real one)
-        if null and mode != "ordinal":
-            raise ValueError("the null slot needs the ordinal pointer")
-        self.null_score = nn.Parameter(torch.full((), -3.0)) if null else None
-        self.null_value = nn.Parameter(torch.zeros(n)) if null else None
 
     def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None,
                 input_ids: torch.Tensor | None = None):
@@ -160,8 +140,7 @@ class PointerParser(nn.Module):
         list parts are None without list slots."""
         V = H if V is None else V
         real = mask.bool()
-        V_in = self.value_norm(V) if self.value_norm is not None else V
-        values = self.value(V_in).softmax(-1)  # (B,T,N) which number token t denotes
+        values = self.value(V).softmax(-1)  # (B,T,N) which number token t denotes
         elementary = real
         if self.number_values.numel() and input_ids is not None:
             # v_t = e_{value(t)} for a number token (a copy), the learned reading otherwise
@@ -186,8 +165,6 @@ class PointerParser(nn.Module):
         else:
             C = H if self.context is None else self.context(H, src_key_padding_mask=~real)
             keys = self.key(C)
-            if self.positions is not None:
-                keys = keys + self.positions[: H.shape[1]]
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
             # with copied numbers an input points at number tokens only (a request without one
             # falls back to every token): at the start each input is then a mixture of the
@@ -195,11 +172,6 @@ class PointerParser(nn.Module):
             # input is a saddle point of programs made of additions (conv(uniform, v) = uniform)
             support = torch.where(elementary.any(-1, keepdim=True), elementary, real)
         scores = scores.masked_fill(~support[:, None, :], torch.finfo(scores.dtype).min)
-        if self.null_score is not None:  # one more column: (B,S,T+1), the null slot last
-            null = self.null_score.to(scores.dtype).expand(*scores.shape[:2], 1)
-            alpha = torch.cat([scores, null], -1).softmax(-1)
-            parsed = alpha[..., :-1] @ values + alpha[..., -1:] * self.null_value.softmax(-1)
-            return parsed, lengths, elements, alpha[..., :-1]
         alpha = scores.softmax(-1)  # (B,S,T)
         return alpha @ values, lengths, elements, alpha
 
@@ -254,28 +226,6 @@ class ListReader(nn.Module):
         elements = torch.cat([elements[..., :1] + rest[..., None], elements[..., 1:]], -1)
         lengths = torch.cat([p, p.new_zeros(*p.shape[:-1], N - C - 1)], -1)  # (B,Q,N)
         return lengths, elements
-
-
-class SelectionPool(nn.Module):
-    """Attention pooling for the selection head: ``z_s = Σ_t β_t H_t`` with
-    ``β = softmax_t(q · W_k H_t / √D)`` over the real tokens.
-
-    The mean pool gives every token the same weight, so in an unseen phrasing the frame words
-    ("What is the … of") can outvote the one op word; a learned query lets the selection read
-    the tokens that name the program. ``q`` starts at zero, so ``β`` starts uniform: training
-    starts from exactly the mean pool. Still answers-only: nothing supervises ``β``.
-    """
-
-    def __init__(self, hidden: int):
-        super().__init__()
-        self.query = nn.Parameter(torch.zeros(hidden))
-        self.key = nn.Linear(hidden, hidden)
-
-    def forward(self, H: torch.Tensor, mask: torch.Tensor):
-        scores = self.key(H) @ self.query / math.sqrt(H.shape[-1])  # (B,T)
-        scores = scores.masked_fill(~mask.bool(), torch.finfo(scores.dtype).min)
-        beta = scores.softmax(-1)  # (B,T)
-        return torch.einsum("bt,btd->bd", beta, H), beta
 
 
 def _answer_loss(logp: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -352,21 +302,14 @@ class _Base(PreTrainedModel):
         # tensors are never touched (they are loaded, or built exactly in __init__).
         std = self.config.initializer_range
         if isinstance(module, nn.Linear):
-            init.normal_(module.weight, mean=0.0, std=getattr(module, "init_std", std))
+            init.normal_(module.weight, mean=0.0, std=std)
             if module.bias is not None:
                 init.constant_(module.bias, getattr(module, "init_bias", 0.0))
         elif isinstance(module, PointerParser):
-            if module.null_score is not None:
-                init.constant_(module.null_score, -3.0)
-                init.zeros_(module.null_value)
             if module.query is not None:
                 init.normal_(module.query, mean=0.0, std=1.0)
-            if module.positions is not None:
-                init.normal_(module.positions, mean=0.0, std=1.0)
         elif isinstance(module, NeuralCompilerModel) and module.number_embedding is not None:
             init.normal_(module.number_embedding, mean=0.0, std=std)
-        elif isinstance(module, SelectionPool):
-            init.zeros_(module.query)  # uniform β: the mean pool at the start
         elif isinstance(module, LibraryCalls):
             module.restore_derived()
 
@@ -392,27 +335,15 @@ class NeuralCompilerModel(_Base):
         self._backbone_and_pool(config)
         D, n = self.hidden, config.n
         self.selection_head = nn.Linear(D, len(config.programs))
-        # "words": every real token also votes for a program from its own input embedding
-        # (a bag of words added to the logits), so an op word selects its program in a phrasing
-        # never seen in training, whatever the contextual states make of the rest.
-        self.selection_words = (nn.Linear(D, len(config.programs), bias=False)
-                                if config.selection_words else None)
-        pool = config.selection_pool
-        if pool not in ("pooled", "attention"):
-            raise ValueError(f"selection_pool must be pooled or attention, not {pool!r}")
-        self.selection_pool = SelectionPool(D) if pool == "attention" else None
         # Built for real even under from_pretrained's meta-device init: exact, then overwritten
         # by the saved tensors.
         with torch.device("cpu"):
             self.computer = LibraryCalls(
                 config.library, config.budgets, n=n, capacity=config.capacity,
-                registers=config.registers, memory=config.memory, alu=config.alu,
-                readout=config.readout)
+                registers=config.registers, memory=config.memory, alu=config.alu)
         S, Q = self.computer.scalar_slots, self.computer.list_slots
         if config.parse_head == "pointer":
-            self.parser = PointerParser(S, D, n, config.pointer_positions, config.pointer,
-                                        value_norm=config.value_norm,
-                                        gate_bias=config.gate_bias, null=config.pointer_null,
+            self.parser = PointerParser(S, D, n, config.pointer, gate_bias=config.gate_bias,
                                         lists=Q, capacity=config.capacity,
                                         list_gate_bias=config.list_gate_bias,
                                         number_tokens=config.number_tokens,
@@ -441,17 +372,13 @@ class NeuralCompilerModel(_Base):
             E_in = torch.where(copied[..., None], self.number_embedding.to(E.dtype), E)
         H, mask = self._encode(input_ids, attention_mask, E_in)
         z = self._pool(H, mask)
-        z_s = z if self.selection_pool is None else self.selection_pool(H, mask)[0]
-        logits = self.selection_head(z_s)
-        if self.selection_words is not None:  # Σ_t m_t W_w E_t
-            logits = logits + (self.selection_words(E) * mask[..., None].to(E.dtype)).sum(1)
+        logits = self.selection_head(z)
         selection = logits.softmax(-1)
         mode = self.config.selection_mode
         if mode not in ("superposition", "programs"):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         if isinstance(self.parser, PointerParser):
-            V = E if self.config.value_input == "embedding" else None
-            parsed, lengths, elements, pointer = self.parser(H, mask, V, input_ids)
+            parsed, lengths, elements, pointer = self.parser(H, mask, E, input_ids)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
             lengths = elements = pointer = None

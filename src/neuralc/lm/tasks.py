@@ -156,13 +156,13 @@ FIB_TEMPLATES = _family(
      "to a recursion depth of {d}"),
     "Run fibonacci from {a} and {b} for {d} steps.",
     "Fibonacci with inputs {a} and {b} and depth {d}?",
-    ("R", "Starting with {b} as the second number and {a} as the first, run fibonacci for "
-          "{d} steps."),
+    ("R", ("Starting with {b} as the second number and {a} as the first, run fibonacci for "
+           "{d} steps.")),
     ("R", "For {d} steps, run fibonacci from {a} and {b}."),
     ("D", "Question {q}: run fibonacci from {a} and {b} for {d} steps."),
     ("*", "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}."),
-    ("*R", "To a depth of {d}, calculate the fibonacci function with {b} as the second input "
-           "and {a} as the first."),
+    ("*R", ("To a depth of {d}, calculate the fibonacci function with {b} as the second input "
+            "and {a} as the first.")),
     ("*D", "Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?"),
 )
 SORT_TEMPLATES = _family(

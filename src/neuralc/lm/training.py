@@ -66,15 +66,11 @@ class TrainOptions:
     hidden: int | None = None
     parse_head: str | None = None  # pointer | pooled
     pointer: str | None = None  # attention (contextual) | ordinal (a hand-designed prior)
-    pointer_positions: int | None = None  # learned key positions of the attention pointer
     pointer_context: int | None = None  # bidirectional layers before the pointer's keys
     anonymize_numbers: bool | None = None  # the backbone sees one shared number embedding
-    selection_words: bool | None = None  # bag-of-words votes added to the selection logits
-    selection_pool: str | None = None  # pooled | attention: what the selection head reads
     selection_mode: str | None = None  # programs | superposition (the paper's form)
     posterior_weight: float | None = None  # the selection's answer-posterior loss (programs)
     gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
-    pointer_null: bool | None = None  # a null slot for inputs the request lacks (short lists)
     copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
     alu: str | None = None  # sparse | dense | circuit
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
@@ -91,9 +87,7 @@ class TrainOptions:
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
 MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context", "anonymize_numbers",
-                 "pointer_positions", "selection_words",
-                 "selection_pool", "selection_mode", "posterior_weight", "gate_bias",
-                 "pointer_null", "copy_numbers", "alu")
+                 "selection_mode", "posterior_weight", "gate_bias", "copy_numbers", "alu")
 
 
 def model_options(opts: TrainOptions) -> dict:
@@ -247,7 +241,7 @@ def _optimizer(model, opts: TrainOptions):
     parameters instead of a loop of small ops, 8× faster on a 16 M-row embedding
     (docs/BENCH.md, training step profile)."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    slow = ("backbone.", "selection_head.", "selection_words.", "selection_pool.")
+    slow = ("backbone.", "selection_head.")
     backbone = [p for n, p in named if n.startswith(slow)]
     heads = [p for n, p in named if not n.startswith(slow)]
     lr = _learning_rate(opts)
