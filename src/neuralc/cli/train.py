@@ -69,9 +69,6 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pointer-context", type=int, default=None, metavar="L",
                    help="bidirectional layers over the backbone's states that the attention "
                         "pointer's keys read (default 1; 0: the backbone's own states)")
-    p.add_argument("--anonymize-numbers", action="store_true", default=None,
-                   help="the backbone sees every number token as one shared embedding (with "
-                        "copied numbers; their values reach the parse by the copy)")
     p.add_argument("--selection-mode", choices=("programs", "superposition"), default=None,
                    help="programs (default): each library program runs alone and the answers are "
                         "mixed by the selection (exact); superposition: one machine runs every "

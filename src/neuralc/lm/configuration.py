@@ -79,9 +79,6 @@ class NeuralCompilerConfig(PreTrainedConfig):
         pointer: ``attention`` (the default: learned queries over the backbone's contextual
             keys) or ``ordinal`` (a hand-designed prior: input i reads the i-th number-like
             token: a learned per-token gate, its running sum is the token's ordinal).
-        anonymize_numbers: with ``copy_numbers``, every number token enters the backbone as one
-            shared learned embedding (its value goes to the parse by the copy): the contextual
-            states then say what a number is for, not which number it is.
         pointer_context: bidirectional transformer layers over the backbone's states that the
             attention pointer's keys read (0: the backbone's own states). A decoder's state at a
             number has not read the words after it ("3 as the second number").
@@ -107,7 +104,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  max_depth: int = 0, alu: str = "sparse", pooling: str | None = None,
                  parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, pointer: str = "attention",
-                 pointer_context: int = 1, anonymize_numbers: bool = False,
+                 pointer_context: int = 1,
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
                  gate_bias: float = 0.0,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
@@ -138,7 +135,6 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.initializer_range = initializer_range
         self.pointer = pointer
         self.pointer_context = pointer_context
-        self.anonymize_numbers = anonymize_numbers
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
         self.gate_bias = gate_bias

@@ -289,12 +289,10 @@ class _Base(PreTrainedModel):
         last = attention_mask.long().sum(1) - 1  # right padding: the last real token
         return H[torch.arange(H.shape[0], device=H.device), last]
 
-    def _encode(self, input_ids, attention_mask, inputs_embeds=None):
+    def _encode(self, input_ids, attention_mask):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        given = {"input_ids": input_ids} if inputs_embeds is None else {
-            "inputs_embeds": inputs_embeds}
-        H = self.backbone(**given, attention_mask=attention_mask).last_hidden_state
+        H = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return H, attention_mask
 
     def _init_weights(self, module):
@@ -308,8 +306,6 @@ class _Base(PreTrainedModel):
         elif isinstance(module, PointerParser):
             if module.query is not None:
                 init.normal_(module.query, mean=0.0, std=1.0)
-        elif isinstance(module, NeuralCompilerModel) and module.number_embedding is not None:
-            init.normal_(module.number_embedding, mean=0.0, std=std)
         elif isinstance(module, LibraryCalls):
             module.restore_derived()
 
@@ -355,23 +351,13 @@ class NeuralCompilerModel(_Base):
             self.parser = nn.Linear(D, S * n)
         else:
             raise ValueError(f"parse_head must be pointer or pooled, not {config.parse_head!r}")
-        # anonymous numbers: with copied values, every number token enters the backbone as one
-        # learned embedding, so the contextual states (the pointer's keys, the selection) depend
-        # on the words around a number, not on which number it is
-        anonymous = (config.anonymize_numbers and config.number_tokens
-                     and isinstance(self.parser, PointerParser))
-        self.number_embedding = nn.Parameter(torch.zeros(D)) if anonymous else None
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
                 return_dict=True, **kwargs) -> NeuralCompilerOutput:
-        E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
-        E_in = E
-        if self.number_embedding is not None:  # the backbone sees one shared "a number" row
-            copied = self.parser.number_values[input_ids] >= 0  # (B,T)
-            E_in = torch.where(copied[..., None], self.number_embedding.to(E.dtype), E)
-        H, mask = self._encode(input_ids, attention_mask, E_in)
+        H, mask = self._encode(input_ids, attention_mask)
         z = self._pool(H, mask)
+        E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
         logits = self.selection_head(z)
         selection = logits.softmax(-1)
         mode = self.config.selection_mode

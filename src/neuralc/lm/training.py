@@ -67,7 +67,6 @@ class TrainOptions:
     parse_head: str | None = None  # pointer | pooled
     pointer: str | None = None  # attention (contextual) | ordinal (a hand-designed prior)
     pointer_context: int | None = None  # bidirectional layers before the pointer's keys
-    anonymize_numbers: bool | None = None  # the backbone sees one shared number embedding
     selection_mode: str | None = None  # programs | superposition (the paper's form)
     posterior_weight: float | None = None  # the selection's answer-posterior loss (programs)
     gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
@@ -86,7 +85,7 @@ class TrainOptions:
 
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
-MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context", "anonymize_numbers",
+MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context",
                  "selection_mode", "posterior_weight", "gate_bias", "copy_numbers", "alu")
 
 
