@@ -81,6 +81,18 @@ class NeuralCompilerConfig(PreTrainedConfig):
             score and value distribution, for inputs the request does not have (short lists).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
+        trim_vocabulary: a backbone trained from scratch keeps only the embedding rows of the
+            tokens its training texts use, the tokenizer's special tokens and the number tokens
+            ``0..n-1``, plus one unknown row for every other token (the builder fills
+            ``vocabulary``). A row that training never touches stays random either way, and
+            the Llama-3 tokenizer's 128,256 rows are 98% of llama-tiny's parameters: their
+            dense gradients and optimizer updates dominated a training step. A pretrained
+            backbone keeps every row (its rows of words the training texts lack carry what
+            pretraining learned, which an unseen phrasing needs). False: every token its row.
+        vocabulary: the kept token ids, ascending: row ``r`` of the backbone's embedding is
+            token ``vocabulary[r]``, row ``len(vocabulary)`` the unknown token (empty: row =
+            token id). The tokenizer is unchanged; the model maps ids to rows
+            (:func:`neuralc.lm.modeling.token_rows`).
     """
 
     model_type = "neuralc"
@@ -98,7 +110,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
                  list_gate_bias: float = 0.0, copy_numbers: bool = True,
-                 number_tokens: list | None = None, **kwargs):
+                 number_tokens: list | None = None, trim_vocabulary: bool = True,
+                 vocabulary: list[int] | None = None, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -111,6 +124,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.list_gate_bias = list_gate_bias
         self.copy_numbers = copy_numbers
         self.number_tokens = [list(x) for x in number_tokens or []]
+        self.trim_vocabulary = trim_vocabulary
+        self.vocabulary = [int(t) for t in vocabulary or []]
         self.input_names = list(input_names or ["a", "b"])
         self.outputs = outputs
         self.n = n

@@ -3,7 +3,9 @@
 Shapes: B batch, T tokens, D hidden size, E library entries, S parsed inputs, O answer slots,
 N values.
 
-    H = backbone(tokens)                                   (B,T,D)
+    r = rows(tokens)                                       (B,T)   embedding rows (token_rows)
+    E = embedding[r]                                        (B,T,D) one lookup, for all below
+    H = backbone(inputs_embeds=E)                           (B,T,D)
     z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
     s = softmax(W_s z [+ Σ_t W_w E_t])                      (B,E)   selection over entry points
         (selection_pool="attention": z_s = Σ_t β_t H_t, β = softmax_t(q_s · W_q H_t / √D),
@@ -56,6 +58,7 @@ __all__ = [
     "PointerParser",
     "SelectionPool",
     "build_backbone",
+    "token_rows",
 ]
 
 
@@ -82,6 +85,16 @@ def build_backbone(backbone_config: dict) -> nn.Module:
     return AutoModel.from_config(cfg)
 
 
+def token_rows(kept: torch.Tensor | None, input_ids: torch.Tensor) -> torch.Tensor:
+    """The embedding rows of token ids (config ``vocabulary``): with ``kept`` (K,) the kept ids,
+    ascending, a kept id's row is its position in ``kept`` and any other id's the unknown row
+    ``K``; without (the full vocabulary) the ids themselves."""
+    if kept is None:
+        return input_ids
+    pos = torch.searchsorted(kept, input_ids).clamp_max(kept.numel() - 1)
+    return torch.where(kept[pos] == input_ids, pos, kept.numel())
+
+
 class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
     number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v V_t)``.
@@ -102,8 +115,9 @@ class PointerParser(nn.Module):
                  capacity: int = 0, list_gate_bias: float = 0.0,
                  number_tokens: list | None = None, vocab: int = 0):
         super().__init__()
-        # number tokens: token id → the value its text denotes (-1: not a number), a property of
-        # the tokenizer (tokenization.number_tokens); such a token's value is copied, not learned
+        # number tokens: embedding row (token_rows) → the value its token's text denotes (-1: not
+        # a number), a property of the tokenizer (tokenization.number_tokens); such a token's
+        # value is copied, not learned
         table = torch.full((vocab if number_tokens else 0,), -1, dtype=torch.long)
         for token, value in number_tokens or ():
             table[token] = value
@@ -312,6 +326,20 @@ class _Base(PreTrainedModel):
     def _backbone_and_pool(self, config):
         self.backbone = build_backbone(config.backbone_config)
         self.hidden = self.backbone.config.hidden_size
+        # a trimmed vocabulary: the kept token ids, saved with the weights (a persistent buffer
+        # is loaded back by from_pretrained; the config also lists them)
+        kept = torch.tensor(config.vocabulary, dtype=torch.long) if config.vocabulary else None
+        self.register_buffer("kept_tokens", kept)
+
+    def token_rows(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(B,T) embedding rows of the token ids (:func:`token_rows`)."""
+        return token_rows(self.kept_tokens, input_ids)
+
+    def _number_rows(self, config) -> list:
+        """``config.number_tokens`` with token ids replaced by their rows (kept ones only)."""
+        rows = {t: r for r, t in enumerate(config.vocabulary)}
+        return [[rows[t] if rows else t, v] for t, v in config.number_tokens
+                if not rows or t in rows]
 
     def _pool(self, H: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "cls":
@@ -323,10 +351,15 @@ class _Base(PreTrainedModel):
         return H[torch.arange(H.shape[0], device=H.device), last]
 
     def _encode(self, input_ids, attention_mask):
+        """``(H (B,T,D), mask (B,T), E (B,T,D), rows (B,T))``: one lookup of the tokens'
+        embedding rows ``E``, fed to the backbone as ``inputs_embeds`` and reused by the heads
+        (a second lookup doubled the embedding's dense gradient)."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        H = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return H, attention_mask
+        rows = self.token_rows(input_ids)
+        E = self.backbone.get_input_embeddings()(rows)
+        H = self.backbone(inputs_embeds=E, attention_mask=attention_mask).last_hidden_state
+        return H, attention_mask, E, rows
 
     def _init_weights(self, module):
         # Only our own heads; the backbone (a PreTrainedModel) initialises itself, and compiled
@@ -394,7 +427,7 @@ class NeuralCompilerModel(_Base):
                                         gate_bias=config.gate_bias, null=config.pointer_null,
                                         lists=Q, capacity=config.capacity,
                                         list_gate_bias=config.list_gate_bias,
-                                        number_tokens=config.number_tokens,
+                                        number_tokens=self._number_rows(config),
                                         vocab=self.backbone.config.vocab_size)
         elif config.parse_head == "pooled":
             if Q:
@@ -406,9 +439,8 @@ class NeuralCompilerModel(_Base):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
                 return_dict=True, **kwargs) -> NeuralCompilerOutput:
-        H, mask = self._encode(input_ids, attention_mask)
+        H, mask, E, rows = self._encode(input_ids, attention_mask)  # E (B,T,D) embeddings
         z = self._pool(H, mask)
-        E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
         z_s = z if self.selection_pool is None else self.selection_pool(H, mask)[0]
         logits = self.selection_head(z_s)
         if self.selection_words is not None:  # Σ_t m_t W_w E_t
@@ -419,7 +451,7 @@ class NeuralCompilerModel(_Base):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         if isinstance(self.parser, PointerParser):
             V = E if self.config.value_input == "embedding" else None
-            parsed, lengths, elements, pointer = self.parser(H, mask, V, input_ids)
+            parsed, lengths, elements, pointer = self.parser(H, mask, V, rows)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
             lengths = elements = pointer = None
@@ -451,7 +483,7 @@ class NeuralCompilerBaseline(_Base):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, return_dict=True,
                 **kwargs) -> NeuralCompilerOutput:
-        H, mask = self._encode(input_ids, attention_mask)
+        H, mask = self._encode(input_ids, attention_mask)[:2]
         z = self._pool(H, mask)
         logp = self.answer_head(z).view(z.shape[0], -1, self.config.n).log_softmax(-1)
         loss = None if labels is None else _answer_loss(logp, labels)

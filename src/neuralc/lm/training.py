@@ -75,6 +75,7 @@ class TrainOptions:
     pointer_null: bool | None = None  # a null slot for inputs the request lacks (short lists)
     copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
     alu: str | None = None  # sparse | dense | circuit
+    trim_vocabulary: bool | None = None  # from scratch: only the training texts' token rows
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
@@ -90,7 +91,7 @@ class TrainOptions:
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
 MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_positions", "selection_words",
                  "selection_pool", "selection_mode", "posterior_weight", "gate_bias",
-                 "pointer_null", "copy_numbers", "alu")
+                 "pointer_null", "copy_numbers", "alu", "trim_vocabulary")
 
 
 def model_options(opts: TrainOptions) -> dict:
