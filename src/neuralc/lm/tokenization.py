@@ -17,10 +17,10 @@ import importlib.util
 import os
 
 __all__ = [
+    "kept_tokens",
     "llama3_tokenizer_dir",
     "load_tokenizer",
     "minilm_model_dir",
-    "kept_tokens",
     "number_tokens",
     "package_dir",
     "train_bpe_tokenizer",
