@@ -295,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                         "--full-vocabulary and as now, in the same run")
     args = p.parse_args(argv)
     base = {"tokenizer": args.tokenizer} if args.tokenizer else {}
-    variants = (VARIANTS if args.compare else
-                {"now": {"trim_vocabulary": False} if args.full_vocabulary else {}})
+    variants = (VARIANTS if args.compare else {"full vocabulary": VARIANTS["full vocabulary"]}
+                if args.full_vocabulary else {"now": VARIANTS["now"]})
     for task in args.tasks:
         totals = {}
         for name, variant in variants.items():
