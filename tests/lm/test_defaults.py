@@ -16,7 +16,7 @@ from neuralc.lm.training import MODEL_OPTIONS, TrainOptions, _build
 
 # fields the builder derives from the library, the data and the tokenizer (not options)
 DERIVED = ("backbone_config", "task", "library", "programs", "budgets", "capacity",
-           "input_names", "outputs", "number_tokens", "max_depth")
+           "input_names", "outputs", "number_tokens", "max_depth", "vocabulary")
 # what the comparison ignores: the derived fields, and the library version that saved it
 IGNORED = (*DERIVED, "transformers_version")
 

@@ -8,14 +8,16 @@ by part:
   per run, before the first epoch, and is reported apart as ``tokenize_once``);
 - ``backbone``, ``selection`` (selection head, word votes, attention pool), ``parser`` (pointer
   heads), ``machine`` (the library computer): forward time of those modules (forward hooks);
-- ``loss & glue``: the rest of the forward (pooling, embeddings, the log, the losses);
+- ``loss & glue``: the rest of the forward (the token embedding lookup, pooling, the log, the
+  losses);
 - ``backward``: ``loss.backward()``; with ``split_backward`` the machine's and the backbone's
   shares are taken from ``torch.profiler`` (autograd nodes attributed by their forward scope);
 - ``optimizer``: ``zero_grad``, gradient clipping, ``AdamW.step`` and the scheduler.
 
 Every part has a wall time and a process CPU time (ms, median over the measured steps); the
 machine is shared, so the CPU time is the steadier. Run: ``python -m neuralc.bench.training
-[TASK ...] [--steps N] [--warmup N] [--train-size N]``.
+[TASK ...] [--steps N] [--warmup N] [--train-size N] [--tokenizer T] [--full-vocabulary]
+[--compare]``; ``--compare`` measures the variants of :data:`VARIANTS` side by side.
 """
 
 from __future__ import annotations
@@ -55,12 +57,14 @@ class _Clock:
 
 
 def _setup(task_name: str, train_size: int | None, seed: int, options: dict,
-           fused: bool = False, all_ops: bool = False):
+           loop_adamw: bool = False, all_ops: bool = False, two_lookups: bool = False):
     """(model, loader, optimizer, scheduler, params, tokenize seconds, examples) as ``train``
-    builds them. ``fused``: the same AdamW groups with ``fused=True`` (one vectorized kernel per
-    step instead of a loop of small ops), a candidate cut measured beside today's. ``all_ops``:
-    the library computer's ALU computes every table op, as before it computed only the ops of
-    its image (the earlier code, for the side-by-side measurement)."""
+    builds them; ``options``: :class:`TrainOptions` fields (``trim_vocabulary``,
+    ``tokenizer``, ...). Three switches bring back the earlier code, for the side-by-side
+    measurement: ``loop_adamw``, the same AdamW groups as a loop of per-tensor ops (torch's
+    CPU default) instead of the fused kernel; ``all_ops``, the library computer's ALU computes
+    every table op, not only its image's; ``two_lookups``, the backbone looks its tokens up
+    itself and the heads' embeddings are a second lookup of the same table."""
     from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
     from ..lm.training import (
@@ -82,14 +86,16 @@ def _setup(task_name: str, train_size: int | None, seed: int, options: dict,
         machine = model.computer.computer.computer  # LibraryCalls → LibraryComputer → machine
         machine.alu = make_alu(model.config.alu, model.config.n,
                                dtype=machine.program.instr.dtype)
+    if two_lookups:
+        _two_lookups(model)
     t = time.process_time()
     train_t = encode_examples(tok, splits.train, model.config.outputs)
     tokenize = time.process_time() - t
     optimizer, params = _optimizer(model, opts)
-    if fused:
+    if loop_adamw:
         groups = [{k: v for k, v in g.items() if k not in ("fused", "foreach")}
                   for g in optimizer.param_groups]
-        optimizer = torch.optim.AdamW(groups, fused=True)
+        optimizer = torch.optim.AdamW(groups, fused=False, foreach=False)
     dataset = TensorDataset(*train_t)
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(dataset, batch_size=min(opts.batch_size, len(dataset)), drop_last=True,
@@ -97,6 +103,20 @@ def _setup(task_name: str, train_size: int | None, seed: int, options: dict,
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _schedule(opts.epochs * len(loader), opts.warmup))
     return model, loader, optimizer, scheduler, params, tokenize, len(dataset)
+
+
+def _two_lookups(model) -> None:
+    """The earlier forward of ``model``: the backbone looks the tokens up itself, and the
+    embeddings the heads read are a second lookup (two dense embedding gradients)."""
+
+    def encode(input_ids, attention_mask):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        rows = model.token_rows(input_ids)
+        H = model.backbone(input_ids=rows, attention_mask=attention_mask).last_hidden_state
+        return H, attention_mask, model.backbone.get_input_embeddings()(rows), rows
+
+    model._encode = encode
 
 
 def _backward_split(model, batch) -> dict[str, float]:
@@ -150,15 +170,17 @@ def _backward_split(model, batch) -> dict[str, float]:
 
 def profile_training(task: str = "arithmetic", *, steps: int = 10, warmup: int = 3,
                      train_size: int | None = None, seed: int = 0, split_backward: bool = True,
-                     fused: bool = False, all_ops: bool = False, **options) -> dict:
+                     loop_adamw: bool = False, all_ops: bool = False, two_lookups: bool = False,
+                     **options) -> dict:
     """Median (wall ms, CPU ms) of each part of one training step (:data:`PARTS`), the step
     total, steps per epoch, and the epoch time those imply. ``options``: :class:`TrainOptions`
-    fields (model options; ``batch_size``); ``fused``, ``all_ops``: the variants of :func:`_setup`."""
+    fields (model options, ``tokenizer``, ``batch_size``); ``loop_adamw``, ``all_ops``,
+    ``two_lookups``: the earlier code (:func:`_setup`)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         model, loader, optimizer, scheduler, params, tokenize, examples = _setup(
-            task, train_size, seed, options, fused, all_ops)
+            task, train_size, seed, options, loop_adamw, all_ops, two_lookups)
         clock = _Clock()
         clock.hook(model.backbone, "backbone")
         clock.hook(model.parser, "parser")
@@ -203,7 +225,15 @@ def profile_training(task: str = "arithmetic", *, steps: int = 10, warmup: int =
                 rows.append(s)
         med = {part: tuple(statistics.median(r.get(part, (0.0, 0.0))[j] * 1e3 for r in rows)
                            for j in (0, 1)) for part in (*PARTS, "forward", "total")}
-        result = {"task": task, "variant": _variant(fused, all_ops), "examples": examples, "batch": loader.batch_size,
+        variant = ", ".join([
+            "every ALU op" if all_ops else "the image's ALU ops",
+            "loop AdamW" if loop_adamw else "fused AdamW",
+            (f"vocabulary trimmed to {model.backbone.config.vocab_size} rows"
+             if model.config.vocabulary else
+             f"full vocabulary ({model.backbone.config.vocab_size} rows)"),
+            "two embedding lookups" if two_lookups else "one embedding lookup"])
+        result = {"task": task, "variant": variant, "examples": examples,
+                  "batch": loader.batch_size,
                   "steps_per_epoch": len(loader), "measured_steps": steps, "ms": med,
                   "tokenize_once_ms": tokenize * 1e3,
                   "epoch_s": med["total"][1] * len(loader) / 1e3,
@@ -213,11 +243,6 @@ def profile_training(task: str = "arithmetic", *, steps: int = 10, warmup: int =
         return result
     finally:
         torch.set_num_threads(threads)
-
-
-def _variant(fused: bool, all_ops: bool) -> str:
-    return (("every ALU op" if all_ops else "the image's ALU ops") +
-            (", fused AdamW" if fused else ", AdamW"))
 
 
 def format_profile(result: dict) -> str:
@@ -241,6 +266,16 @@ def format_profile(result: dict) -> str:
     return "\n".join(lines)
 
 
+# --compare: the code before the training-step cuts, today's code with --full-vocabulary, and
+# today's defaults, side by side in one run
+VARIANTS = {
+    "before": {"loop_adamw": True, "all_ops": True, "two_lookups": True,
+               "trim_vocabulary": False},
+    "full vocabulary": {"trim_vocabulary": False},
+    "now": {},
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m neuralc.bench.training",
                                 description="profile one training step of built-in tasks")
@@ -248,26 +283,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--train-size", type=int, default=None)
+    p.add_argument("--tokenizer", default=None, help="as neuralc train's (default: llama3)")
+    p.add_argument("--full-vocabulary", action="store_true",
+                   help="as neuralc train's: every token of the tokenizer keeps its row")
     p.add_argument("--no-backward-split", action="store_true")
     p.add_argument("--compare", action="store_true",
-                   help="profile each task as before (every ALU op), as now (the image's ops) "
-                        "and with the fused AdamW too, in the same run")
+                   help="profile each task as before the training-step cuts (every ALU op, "
+                        "loop AdamW, full vocabulary looked up twice), as now with "
+                        "--full-vocabulary and as now, in the same run")
     args = p.parse_args(argv)
-    variants = ([(False, True), (False, False), (True, False)] if args.compare else
-                [(False, False)])
+    base = {"tokenizer": args.tokenizer} if args.tokenizer else {}
+    variants = (VARIANTS if args.compare else {"full vocabulary": VARIANTS["full vocabulary"]}
+                if args.full_vocabulary else {"now": VARIANTS["now"]})
     for task in args.tasks:
         totals = {}
-        for fused, all_ops in variants:
+        for name, variant in variants.items():
             result = profile_training(task, steps=args.steps, warmup=args.warmup,
-                                      train_size=args.train_size, fused=fused, all_ops=all_ops,
-                                      split_backward=not args.no_backward_split)
-            totals[result["variant"]] = result["ms"]["total"][1]
-            print(format_profile(result), end="\n\n", flush=True)
+                                      train_size=args.train_size,
+                                      split_backward=not args.no_backward_split,
+                                      **base, **variant)
+            totals[name] = (result["ms"]["total"][1], result["epoch_s"])
+            print(f"{name}: " + format_profile(result), end="\n\n", flush=True)
         if args.compare:
-            before = totals[_variant(False, True)]
-            print(f"{task}: step CPU ms " + ", ".join(
-                f"{k} {v:.1f} ({before / v:.2f}x)" for k, v in totals.items()) + "\n",
-                flush=True)
+            before = totals["before"][0]
+            print(f"{task}: step CPU ms (epoch s) " + ", ".join(
+                f"{k} {v:.1f} ({e:.1f} s, {before / v:.2f}x)" for k, (v, e) in totals.items())
+                + "\n", flush=True)
     return 0
 
 

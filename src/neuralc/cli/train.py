@@ -83,6 +83,15 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                         "whose text is a number denotes that value (a hand-designed prior, "
                         "docs/LM.md)")
     p.add_argument("--alu", choices=("sparse", "dense", "circuit"), default=None)
+    p.add_argument("--unknown-dropout", type=float, default=None, metavar="P",
+                   help="with a trimmed vocabulary, the probability that training reads a word "
+                        "(not a number) as the unknown row, where words training never showed "
+                        "land (default 0.1)")
+    p.add_argument("--full-vocabulary", action="store_true", default=None,
+                   help="keep an embedding row for every token of the tokenizer; by default a "
+                        "from-scratch backbone keeps only the tokens of the training texts, the "
+                        "special and the number tokens, and one unknown row for every other "
+                        "token (pretrained backbones always keep every row)")
     p.add_argument("--init-from", metavar="DIR", default=None,
                    help="start from the trained model in DIR (its tokenizer, and every tensor that "
                         "fits: backbone, parser; not its library or a differently shaped head)")
@@ -134,8 +143,9 @@ def add_parser(subparsers) -> None:
 
 
 # command-line name → TrainOptions field, where they differ
-_RENAMED = {"no_progress": "progress", "learn_numbers": "copy_numbers"}
-_NEGATED = ("no_progress", "learn_numbers")
+_RENAMED = {"no_progress": "progress", "learn_numbers": "copy_numbers",
+            "full_vocabulary": "trim_vocabulary"}
+_NEGATED = ("no_progress", "learn_numbers", "full_vocabulary")
 _NOT_OPTIONS = ("command", "resume", "quick", "_main")
 
 

@@ -23,6 +23,7 @@ from .configuration import ENCODERS, NeuralCompilerBaselineConfig, NeuralCompile
 from .modeling import NeuralCompilerBaseline, NeuralCompilerModel
 from .tasks import Task
 from .tokenization import (
+    kept_tokens,
     llama3_tokenizer_dir,
     load_tokenizer,
     minilm_model_dir,
@@ -96,7 +97,8 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
     comma-separated standard-library names, a list of :class:`~neuralc.library.LibraryProgram`,
     or None for ``default_programs`` (the standard library,
     :data:`neuralc.library.interface.DEFAULT_PROGRAMS`, when None). ``texts``: the training
-    requests — the BPE tokenizer is trained on them alone, and without ``capacity`` the list
+    requests — the BPE tokenizer is trained on them alone, a from-scratch backbone keeps the
+    embedding rows of their tokens (``trim_vocabulary``), and without ``capacity`` the list
     capacity is the most numbers one of them holds. ``samples``: program name → argument lists
     that run it longest (its step budget; see :func:`neuralc.library.interface.step_budgets`).
     ``options``: :class:`NeuralCompilerConfig` fields (``backbone``, ``pointer``,
@@ -134,6 +136,11 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
     budgets = step_budgets(image, entries, faces, sizes, max(capacity, 1), samples, cap=1000)
     tok, backbone_config, weights = _tokenizer_and_backbone(chosen.backbone, tokenizer, hidden,
                                                             list(texts))
+    # a from-scratch backbone keeps the rows of the training texts' tokens (config docstring)
+    vocabulary = (kept_tokens(tok, list(texts), chosen.n)
+                  if chosen.trim_vocabulary and weights is None else [])
+    if vocabulary:
+        backbone_config = _row_config(backbone_config, vocabulary)
     list_out = capacity if any(f.returns == "list" for f in faces) else 0
     scalars = max((len(f.scalars) for f in faces), default=0)
     lists = max((len(f.lists) for f in faces), default=0)
@@ -144,7 +151,7 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
                                                                       range(lists)],
                      outputs=2 + list_out,
                      number_tokens=number_tokens(tok, chosen.n) if chosen.copy_numbers else [],
-                     **options)
+                     vocabulary=vocabulary, **options)
     torch.manual_seed(seed)
     model = cls_model(config)
     if weights is not None:
@@ -153,6 +160,21 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
             raise BackboneError(f"backbone weights do not fit: missing {missing}, "
                                 f"unexpected {unexpected}")
     return model, tok
+
+
+def _row_config(backbone_config: dict, vocabulary: list[int]) -> dict:
+    """The backbone config of a trimmed vocabulary: ``len(vocabulary) + 1`` embedding rows (the
+    last the unknown token), and every ``*_token_id`` (pad, bos, eos) its row."""
+    rows = {t: r for r, t in enumerate(vocabulary)}
+
+    def row(v):
+        if isinstance(v, list):
+            return [row(x) for x in v]
+        return rows.get(v, len(vocabulary)) if isinstance(v, int) else v
+
+    cfg = {k: row(v) if k.endswith("_token_id") else v for k, v in backbone_config.items()}
+    cfg["vocab_size"] = len(vocabulary) + 1
+    return cfg
 
 
 def task_options(task: Task) -> dict:

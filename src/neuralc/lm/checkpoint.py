@@ -151,7 +151,8 @@ def init_from(model, folder: str) -> dict[str, list[str]]:
     and parser): a tensor is copied when ``model`` has a trainable parameter of the same name
     and shape. The compiled library (``computer.*``) is never copied — it is the task's own
     program — and neither are heads whose shape differs (a selection head over other
-    programs). Returns ``{"copied": [...], "skipped": [...]}``.
+    programs). The token embedding is copied token by token: each of ``model``'s rows gets the
+    saved model's row of the same token (their trimmed vocabularies may differ). Returns ``{"copied": [...], "skipped": [...]}``.
     """
     check_model_dir(folder)
     path = os.path.join(folder, "model.safetensors")
@@ -160,10 +161,15 @@ def init_from(model, folder: str) -> dict[str, list[str]]:
     except (SafetensorError, OSError) as e:
         raise UsageError(f"{path}: corrupt or not a safetensors file ({e})") from None
     params = {k: p for k, p in model.named_parameters() if not k.startswith("computer.")}
+    embedding = next(k for k, p in params.items()
+                     if p is model.backbone.get_input_embeddings().weight)
     copied, skipped = [], []
     with torch.no_grad():
         for k, p in params.items():
-            if k in saved and saved[k].shape == p.shape:
+            if k == embedding and k in saved and saved[k].shape[1:] == p.shape[1:]:
+                _copy_embedding(model, p, saved[k], saved.get("kept_tokens"))
+                copied.append(k)
+            elif k in saved and saved[k].shape == p.shape:
                 p.copy_(saved[k].to(p.dtype))
                 copied.append(k)
             else:
@@ -171,3 +177,19 @@ def init_from(model, folder: str) -> dict[str, list[str]]:
     if not copied:
         raise UsageError(f"{folder}: no tensor of that model fits this one (another backbone?)")
     return {"copied": copied, "skipped": skipped}
+
+
+def _copy_embedding(model, weight, saved, saved_kept) -> None:
+    """Give every row of ``model``'s token embedding ``weight`` the row the saved model gives
+    the same token (either may have a trimmed vocabulary; the tokenizer is the same). The
+    unknown row of a trimmed ``model`` takes the saved unknown row when there is one."""
+    from .modeling import token_rows
+
+    kept = model.kept_tokens
+    tokens = kept if kept is not None else torch.arange(weight.shape[0])
+    rows = token_rows(saved_kept, tokens)
+    if rows.numel() and int(rows.max()) >= saved.shape[0]:
+        raise UsageError("the saved model's token embedding does not fit this tokenizer")
+    weight[: tokens.numel()] = saved[rows].to(weight.dtype)
+    if kept is not None and saved_kept is not None:
+        weight[-1] = saved[-1].to(weight.dtype)

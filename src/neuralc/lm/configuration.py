@@ -90,6 +90,21 @@ class NeuralCompilerConfig(PreTrainedConfig):
             operand until training says so; tokens a task never showed keep that prior).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
+        trim_vocabulary: a backbone trained from scratch keeps only the embedding rows of the
+            tokens its training texts use, the tokenizer's special tokens and the number tokens
+            ``0..n-1``, plus one unknown row for every other token (the builder fills
+            ``vocabulary``). A row that training never touches stays random either way, and
+            the Llama-3 tokenizer's 128,256 rows are 98% of llama-tiny's parameters: their
+            dense gradients and optimizer updates dominated a training step. A pretrained
+            backbone keeps every row (its rows of words the training texts lack carry what
+            pretraining learned, which an unseen phrasing needs). False: every token its row.
+        unknown_dropout: with a trimmed vocabulary, the probability that training reads a word
+            token (not a copied number) as the unknown row, where every token training never
+            showed lands: the model learns to parse around words it does not know.
+        vocabulary: the kept token ids, ascending: row ``r`` of the backbone's embedding is
+            token ``vocabulary[r]``, row ``len(vocabulary)`` the unknown token (empty: row =
+            token id). The tokenizer is unchanged; the model maps ids to rows
+            (:func:`neuralc.lm.modeling.token_rows`).
 
     Options that were measured worse or never measured were removed (:data:`REMOVED`): a saved
     config that names one at the value every model had loads as before; at any other value its
@@ -110,7 +125,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
                  list_gate_bias: float = 0.0, copy_numbers: bool = True,
-                 number_tokens: list | None = None, **kwargs):
+                 number_tokens: list | None = None, trim_vocabulary: bool = True,
+                 unknown_dropout: float = 0.1,
+                 vocabulary: list[int] | None = None, **kwargs):
         self.backbone = backbone
         self.backbone_config = dict(backbone_config or {})
         self.task = task
@@ -123,6 +140,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.list_gate_bias = list_gate_bias
         self.copy_numbers = copy_numbers
         self.number_tokens = [list(x) for x in number_tokens or []]
+        self.trim_vocabulary = trim_vocabulary
+        self.unknown_dropout = unknown_dropout
+        self.vocabulary = [int(t) for t in vocabulary or []]
         self.input_names = list(input_names or ["a", "b"])
         self.outputs = outputs
         self.n = n

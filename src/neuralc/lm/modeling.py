@@ -3,7 +3,9 @@
 Shapes: B batch, T tokens, D hidden size, E library entries, S parsed inputs, O answer slots,
 N values.
 
-    H = backbone(tokens)                                   (B,T,D)
+    r = rows(tokens)                                       (B,T)   embedding rows (token_rows)
+    E = embedding[r]                                        (B,T,D) one lookup, for all below
+    H = backbone(inputs_embeds=E)                           (B,T,D)
     z = H[last real token] (decoder) or H[0] ([CLS])        (B,D)
     s = softmax(W_s z)                                      (B,E)   selection over entry points
     α_i = softmax_t(q_i · W_k H_t / √D)                     (B,S,T) pointer of input i
@@ -53,6 +55,7 @@ __all__ = [
     "NeuralCompilerOutput",
     "PointerParser",
     "build_backbone",
+    "token_rows",
 ]
 
 
@@ -79,6 +82,16 @@ def build_backbone(backbone_config: dict) -> nn.Module:
     return AutoModel.from_config(cfg)
 
 
+def token_rows(kept: torch.Tensor | None, input_ids: torch.Tensor) -> torch.Tensor:
+    """The embedding rows of token ids (config ``vocabulary``): with ``kept`` (K,) the kept ids,
+    ascending, a kept id's row is its position in ``kept`` and any other id's the unknown row
+    ``K``; without (the full vocabulary) the ids themselves."""
+    if kept is None:
+        return input_ids
+    pos = torch.searchsorted(kept, input_ids).clamp_max(kept.numel() - 1)
+    return torch.where(kept[pos] == input_ids, pos, kept.numel())
+
+
 class PointerParser(nn.Module):
     """One learned query per input attends over the token states; a shared value head reads the
     number each token denotes: ``x_i = Σ_t α_i,t softmax(W_v V_t)``.
@@ -100,8 +113,9 @@ class PointerParser(nn.Module):
                  capacity: int = 0, list_gate_bias: float = 0.0,
                  number_tokens: list | None = None, vocab: int = 0, context: int = 0):
         super().__init__()
-        # number tokens: token id → the value its text denotes (-1: not a number), a property of
-        # the tokenizer (tokenization.number_tokens); such a token's value is copied, not learned
+        # number tokens: embedding row (token_rows) → the value its token's text denotes (-1: not
+        # a number), a property of the tokenizer (tokenization.number_tokens); such a token's
+        # value is copied, not learned
         table = torch.full((vocab if number_tokens else 0,), -1, dtype=torch.long)
         for token, value in number_tokens or ():
             table[token] = value
@@ -279,6 +293,20 @@ class _Base(PreTrainedModel):
     def _backbone_and_pool(self, config):
         self.backbone = build_backbone(config.backbone_config)
         self.hidden = self.backbone.config.hidden_size
+        # a trimmed vocabulary: the kept token ids, saved with the weights (a persistent buffer
+        # is loaded back by from_pretrained; the config also lists them)
+        kept = torch.tensor(config.vocabulary, dtype=torch.long) if config.vocabulary else None
+        self.register_buffer("kept_tokens", kept)
+
+    def token_rows(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(B,T) embedding rows of the token ids (:func:`token_rows`)."""
+        return token_rows(self.kept_tokens, input_ids)
+
+    def _number_rows(self, config) -> list:
+        """``config.number_tokens`` with token ids replaced by their rows (kept ones only)."""
+        rows = {t: r for r, t in enumerate(config.vocabulary)}
+        return [[rows[t] if rows else t, v] for t, v in config.number_tokens
+                if not rows or t in rows]
 
     def _pool(self, H: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "cls":
@@ -290,10 +318,29 @@ class _Base(PreTrainedModel):
         return H[torch.arange(H.shape[0], device=H.device), last]
 
     def _encode(self, input_ids, attention_mask):
+        """``(H (B,T,D), mask (B,T), E (B,T,D), rows (B,T))``: one lookup of the tokens'
+        embedding rows ``E``, fed to the backbone as ``inputs_embeds`` and reused by the heads
+        (a second lookup doubled the embedding's dense gradient)."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        H = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return H, attention_mask
+        rows = self.token_rows(input_ids)
+        if self.training and self.config.unknown_dropout and self.kept_tokens is not None:
+            rows = self._drop_words(rows, attention_mask)
+        E = self.backbone.get_input_embeddings()(rows)
+        H = self.backbone(inputs_embeds=E, attention_mask=attention_mask).last_hidden_state
+        return H, attention_mask, E, rows
+
+    def _drop_words(self, rows: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Training only: each word token (not a copied number, not the first token) is read as
+        the unknown row with probability ``unknown_dropout``. Every token that training never
+        showed lands on that row, so it is trained, in context, as "a word I do not know" —
+        instead of staying random and meeting the model first in a held-out phrasing."""
+        numbers = torch.tensor([r for r, _ in self._number_rows(self.config)], dtype=rows.dtype,
+                               device=rows.device)
+        word = attention_mask.bool() & ~torch.isin(rows, numbers)
+        word[:, 0] = False
+        drop = word & (torch.rand(rows.shape, device=rows.device) < self.config.unknown_dropout)
+        return rows.masked_fill(drop, self.kept_tokens.numel())
 
     def _init_weights(self, module):
         # Only our own heads; the backbone (a PreTrainedModel) initialises itself, and compiled
@@ -342,7 +389,7 @@ class NeuralCompilerModel(_Base):
             self.parser = PointerParser(S, D, n, config.pointer, gate_bias=config.gate_bias,
                                         lists=Q, capacity=config.capacity,
                                         list_gate_bias=config.list_gate_bias,
-                                        number_tokens=config.number_tokens,
+                                        number_tokens=self._number_rows(config),
                                         vocab=self.backbone.config.vocab_size,
                                         context=config.pointer_context)
         elif config.parse_head == "pooled":
@@ -355,16 +402,15 @@ class NeuralCompilerModel(_Base):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, steps=None,
                 return_dict=True, **kwargs) -> NeuralCompilerOutput:
-        H, mask = self._encode(input_ids, attention_mask)
+        H, mask, E, rows = self._encode(input_ids, attention_mask)  # E (B,T,D) embeddings
         z = self._pool(H, mask)
-        E = self.backbone.get_input_embeddings()(input_ids)  # (B,T,D) token embeddings
         logits = self.selection_head(z)
         selection = logits.softmax(-1)
         mode = self.config.selection_mode
         if mode not in ("superposition", "programs"):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         if isinstance(self.parser, PointerParser):
-            parsed, lengths, elements, pointer = self.parser(H, mask, E, input_ids)
+            parsed, lengths, elements, pointer = self.parser(H, mask, E, rows)
         else:
             parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
             lengths = elements = pointer = None
@@ -396,7 +442,7 @@ class NeuralCompilerBaseline(_Base):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, return_dict=True,
                 **kwargs) -> NeuralCompilerOutput:
-        H, mask = self._encode(input_ids, attention_mask)
+        H, mask = self._encode(input_ids, attention_mask)[:2]
         z = self._pool(H, mask)
         logp = self.answer_head(z).view(z.shape[0], -1, self.config.n).log_softmax(-1)
         loss = None if labels is None else _answer_loss(logp, labels)

@@ -17,6 +17,7 @@ import importlib.util
 import os
 
 __all__ = [
+    "kept_tokens",
     "llama3_tokenizer_dir",
     "load_tokenizer",
     "minilm_model_dir",
@@ -111,3 +112,15 @@ def number_tokens(tok, n: int = 128) -> list[list[int]]:
         if plain and int(text) < n:
             out.append([i, int(text)])
     return sorted(out)
+
+
+def kept_tokens(tok, texts: list[str], n: int = 128) -> list[int]:
+    """The token ids a model trained on ``texts`` keeps rows for, ascending: every id of the
+    texts as the model sees them (special tokens the tokenizer adds included), the tokenizer's
+    special tokens (pad, bos, eos, ...) and its number tokens ``0..n-1`` (:func:`number_tokens`:
+    they denote their values, seen in training or not). ``texts`` are the training texts only:
+    nothing about the vocabulary may come from validation or test text."""
+    kept = {i for ids in (tok(list(texts))["input_ids"] if texts else []) for i in ids}
+    kept |= {i for i in tok.all_special_ids if i is not None}
+    kept |= {i for i, _ in number_tokens(tok, n)}
+    return sorted(kept)

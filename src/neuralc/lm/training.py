@@ -72,6 +72,8 @@ class TrainOptions:
     gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
     copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
     alu: str | None = None  # sparse | dense | circuit
+    trim_vocabulary: bool | None = None  # from scratch: only the training texts' token rows
+    unknown_dropout: float | None = None  # training reads a word as the unknown row
     init_from: str | None = None  # a trained model folder: start from its fitting tensors
     weight_decay: float = 0.0
     warmup: float = 0.05  # fraction of all steps
@@ -86,7 +88,8 @@ class TrainOptions:
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
 MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context",
-                 "selection_mode", "posterior_weight", "gate_bias", "copy_numbers", "alu")
+                 "selection_mode", "posterior_weight", "gate_bias", "copy_numbers", "alu",
+                 "trim_vocabulary", "unknown_dropout")
 
 
 def model_options(opts: TrainOptions) -> dict:
