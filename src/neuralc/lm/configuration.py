@@ -88,7 +88,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
             the Llama-3 tokenizer's 128,256 rows are 98% of llama-tiny's parameters: their
             dense gradients and optimizer updates dominated a training step. A pretrained
             backbone keeps every row (its rows of words the training texts lack carry what
-            pretraining learned, which an unseen phrasing needs). False: every token its row.
+            pretraining learned, which an unseen phrasing needs), and so does a model built
+            without training texts. False: every token its row.
         vocabulary: the kept token ids, ascending: row ``r`` of the backbone's embedding is
             token ``vocabulary[r]``, row ``len(vocabulary)`` the unknown token (empty: row =
             token id). The tokenizer is unchanged; the model maps ids to rows
