@@ -85,7 +85,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
             tokens its training texts use, the tokenizer's special tokens and the number tokens
             ``0..n-1``, plus one unknown row for every other token (the builder fills
             ``vocabulary``). A row that training never touches stays random either way, and
-            the Llama-3 tokenizer's 128,256 rows are 98% of llama-tiny's parameters: their
+            the Llama-3 tokenizer's 128,257 rows are 98% of llama-tiny's parameters: their
             dense gradients and optimizer updates dominated a training step. A pretrained
             backbone keeps every row (its rows of words the training texts lack carry what
             pretraining learned, which an unseen phrasing needs), and so does a model built
