@@ -35,8 +35,10 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     task = get_task(args.task)
+    # every token its own row (no texts to trim to): init_from gives each the trained model's
+    # row of that token
     model, _ = build_task_model(task, library=args.program, texts=["0"], tokenizer=args.model,
-                                seed=args.seed)
+                                seed=args.seed, trim_vocabulary=False)
     init_from(model, args.model)  # every trained tensor; the library stays the new program's
     tok = load_tokenizer(args.model)
     if args.sharp:

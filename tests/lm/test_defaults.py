@@ -80,7 +80,8 @@ def test_the_config_default_is_the_model_neuralc_train_builds(trained_default):
 
 @pytest.mark.parametrize("option,value", [("pointer", "ordinal"),
                                           ("selection_mode", "superposition"),
-                                          ("copy_numbers", False)])
+                                          ("copy_numbers", False),
+                                          ("trim_vocabulary", False)])
 def test_an_option_set_reaches_the_config(trained_default, option, value):
     """An option the user sets overrides the config's default."""
     (trained, _), opts = trained_default
@@ -90,3 +91,6 @@ def test_an_option_set_reaches_the_config(trained_default, option, value):
     assert getattr(model.config, option) == value
     if option == "copy_numbers":
         assert model.config.number_tokens == [] and trained.config.number_tokens
+    if option == "trim_vocabulary":  # every token of the tokenizer its row
+        assert model.config.vocabulary == [] and trained.config.vocabulary
+        assert model.kept_tokens is None and trained.kept_tokens is not None

@@ -184,6 +184,27 @@ def test_init_from_copies_the_embedding_token_by_token(pair, tmp_path):
         assert torch.equal(_embedding(target)[:-1], _embedding(source)[src_rows])
         assert torch.equal(_embedding(target)[-1], _embedding(source)[-1])
     assert (src_rows == source.kept_tokens.numel()).any()  # some tokens are new to the source
+    # a model with every row (as examples/library/swap_program.py builds) gets the saved model's
+    # row of every token: the trained model's own reading of any text
+    full, _ = build_task_model(get_task("sorting"), seed=1, tokenizer=str(tmp_path), hidden=32,
+                               trim_vocabulary=False)
+    init_from(full, str(tmp_path))
+    every = torch.arange(len(tok))
+    with torch.no_grad():
+        assert torch.equal(_embedding(full), _embedding(source)[source.token_rows(every)])
+
+
+def test_full_vocabulary_is_a_switch_of_neuralc_train():
+    """``--full-vocabulary`` sets ``trim_vocabulary=False``; without it the option stays unset
+    (the config's default, trimmed)."""
+    from neuralc.cli.main import build_parser
+    from neuralc.cli.train import options_from_args
+
+    for argv, want in ((["train", "arithmetic", "--full-vocabulary"], False),
+                       (["train", "arithmetic"], None)):
+        parser, _ = build_parser(argv)
+        assert options_from_args(parser.parse_args(argv)).trim_vocabulary is want
+    assert NeuralCompilerConfig().trim_vocabulary is True
 
 
 def test_unknown_dropout_reads_words_as_the_unknown_row_in_training_only():

@@ -138,7 +138,7 @@ def build_model(library: str | list | None = None, texts: list[str] = (), *,
                                                             list(texts))
     # a from-scratch backbone keeps the rows of the training texts' tokens (config docstring)
     vocabulary = (kept_tokens(tok, list(texts), chosen.n)
-                  if chosen.trim_vocabulary and weights is None else [])
+                  if chosen.trim_vocabulary and weights is None and texts else [])
     if vocabulary:
         backbone_config = _row_config(backbone_config, vocabulary)
     list_out = capacity if any(f.returns == "list" for f in faces) else 0

@@ -152,7 +152,8 @@ def init_from(model, folder: str) -> dict[str, list[str]]:
     and shape. The compiled library (``computer.*``) is never copied — it is the task's own
     program — and neither are heads whose shape differs (a selection head over other
     programs). The token embedding is copied token by token: each of ``model``'s rows gets the
-    saved model's row of the same token (their trimmed vocabularies may differ). Returns ``{"copied": [...], "skipped": [...]}``.
+    saved model's row of the same token (their trimmed vocabularies may differ). Returns
+    ``{"copied": [...], "skipped": [...]}``.
     """
     check_model_dir(folder)
     path = os.path.join(folder, "model.safetensors")

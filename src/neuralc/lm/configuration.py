@@ -94,10 +94,11 @@ class NeuralCompilerConfig(PreTrainedConfig):
             tokens its training texts use, the tokenizer's special tokens and the number tokens
             ``0..n-1``, plus one unknown row for every other token (the builder fills
             ``vocabulary``). A row that training never touches stays random either way, and
-            the Llama-3 tokenizer's 128,256 rows are 98% of llama-tiny's parameters: their
+            the Llama-3 tokenizer's 128,257 rows are 98% of llama-tiny's parameters: their
             dense gradients and optimizer updates dominated a training step. A pretrained
             backbone keeps every row (its rows of words the training texts lack carry what
-            pretraining learned, which an unseen phrasing needs). False: every token its row.
+            pretraining learned, which an unseen phrasing needs), and so does a model built
+            without training texts. False: every token its row.
         unknown_dropout: with a trimmed vocabulary, the probability that training reads a word
             token (not a copied number) as the unknown row, where every token training never
             showed lands: the model learns to parse around words it does not know.
