@@ -130,7 +130,7 @@ def test_ordinal_pointer_reads_the_ith_gated_token_wherever_it_sits():
         mask = torch.ones(1, T + 2)  # two padding tokens at the end
         mask[0, T:] = 0
         V = torch.cat([V, torch.ones(1, 2, D)], 1)  # padding that looks gated: must be ignored
-        _, _, _, alpha = p(V, mask, V)
+        alpha = p(V, mask, V).pointer
         assert alpha[0].argmax(-1).tolist() == list(where), (T, where)
         assert alpha[0, [0, 1], list(where)].min() > 0.99
 

@@ -76,6 +76,9 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--posterior-weight", type=float, default=None, metavar="W",
                    help="weight of the selection's answer-posterior loss (programs mode; "
                         "default 1, 0 = off: the marginal likelihood alone)")
+    p.add_argument("--pointer-posterior-weight", type=float, default=None, metavar="W",
+                   help="weight of the pointer's answer-posterior loss: which of the request's "
+                        "tokens, read into an input, explains the answer (default 1; 0: off)")
     p.add_argument("--gate-bias", type=float, default=None, metavar="B",
                    help="initial bias of the ordinal pointer's operand gate (default 0)")
     p.add_argument("--learn-numbers", action="store_true", default=None,

@@ -90,6 +90,10 @@ class NeuralCompilerConfig(PreTrainedConfig):
             operand until training says so; tokens a task never showed keep that prior).
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
+        pointer_posterior_weight: with ``programs`` and the pointer parser, the weight of the
+            pointer's answer-posterior loss (training only; one library run per scalar input
+            and candidate token, without gradient; see
+            :func:`neuralc.lm.modeling._pointer_posterior_loss`); 0 turns it off.
         trim_vocabulary: a backbone trained from scratch keeps only the embedding rows of the
             tokens its training texts use, the tokenizer's special tokens and the number tokens
             ``0..n-1``, plus one unknown row for every other token (the builder fills
@@ -122,6 +126,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  initializer_range: float = 0.02, pointer: str = "attention",
                  pointer_context: int = 1,
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
+                 pointer_posterior_weight: float = 1.0,
                  gate_bias: float = 0.0,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
@@ -158,6 +163,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.pointer_context = pointer_context
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
+        self.pointer_posterior_weight = pointer_posterior_weight
         self.gate_bias = gate_bias
         super().__init__(**_without_removed(kwargs))
 

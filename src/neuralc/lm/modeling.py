@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -149,9 +150,9 @@ class PointerParser(nn.Module):
             self.gate.init_bias = gate_bias  # read by _init_weights
 
     def forward(self, H: torch.Tensor, mask: torch.Tensor, V: torch.Tensor | None = None,
-                input_ids: torch.Tensor | None = None):
-        """``(scalars (B,S,N), lengths (B,Q,N), elements (B,Q,C,N), pointer (B,S,T))``; the
-        list parts are None without list slots."""
+                input_ids: torch.Tensor | None = None) -> Parse:
+        """The :class:`Parse` of a batch; its list parts are None without list slots, its scalar
+        parts None without scalar slots."""
         V = H if V is None else V
         real = mask.bool()
         values = self.value(V).softmax(-1)  # (B,T,N) which number token t denotes
@@ -168,7 +169,7 @@ class PointerParser(nn.Module):
         if self.lists is not None:
             lengths, elements = self.lists(H, elementary, values, V)
         if not self.inputs:
-            return None, lengths, elements, None
+            return Parse(None, lengths, elements)
         if self.mode == "ordinal":
             g = torch.sigmoid(self.gate(V).squeeze(-1)) * real  # (B,T)
             o = g.cumsum(-1)  # (B,T) soft ordinal of each token
@@ -186,8 +187,24 @@ class PointerParser(nn.Module):
             # input is a saddle point of programs made of additions (conv(uniform, v) = uniform)
             support = torch.where(elementary.any(-1, keepdim=True), elementary, real)
         scores = scores.masked_fill(~support[:, None, :], torch.finfo(scores.dtype).min)
-        alpha = scores.softmax(-1)  # (B,S,T)
-        return alpha @ values, lengths, elements, alpha
+        log_alpha = scores.log_softmax(-1)  # (B,S,T)
+        alpha = log_alpha.exp()
+        return Parse(alpha @ values, lengths, elements, alpha, log_alpha, values, support)
+
+
+class Parse(NamedTuple):
+    """What :class:`PointerParser` reads from a batch: the parsed ``scalars`` (B,S,N), the list
+    slots' ``lengths`` (B,Q,N) and ``elements`` (B,Q,C,N), the ``pointer`` α (B,S,T) and its
+    log, each token's reading ``values`` (B,T,N), and the ``candidates`` (B,T) a scalar input
+    may point at."""
+
+    scalars: torch.Tensor | None
+    lengths: torch.Tensor | None = None
+    elements: torch.Tensor | None = None
+    pointer: torch.Tensor | None = None
+    log_pointer: torch.Tensor | None = None
+    values: torch.Tensor | None = None
+    candidates: torch.Tensor | None = None
 
 
 class ListReader(nn.Module):
@@ -259,6 +276,51 @@ def _posterior_loss(y_k: torch.Tensor, logits: torch.Tensor, labels: torch.Tenso
     lk = (lk * counted[:, None, :].to(lk.dtype)).sum(-1)  # (B,E)
     q = lk.softmax(-1).detach().to(logits.dtype)
     return -(q * logits.log_softmax(-1)).sum(-1).mean()
+
+
+def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
+                            labels: torch.Tensor, eps: float) -> torch.Tensor:
+    """The pointer's answer-posterior loss: for each scalar input ``i`` and each candidate token
+    ``u`` the request offers, which program and which token for ``i`` (the other inputs as
+    parsed) explain the answer, under a uniform prior::
+
+        x^(i←u) = x with row i replaced by v_u                     (B,S,U,S,N) trial parses
+        q_i(u) ∝ Σ_k Π_slots y_k(x^(i←u))[answer]                  (B,S,U)     no gradient
+        loss   = mean_{b,i} − Σ_u q_i(u) log α_i,u
+
+    The answer's marginal likelihood gives a pointer logit the gradient
+    ``α_u (y_u[answer]/y[answer] − 1)``, proportional to ``α_u``: once the pointer held the wrong
+    token (measured: "Question 69: Decrement 12" read 69, α on "12" below 1e-20), the right one
+    got nothing, and the ε-clipped log of a wrong answer has no gradient at all. This term's
+    gradient is ``α − q`` whatever α is. Still answers only: ``q`` comes from running the
+    library on the request's own tokens (``U`` trial runs per input, without gradient).
+    """
+    B, S, _ = parse.pointer.shape
+    N = parse.values.shape[-1]
+    cand = parse.candidates  # (B,T)
+    U = int(cand.sum(-1).max())
+    order = torch.argsort((~cand).to(torch.int8), dim=-1, stable=True)[:, :U]  # (B,U)
+    valid = cand.gather(1, order)  # (B,U)
+    with torch.no_grad():
+        v_u = parse.values.gather(1, order[..., None].expand(-1, -1, N))  # (B,U,N)
+        trial = parse.scalars[:, None, None].expand(B, S, U, S, N)
+        row = torch.eye(S, dtype=torch.bool, device=trial.device)[None, :, None, :, None]
+        trial = torch.where(row, v_u[:, None, :, None, :], trial).reshape(B * S * U, S, N)
+
+        def rep(x):
+            return None if x is None else x.repeat_interleave(S * U, 0)
+
+        out = computer(rep(selection), trial, rep(parse.lengths), rep(parse.elements))
+        y_k = out.per_program  # (B·S·U,E,O,N)
+        lab = rep(labels)
+        counted = (lab != IGNORE).to(y_k.dtype)  # (B·S·U,O)
+        idx = lab.clamp_min(0)[:, None, :, None].expand(-1, y_k.shape[1], -1, 1)
+        lk = y_k.gather(-1, idx).squeeze(-1).clamp_min(eps).log()  # (B·S·U,E,O)
+        lk = (lk * counted[:, None, :]).sum(-1).view(B, S, U, -1)  # (B,S,U,E)
+        lk = lk.masked_fill(~valid[:, None, :, None], float("-inf"))
+        q = lk.flatten(2).softmax(-1).view_as(lk).sum(-1)  # (B,S,U)
+    log_alpha = parse.log_pointer.gather(2, order[:, None, :].expand(B, S, U))
+    return -(q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1).mean()
 
 
 def _realign(module: nn.Module) -> None:
@@ -410,10 +472,10 @@ class NeuralCompilerModel(_Base):
         if mode not in ("superposition", "programs"):
             raise ValueError(f"selection_mode must be superposition or programs, not {mode!r}")
         if isinstance(self.parser, PointerParser):
-            parsed, lengths, elements, pointer = self.parser(H, mask, E, rows)
+            parse = self.parser(H, mask, E, rows)
         else:
-            parsed = self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1)
-            lengths = elements = pointer = None
+            parse = Parse(self.parser(z).view(z.shape[0], -1, self.config.n).softmax(-1))
+        parsed, lengths, elements, pointer = parse[:4]
         out = self.computer(selection, parsed, lengths, elements,
                             superposition=mode == "superposition")
         # ε-clipped log of the output probabilities (docs/DESIGN.md §9.5)
@@ -423,6 +485,11 @@ class NeuralCompilerModel(_Base):
         if loss is not None and out.per_program is not None and weight and logits.shape[-1] > 1:
             loss = loss + weight * _posterior_loss(out.per_program, logits, labels,
                                                    self.config.eps)
+        weight = self.config.pointer_posterior_weight
+        if (loss is not None and out.per_program is not None and weight
+                and parse.log_pointer is not None and self.training):
+            loss = loss + weight * _pointer_posterior_loss(self.computer, selection.detach(),
+                                                           parse, labels, self.config.eps)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer,
                                     program_answers=out.per_program, list_lengths=lengths,

@@ -69,6 +69,7 @@ class TrainOptions:
     pointer_context: int | None = None  # bidirectional layers before the pointer's keys
     selection_mode: str | None = None  # programs | superposition (the paper's form)
     posterior_weight: float | None = None  # the selection's answer-posterior loss (programs)
+    pointer_posterior_weight: float | None = None  # the pointer's answer-posterior loss
     gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
     copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
     alu: str | None = None  # sparse | dense | circuit
@@ -87,9 +88,9 @@ class TrainOptions:
 
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
-MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context",
-                 "selection_mode", "posterior_weight", "gate_bias", "copy_numbers", "alu",
-                 "trim_vocabulary", "unknown_dropout")
+MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context", "selection_mode",
+                 "posterior_weight", "pointer_posterior_weight", "gate_bias", "copy_numbers",
+                 "alu", "trim_vocabulary", "unknown_dropout")
 
 
 def model_options(opts: TrainOptions) -> dict:
