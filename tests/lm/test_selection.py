@@ -91,3 +91,38 @@ def test_each_program_runs_for_its_own_budget():
     """Calculators stop after their step and the linker's halt, the loop runs 2 d + 1 steps."""
     calls = _calls(["calc_add", "calc_inc", "fib_parallel"], {"fib_parallel": [[0, 1, 8]]})
     assert calls.budgets == [2, 2, 17]
+
+
+def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot():
+    """"Question 69: Decrement 12." with input a saturated on "69": the answer's likelihood
+    gives the pointer logit of "12" no gradient (its α is ~e^-50 and the wrong answer's
+    probability is clipped at ε), the pointer posterior gives it ``α − q ≈ −1``. With the answer
+    of "decrement 69" instead, the posterior agrees with the pointer and asks for nothing."""
+    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+
+    calls = _calls(["calc_dec", "calc_inc"])
+    B, S, T, N = 1, calls.scalar_slots, 5, 128
+    tokens = torch.tensor([-1, 69, -1, 12, -1])  # "Question 69 : Decrement 12"
+    values = F.one_hot(tokens.clamp_min(0), N).float()[None]  # (B,T,N); words: never candidates
+    values[0, tokens < 0] = 1.0 / N
+    candidates = (tokens >= 0)[None]
+    selection = torch.tensor([[0.5, 0.5]])
+    for answer, want in ((11, -0.9), (68, 0.0)):
+        scores = torch.full((B, S, T), -1e9)
+        scores[..., 1], scores[..., 3] = 0.0, -50.0
+        scores.requires_grad_(True)
+        log_alpha = scores.log_softmax(-1)
+        alpha = log_alpha.exp()
+        parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, candidates)
+        labels = torch.tensor([[0, answer]])  # slot 0: the kind (an int), slot 1: the value
+        y = calls(selection, parse.scalars).outputs
+        nll = -y.clamp_min(1e-6).log()[0].gather(-1, labels[0, :, None]).sum()
+        (g_ml,) = torch.autograd.grad(nll, scores, retain_graph=True)
+        loss = _pointer_posterior_loss(calls, selection, parse, labels, 1e-6)
+        (g_post,) = torch.autograd.grad(loss, scores)
+        assert g_ml[0, 0, 3].abs() < 1e-6  # the likelihood cannot move it
+        if want < 0:
+            assert g_post[0, 0, 3] < want  # the posterior pulls "12" up
+            assert g_post[0, 0, 1] > -want
+        else:
+            assert g_post[0, 0, 3].abs() < 1e-4 and g_post[0, 0, 1].abs() < 1e-4
