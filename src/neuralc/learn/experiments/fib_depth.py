@@ -34,8 +34,16 @@ from ..alu import SubsetTableALU, used_table_ops
 from ..blocks import LibraryComputer
 from ..curriculum import DepthCurriculum
 from ..minimal import MinimalNet
-from .common import (Context, evaluate, plot_lines, set_threads, split, train_curriculum,
-                     train_minimal, triples)
+from .common import (
+    Context,
+    evaluate,
+    plot_lines,
+    set_threads,
+    split,
+    train_curriculum,
+    train_minimal,
+    triples,
+)
 
 NAME = "fib-depth"
 HELP = "E2: route inputs into the compiled Fibonacci loop, accuracy vs depth, with remedies"
