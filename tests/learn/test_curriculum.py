@@ -25,6 +25,11 @@ def test_each_batch_draws_a_depth_uniformly_below_the_ceiling():
         assert min(drawn.values()) > 400 / ceiling / 2
 
 
+def test_the_plain_curriculum_trains_at_the_ceiling_only():
+    plan = DepthCurriculum(3, stage_epochs=2, final_epochs=1, mixed=False)
+    assert [plan.depth(e) for e in range(plan.epochs)] == plan.ceilings == [2, 2, 3, 3, 3]
+
+
 def test_the_schedule_is_reproducible_and_refuses_empty_stages():
     a, b = DepthCurriculum(3, seed=7), DepthCurriculum(3, seed=7)
     assert [a.depth(e) for e in range(a.epochs)] == [b.depth(e) for e in range(b.epochs)]

@@ -10,7 +10,8 @@ the mix, so the routing keeps serving every depth it has seen):
     c_e = min(start, D)            for the first ``stage_epochs`` epochs,
           then start + 1, …, D     ``stage_epochs`` epochs each,
           then D                   for ``final_epochs`` more;
-    d ~ Uniform{1, …, c_e}         per batch;
+    d ~ Uniform{1, …, c_e}         per batch (``mixed``; otherwise d = c_e, the plain
+                                   curriculum, kept for comparison);
     ℒ = CE(after(log(M_d(softmax(before(x))) + ε)), y_d)     (y_d: the answer at depth d).
 
 Why it works where training at depth D alone does not: at depth 1 or 2 the soft machine is
@@ -33,11 +34,12 @@ class DepthCurriculum:
     """The schedule of the module docstring for a target depth ``target`` (= D)."""
 
     def __init__(self, target: int, *, stage_epochs: int = 3, final_epochs: int = 6,
-                 start: int = 2, seed: int = 0):
+                 start: int = 2, mixed: bool = True, seed: int = 0):
         if target < 1 or stage_epochs < 1 or final_epochs < 0 or start < 1:
             raise ValueError("target, stage_epochs and start must be ≥ 1, final_epochs ≥ 0")
         first = min(start, target)
         self.target = int(target)
+        self.mixed = bool(mixed)
         self.ceilings: list[int] = [c for c in range(first, target + 1)
                                     for _ in range(stage_epochs)] + [target] * final_epochs
         self._g = torch.Generator().manual_seed(seed)
@@ -52,5 +54,7 @@ class DepthCurriculum:
         return range(1, self.target + 1)
 
     def depth(self, epoch: int) -> int:
-        """One batch's depth, d ~ Uniform{1, …, c_epoch}."""
+        """One batch's depth, d ~ Uniform{1, …, c_epoch} (the ceiling when not ``mixed``)."""
+        if not self.mixed:
+            return self.ceilings[epoch]
         return 1 + int(torch.randint(self.ceilings[epoch], (1,), generator=self._g))
