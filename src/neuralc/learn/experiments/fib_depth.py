@@ -19,6 +19,8 @@ Every run reports the test accuracy of the model's own forward (``test_acc``, pe
 the end, the check that runs the real machine: the sharp loop on the argmax routing, its R2 read
 as the answer (``test_acc_machine``), the same through ``after`` (``test_acc_sharp``), and the
 fraction of test triples routed exactly (``test_routing_acc``: R1 = x2 and R2 = x0).
+``routing_grad_init`` is ‖∂ℒ/∂W_before‖ at initialisation, through the model's own forward at
+the target depth, on the training set: how much the answers say about the routing there.
 ``trained_through_machine`` says which modes have the machine in their training graph.
 """
 
@@ -107,6 +109,13 @@ def machine_check(model: MinimalNet, x: torch.Tensor, y: torch.Tensor, n: int) -
             "test_routing_acc": float(routed.float().mean())}
 
 
+def routing_gradient(model: MinimalNet, x: torch.Tensor, y: torch.Tensor, n: int) -> float:
+    """‖∂ CE(model(x), y) / ∂ W_before‖ (Frobenius), the gradients left cleared."""
+    loss = torch.nn.functional.cross_entropy(model(torch.nn.functional.one_hot(x, n).float()), y)
+    (grad,) = torch.autograd.grad(loss, model.before.weight)
+    return float(grad.norm())
+
+
 def train_one(mode: str, depth: int, cfg: dict, ctx: Context) -> dict:
     n, seed = cfg["n"], ctx.seed
     torch.manual_seed(seed)
@@ -117,6 +126,7 @@ def train_one(mode: str, depth: int, cfg: dict, ctx: Context) -> dict:
         plan = DepthCurriculum(depth, seed=seed, **cfg["curriculum"])
         machines = {d: make_computer(n, d) for d in plan.depths}
         model = MinimalNet(machines[depth], 3, (1, 2), mode="soft")
+        grad0 = routing_gradient(model, xtr, ytr, n)
         hist = train_curriculum(model, machines, xtr, {d: answers(xtr, n, d) for d in machines},
                                 xte, {d: answers(xte, n, d) for d in machines}, n,
                                 curriculum=plan, lr=cfg["lr"], batch=cfg["batch"], seed=seed,
@@ -124,10 +134,11 @@ def train_one(mode: str, depth: int, cfg: dict, ctx: Context) -> dict:
         hist["test_acc_sharp"] = evaluate(model, xte, yte, n, "sharp")
     else:
         model = MinimalNet(make_computer(n, depth), 3, (1, 2), mode=mode, k=cfg["k"])
+        grad0 = routing_gradient(model, xtr, ytr, n)
         hist = train_minimal(model, xtr, ytr, xte, yte, n, epochs=cfg["epochs"], lr=cfg["lr"],
                              batch=cfg["batch"], seed=seed, ctx=ctx, desc=desc,
                              eval_modes=("sharp",), weight_decay=wd)
-    return {**hist, **machine_check(model, xte, yte, n)}
+    return {**hist, **machine_check(model, xte, yte, n), "routing_grad_init": grad0}
 
 
 def run(ctx: Context) -> dict:
