@@ -15,10 +15,11 @@ per depth, R4 = d set as a library constant). One model per depth d and per mode
   (``weight_decay``); its epochs are the curriculum's (``curriculum``: ``stage_epochs``,
   ``final_epochs``), not ``epochs``.
 
-Every run reports the test accuracy of the model's own forward (``test_acc``, per epoch) and, at
-the end, the check that runs the real machine: the sharp loop on the argmax routing, its R2 read
-as the answer (``test_acc_machine``), the same through ``after`` (``test_acc_sharp``), and the
-fraction of test triples routed exactly (``test_routing_acc``: R1 = x2 and R2 = x0).
+Every run reports, per epoch (epoch 0 = at initialisation), the test accuracy of the model's own
+forward (``test_acc``) and the check that runs the real machine: the sharp loop on the argmax
+routing, its R2 read as the answer (``test_acc_machine``), and the fraction of test triples
+routed exactly (``test_routing_acc``: R1 = x2 and R2 = x0); at the end, the sharp machine's
+answer through ``after`` (``test_acc_sharp``).
 ``routing_grad_init`` is ‖∂ℒ/∂W_before‖ at initialisation, through the model's own forward at
 the target depth, on the training set: how much the answers say about the routing there.
 ``trained_through_machine`` says which modes have the machine in their training graph.
@@ -130,15 +131,17 @@ def train_one(mode: str, depth: int, cfg: dict, ctx: Context) -> dict:
         hist = train_curriculum(model, machines, xtr, {d: answers(xtr, n, d) for d in machines},
                                 xte, {d: answers(xte, n, d) for d in machines}, n,
                                 curriculum=plan, lr=cfg["lr"], batch=cfg["batch"], seed=seed,
-                                ctx=ctx, desc=desc, weight_decay=wd)
+                                ctx=ctx, desc=desc, weight_decay=wd,
+                                check=lambda: machine_check(model, xte, yte, n))
         hist["test_acc_sharp"] = evaluate(model, xte, yte, n, "sharp")
     else:
         model = MinimalNet(make_computer(n, depth), 3, (1, 2), mode=mode, k=cfg["k"])
         grad0 = routing_gradient(model, xtr, ytr, n)
         hist = train_minimal(model, xtr, ytr, xte, yte, n, epochs=cfg["epochs"], lr=cfg["lr"],
                              batch=cfg["batch"], seed=seed, ctx=ctx, desc=desc,
-                             eval_modes=("sharp",), weight_decay=wd)
-    return {**hist, **machine_check(model, xte, yte, n), "routing_grad_init": grad0}
+                             eval_modes=("sharp",), weight_decay=wd,
+                             check=lambda: machine_check(model, xte, yte, n))
+    return {**hist, "routing_grad_init": grad0}
 
 
 def run(ctx: Context) -> dict:
