@@ -5,6 +5,8 @@
   sharpening (:func:`straight_through`, :func:`tempered`, top-k exact execution).
 * :mod:`.losses` — cross-entropy on output values, Bunel's halting-weighted loss with the time
   penalty.
+* :mod:`.curriculum` — :class:`DepthCurriculum`, a mixed depth curriculum that trains one routing
+  through machines of growing depth (docs/DESIGN.md §10.2).
 * :mod:`.memorize` — neural compilation by memorization (docs/DESIGN.md §10.4): :class:`ProgramEmitter`.
 * :mod:`.experiments` — the ``neuralc experiment`` studies (routing, fib-depth, memorize,
   contextual, adapt).

@@ -19,6 +19,11 @@ tabulated  exact execution over *every* input hypothesis (top-k with k = N): the
            training goes through that table (gradient path of length one) — the machine itself
            is not in the training graph, only its tabulated results
 =========  ==================================================================================
+
+Every mode is checked the same way, on the real machine: :meth:`MinimalNet.machine_answers` runs
+the sharp machine on the argmax routing, ``r_i = argmax_v before(x)_{i,v}`` (B, I), and reads
+its outputs (B, O) — no ``after``, no table. A depth curriculum (:mod:`neuralc.learn.curriculum`)
+trains the ``soft`` network through machines of growing depth by swapping :attr:`computer`.
 """
 
 from __future__ import annotations
@@ -72,6 +77,16 @@ class MinimalNet(nn.Module):
         """Routing logits (B, I, N) from one-hot inputs ``x`` (B, S, N)."""
         return self.before(x.reshape(x.shape[0], -1)).reshape(x.shape[0], -1, self.N)
 
+    def argmax_routing(self, x: torch.Tensor) -> torch.Tensor:
+        """The value each input register gets under the argmax routing (B, I) long."""
+        return self.route(x).argmax(-1)
+
+    @torch.no_grad()
+    def machine_answers(self, x: torch.Tensor) -> torch.Tensor:
+        """The sharp machine run on the argmax routing: its output values (B, O) long."""
+        idx = self.argmax_routing(x)
+        return self.computer.run_sharp({r: idx[:, i] for i, r in enumerate(self.in_registers)})
+
     def machine_output(self, x: torch.Tensor, mode: str | None = None) -> torch.Tensor:
         """The computer's output distributions (B, O, N)."""
         mode = mode or self.mode
@@ -81,9 +96,7 @@ class MinimalNet(nn.Module):
             k = self.N if mode == "tabulated" else self.k
             return self.computer.topk(self._regs(p), k).values
         if mode == "sharp":  # evaluation only: argmax routing, exact run
-            idx = z.argmax(-1)
-            out = self.computer.run_sharp({r: idx[:, i] for i, r in enumerate(self.in_registers)})
-            return torch.nn.functional.one_hot(out, self.N).to(z.dtype)
+            return torch.nn.functional.one_hot(self.machine_answers(x), self.N).to(z.dtype)
         if mode == "anneal":
             p = tempered(z, self.temperature)
         elif mode == "ste":

@@ -20,6 +20,7 @@ __all__ = [
     "progress",
     "set_threads",
     "split",
+    "train_curriculum",
     "train_minimal",
     "triples",
 ]
@@ -139,16 +140,25 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, n: int, mode: str | None =
 def train_minimal(model, x_train, y_train, x_test, y_test, n: int, *, epochs: int, lr: float,
                   batch: int, seed: int, ctx: Context, desc: str,
                   eval_modes: tuple[str, ...] = (),
-                  optimizer: torch.optim.Optimizer | None = None) -> dict:
-    """Adam on the cross-entropy of the answer logits; per epoch the mean training loss and the
-    test accuracy of the model's own forward (epoch 0 = before training); at the end, the test
-    accuracy of every ``eval_modes`` forward. ``optimizer``: continue with this one (e.g. across
-    an ALU swap) instead of a fresh Adam."""
+                  optimizer: torch.optim.Optimizer | None = None,
+                  weight_decay: float = 0.0, check=None) -> dict:
+    """Adam on the cross-entropy of the answer logits (AdamW with a decoupled ``weight_decay``
+    when it is not 0); per epoch the mean training loss and the test accuracy of the model's own
+    forward (epoch 0 = before training), and every metric of ``check()`` (a dict of floats, e.g.
+    the machine run on the argmax routing); at the end, the test accuracy of every ``eval_modes``
+    forward. ``optimizer``: continue with this one (e.g. across an ALU swap) instead of a fresh
+    one."""
     g = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = optimizer if optimizer is not None else torch.optim.Adam(params, lr=lr)
+    if optimizer is not None:
+        opt = optimizer
+    elif weight_decay:
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.Adam(params, lr=lr)
     hist = {"epoch": [0], "loss": [float("nan")],
             "test_acc": [evaluate(model, x_test, y_test, n)]}
+    _record(hist, check)
     steps_per_epoch = math.ceil(x_train.shape[0] / batch)
     bar = progress(range(epochs), ctx, desc)
     for epoch in bar:
@@ -168,8 +178,59 @@ def train_minimal(model, x_train, y_train, x_test, y_test, n: int, *, epochs: in
         hist["epoch"].append(epoch + 1)
         hist["loss"].append(total / x_train.shape[0])
         hist["test_acc"].append(evaluate(model, x_test, y_test, n))
+        _record(hist, check)
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", acc=f"{hist['test_acc'][-1]:.3f}")
     for m in eval_modes:  # other read-outs of the trained model, once at the end
         hist[f"test_acc_{m}"] = evaluate(model, x_test, y_test, n, m)
     return hist
+
+
+def train_curriculum(model, machines: dict, x_train, y_train: dict, x_test, y_test: dict, n: int,
+                     *, curriculum, lr: float, batch: int, seed: int, ctx: Context, desc: str,
+                     weight_decay: float = 0.0, check=None) -> dict:
+    """:func:`train_minimal` through a depth curriculum (:class:`neuralc.learn.curriculum.
+    DepthCurriculum`): ``machines`` depth → frozen machine, ``y_train``/``y_test`` depth →
+    answers (the inputs are shared). Each batch swaps ``model.computer`` to the machine of its
+    drawn depth; AdamW (decoupled ``weight_decay``). Per epoch the mean training loss, the
+    ceiling, the test accuracy of the model's own forward at the target depth and the metrics of
+    ``check()`` (run on the target depth's machine); the model is left on that machine."""
+    g = torch.Generator().manual_seed(seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    target = curriculum.target
+
+    def test_acc() -> float:
+        model.computer = machines[target]
+        return evaluate(model, x_test, y_test[target], n)
+
+    hist = {"epoch": [0], "loss": [float("nan")], "ceiling": [0], "test_acc": [test_acc()]}
+    _record(hist, check)
+    steps_per_epoch = math.ceil(x_train.shape[0] / batch)
+    bar = progress(range(curriculum.epochs), ctx, desc)
+    for epoch in bar:
+        perm = torch.randperm(x_train.shape[0], generator=g)
+        total = 0.0
+        for s in range(steps_per_epoch):
+            depth = curriculum.depth(epoch)
+            model.computer = machines[depth]
+            idx = perm[s * batch:(s + 1) * batch]
+            xb = torch.nn.functional.one_hot(x_train[idx], n).float()
+            loss = torch.nn.functional.cross_entropy(model(xb), y_train[depth][idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * idx.numel()
+        hist["epoch"].append(epoch + 1)
+        hist["loss"].append(total / x_train.shape[0])
+        hist["ceiling"].append(curriculum.ceilings[epoch])
+        hist["test_acc"].append(test_acc())
+        _record(hist, check)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", acc=f"{hist['test_acc'][-1]:.3f}")
+    return hist
+
+
+def _record(hist: dict, check) -> None:
+    for key, value in (check() if check else {}).items():
+        hist.setdefault(key, []).append(value)
