@@ -126,3 +126,26 @@ def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(
             assert g_post[0, 0, 1] > -want
         else:
             assert g_post[0, 0, 3].abs() < 1e-4 and g_post[0, 0, 1].abs() < 1e-4
+
+
+def test_pointer_posterior_keeps_ties_where_the_pointer_has_them():
+    """"Compute the minimum of 60 and 44": with input b on 44, input a read as 60 or as 44 both
+    answer 44. The posterior then follows the pointer (its prior) and asks for nothing; a
+    uniform prior would pull a towards 50/50."""
+    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+
+    calls = _calls(["calc_min"])
+    N = 128
+    tokens = torch.tensor([-1, 60, -1, 44])
+    values = F.one_hot(tokens.clamp_min(0), N).float()[None]
+    values[0, tokens < 0] = 1.0 / N
+    scores = torch.full((1, calls.scalar_slots, 4), -1e9)
+    scores[0, 0, 1], scores[0, 0, 3] = 2.0, 0.0  # a: 60 with α ≈ 0.88
+    scores[0, 1, 3] = 0.0  # b: 44
+    scores.requires_grad_(True)
+    log_alpha = scores.log_softmax(-1)
+    alpha = log_alpha.exp()
+    parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, (tokens >= 0)[None])
+    loss = _pointer_posterior_loss(calls, torch.ones(1, 1), parse, torch.tensor([[0, 44]]), 1e-6)
+    (grad,) = torch.autograd.grad(loss, scores)
+    assert grad[0, 0, [1, 3]].abs().max() < 1e-4

@@ -278,15 +278,25 @@ def _posterior_loss(y_k: torch.Tensor, logits: torch.Tensor, labels: torch.Tenso
     return -(q * logits.log_softmax(-1)).sum(-1).mean()
 
 
+POINTER_FLOOR = 0.05  # the least prior weight of a candidate token in the pointer's posterior
+
+
 def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
                             labels: torch.Tensor, eps: float) -> torch.Tensor:
     """The pointer's answer-posterior loss: for each scalar input ``i`` and each candidate token
-    ``u`` the request offers, which program and which token for ``i`` (the other inputs as
-    parsed) explain the answer, under a uniform prior::
+    ``u`` the request offers, which token for ``i`` (the other inputs as parsed, any program)
+    explains the answer, under the pointer's own distribution floored at φ as the prior::
 
         x^(i←u) = x with row i replaced by v_u                     (B,S,U,S,N) trial parses
-        q_i(u) ∝ Σ_k Π_slots y_k(x^(i←u))[answer]                  (B,S,U)     no gradient
+        q_i(u) ∝ max(α_i,u, φ) Σ_k Π_slots y_k(x^(i←u))[answer]    (B,S,U)     no gradient
         loss   = mean_{b,i} − Σ_u q_i(u) log α_i,u
+
+    The floor (:data:`POINTER_FLOOR`, as MAPO floors the weight of its memory) keeps a token
+    the pointer has all but excluded in the running when it alone explains the answer; the
+    pointer as prior keeps ties where they are: when two tokens explain the answer equally
+    (``min(a, b)`` read as ``min(b, b)`` when ``b`` is the smaller), a uniform prior pushed the
+    pointer towards 50/50 and left it diffuse (measured: pointers at 0.69/0.31, arithmetic
+    validation falling from 1.000 to 0.984 over the last epochs).
 
     The answer's marginal likelihood gives a pointer logit the gradient
     ``α_u (y_u[answer]/y[answer] − 1)``, proportional to ``α_u``: once the pointer held the wrong
@@ -318,8 +328,11 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
         lk = y_k.gather(-1, idx).squeeze(-1).clamp_min(eps).log()  # (B·S·U,E,O)
         lk = (lk * counted[:, None, :]).sum(-1).view(B, S, U, -1)  # (B,S,U,E)
         lk = lk.masked_fill(~valid[:, None, :, None], float("-inf"))
-        q = lk.flatten(2).softmax(-1).view_as(lk).sum(-1)  # (B,S,U)
+        post = lk.logsumexp(-1)  # (B,S,U) log Σ_k (a uniform prior over programs)
     log_alpha = parse.log_pointer.gather(2, order[:, None, :].expand(B, S, U))
+    with torch.no_grad():
+        prior = log_alpha.detach().clamp_min(math.log(POINTER_FLOOR)).to(post.dtype)
+        q = (post + prior).softmax(-1)  # (B,S,U)
     return -(q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1).mean()
 
 
