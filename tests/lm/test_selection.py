@@ -149,3 +149,29 @@ def test_pointer_posterior_keeps_ties_where_the_pointer_has_them():
     loss = _pointer_posterior_loss(calls, torch.ones(1, 1), parse, torch.tensor([[0, 44]]), 1e-6)
     (grad,) = torch.autograd.grad(loss, scores)
     assert grad[0, 0, [1, 3]].abs().max() < 1e-4
+
+
+def test_pointer_posterior_leaves_out_requests_already_answered():
+    """Requests the model answers with probability ≥ 0.9 run no trial parses and add nothing;
+    the others give the same loss as alone, counted in the mean over the whole batch."""
+    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+
+    calls = _calls(["calc_dec", "calc_inc"])
+    N, T = 128, 5
+    tokens = torch.tensor([-1, 69, -1, 12, -1])
+    values = F.one_hot(tokens.clamp_min(0), N).float()[None].repeat(2, 1, 1)
+    scores = torch.full((2, calls.scalar_slots, T), -1e9)
+    scores[..., 1], scores[..., 3] = 0.0, -50.0
+    log_alpha = scores.log_softmax(-1)
+    alpha = log_alpha.exp()
+    cand = (tokens >= 0)[None].repeat(2, 1)
+    parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, cand)
+    labels = torch.tensor([[0, 11], [0, 68]])
+    sel = torch.full((2, 2), 0.5)
+    answered = torch.log(torch.tensor([0.01, 0.99]))  # the second request is explained
+    both = _pointer_posterior_loss(calls, sel, parse, labels, 1e-6, answered)
+    first = _pointer_posterior_loss(calls, sel[:1], Parse(*(x[:1] if x is not None else None
+                                                              for x in parse)), labels[:1], 1e-6)
+    assert torch.allclose(both, first / 2)
+    none = _pointer_posterior_loss(calls, sel, parse, labels, 1e-6, torch.zeros(2))
+    assert none.item() == 0.0

@@ -281,8 +281,12 @@ def _posterior_loss(y_k: torch.Tensor, logits: torch.Tensor, labels: torch.Tenso
 POINTER_FLOOR = 0.05  # the least prior weight of a candidate token in the pointer's posterior
 
 
+EXPLAINED = 0.9  # a request answered with this probability gets no pointer posterior
+
+
 def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
-                            labels: torch.Tensor, eps: float) -> torch.Tensor:
+                            labels: torch.Tensor, eps: float,
+                            log_answer: torch.Tensor | None = None) -> torch.Tensor:
     """The pointer's answer-posterior loss: for each scalar input ``i`` and each candidate token
     ``u`` the request offers, which token for ``i`` (the other inputs as parsed, any program)
     explains the answer, under the pointer's own distribution floored at φ as the prior::
@@ -304,7 +308,20 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
     got nothing, and the ε-clipped log of a wrong answer has no gradient at all. This term's
     gradient is ``α − q`` whatever α is. Still answers only: ``q`` comes from running the
     library on the request's own tokens (``U`` trial runs per input, without gradient).
+
+    ``log_answer`` (B,): the model's log-probability of each whole answer. A request answered
+    with probability ≥ :data:`EXPLAINED` is left out: its pointer already puts that much mass
+    on tokens that explain the answer, and with the pointer as prior ``q`` then stays close to
+    α. The trial runs thus shrink as training succeeds (Fibonacci: S·U = 12 runs of the loop
+    per request otherwise); the loss stays a mean over all B requests.
     """
+    whole = parse.pointer.shape[0]
+    if log_answer is not None:
+        rows = (log_answer.detach() < math.log(EXPLAINED)).nonzero().squeeze(-1)
+        if rows.numel() == 0:
+            return parse.log_pointer.sum() * 0.0
+        parse = Parse(*(None if x is None else x.index_select(0, rows) for x in parse))
+        selection, labels = selection.index_select(0, rows), labels.index_select(0, rows)
     B, S, _ = parse.pointer.shape
     N = parse.values.shape[-1]
     cand = parse.candidates  # (B,T)
@@ -333,7 +350,8 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
     with torch.no_grad():
         prior = log_alpha.detach().clamp_min(math.log(POINTER_FLOOR)).to(post.dtype)
         q = (post + prior).softmax(-1)  # (B,S,U)
-    return -(q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1).mean()
+    picked = (q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1)
+    return -picked.sum() / (whole * S)
 
 
 def _realign(module: nn.Module) -> None:
@@ -501,8 +519,12 @@ class NeuralCompilerModel(_Base):
         weight = self.config.pointer_posterior_weight
         if (loss is not None and out.per_program is not None and weight
                 and parse.log_pointer is not None and self.training):
+            counted = labels != IGNORE
+            log_answer = (logp.gather(-1, labels.clamp_min(0)[..., None]).squeeze(-1)
+                          * counted).sum(-1)  # (B,) log p(whole answer)
             loss = loss + weight * _pointer_posterior_loss(self.computer, selection.detach(),
-                                                           parse, labels, self.config.eps)
+                                                           parse, labels, self.config.eps,
+                                                           log_answer)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer,
                                     program_answers=out.per_program, list_lengths=lengths,
