@@ -319,7 +319,7 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
     if log_answer is not None:
         rows = (log_answer.detach() < math.log(EXPLAINED)).nonzero().squeeze(-1)
         if rows.numel() == 0:
-            return parse.log_pointer.sum() * 0.0
+            return parse.pointer.new_zeros(())
         parse = Parse(*(None if x is None else x.index_select(0, rows) for x in parse))
         selection, labels = selection.index_select(0, rows), labels.index_select(0, rows)
     B, S, _ = parse.pointer.shape
