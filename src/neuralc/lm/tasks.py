@@ -23,6 +23,8 @@ operand). Each family holds out one phrasing of each form (``*``), seen in the t
     R  With {b} as the second number and {a} as the first,   D  Question {q}: {Verb} {a}.
        compute the {noun}.                                   D  {a} {sym} = ? (exercise {q})
     R  Given b = {b} and a = {a}, what is a {sym} b?         *  What is the {noun} of {a}?
+    R  a verb that reverses by itself (:data:`REVERSING_VERBS`: "Subtract {b} from {a}",
+       "Add {b} to {a}", ...; the first R phrasing for ops without one)
     D  Question {q}: {Verb} {a} and {b}.                     *D Problem {q}: what is {a} {sym}?
     D  {a} {sym} {b} = ? (exercise {q})
     *  What is the {noun} of {a} and {b}?
@@ -82,6 +84,22 @@ __all__ = [
 
 IGNORE = -100  # label of an output slot that does not count (short sorting lists)
 
+# op → a phrasing whose verb itself puts the second argument first ("Subtract 3 from 10" is
+# sub(10, 3)); ops without such a verb use the generic reversed phrasing in its place
+REVERSING_VERBS: dict[str, str] = {
+    "add": "Add {b} to {a}",
+    "sub": "Subtract {b} from {a}",
+    "mul": "Multiply {b} into {a}",
+    "div": "Divide {b} into {a}",
+    "and": "Mask {b} out of {a}",
+    "or": "Combine {b} into {a}",
+    "xor": "Toggle {b} into {a}",
+    "lt": "Is {b} greater than {a}?",
+    "gt": "Is {b} less than {a}?",
+    "le": "Is {b} at least {a}?",
+    "ge": "Is {b} at most {a}?",
+}
+
 # op → (verb, noun, symbol); every table op of the registry has words.
 OP_WORDS: dict[str, tuple[str, str, str]] = {
     "inc": ("Increment", "successor", "plus one"),
@@ -135,6 +153,7 @@ BINARY_TEMPLATES = _family(
     "{a} {sym} {b} = ?",
     ("R", "With {b} as the second number and {a} as the first, compute the {noun}."),
     ("R", "Given b = {b} and a = {a}, what is a {sym} b?"),
+    ("R", "{reversing}"),
     ("D", "Question {q}: {Verb} {a} and {b}."),
     ("D", "{a} {sym} {b} = ? (exercise {q})"),
     ("*", "What is the {noun} of {a} and {b}?"),
@@ -267,7 +286,10 @@ class Task:
         verb, noun, sym = OP_WORDS[op]
         unary = op in UNARY_OPS
         p = (UNARY_TEMPLATES if unary else BINARY_TEMPLATES)[t]
-        text = p.text.format(Verb=verb, noun=noun, sym=sym, a=a, b=b, q=q)
+        generic = "With {b} as the second number and {a} as the first, compute the {noun}."
+        text = p.text.format(reversing=REVERSING_VERBS.get(op, generic), Verb=verb, noun=noun,
+                             sym=sym, a=a, b=b, q=q)
+        text = text.format(Verb=verb, noun=noun, sym=sym, a=a, b=b, q=q)
         ans = BY_NAME[op].fn(a, b, self.n) % self.n
         return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t, p.held_out, op,
                        p.form)
