@@ -390,6 +390,11 @@ class _Base(PreTrainedModel):
         # is loaded back by from_pretrained; the config also lists them)
         kept = torch.tensor(config.vocabulary, dtype=torch.long) if config.vocabulary else None
         self.register_buffer("kept_tokens", kept)
+        # the rows of copied number tokens (unknown-dropout never drops them); a plain tensor,
+        # derived from the config once, not per training step
+        # (explicitly on the CPU: from_pretrained builds the model under the meta device)
+        self._number_row_ids = torch.tensor([r for r, _ in self._number_rows(config)],
+                                            dtype=torch.long, device="cpu")
 
     def token_rows(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(B,T) embedding rows of the token ids (:func:`token_rows`)."""
@@ -428,8 +433,7 @@ class _Base(PreTrainedModel):
         the unknown row with probability ``unknown_dropout``. Every token that training never
         showed lands on that row, so it is trained, in context, as "a word I do not know" —
         instead of staying random and meeting the model first in a held-out phrasing."""
-        numbers = torch.tensor([r for r, _ in self._number_rows(self.config)], dtype=rows.dtype,
-                               device=rows.device)
+        numbers = self._number_row_ids.to(rows.device)
         word = attention_mask.bool() & ~torch.isin(rows, numbers)
         word[:, 0] = False
         drop = word & (torch.rand(rows.shape, device=rows.device) < self.config.unknown_dropout)

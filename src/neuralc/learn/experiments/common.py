@@ -169,12 +169,7 @@ def train_minimal(model, x_train, y_train, x_test, y_test, n: int, *, epochs: in
                 model.set_progress((epoch * steps_per_epoch + s) / max(1, epochs * steps_per_epoch
                                                                       - 1))
             idx = perm[s * batch:(s + 1) * batch]
-            xb = torch.nn.functional.one_hot(x_train[idx], n).float()
-            loss = torch.nn.functional.cross_entropy(model(xb), y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
+            total += _step(model, opt, x_train[idx], y_train[idx], n)
         hist["epoch"].append(epoch + 1)
         hist["loss"].append(total / x_train.shape[0])
         hist["test_acc"].append(evaluate(model, x_test, y_test, n))
@@ -184,6 +179,16 @@ def train_minimal(model, x_train, y_train, x_test, y_test, n: int, *, epochs: in
     for m in eval_modes:  # other read-outs of the trained model, once at the end
         hist[f"test_acc_{m}"] = evaluate(model, x_test, y_test, n, m)
     return hist
+
+
+def _step(model, opt, x, y, n: int) -> float:
+    """One optimizer step on the one-hot inputs ``x`` (B,S) and answers ``y`` (B,); the batch's
+    summed loss."""
+    loss = torch.nn.functional.cross_entropy(model(torch.nn.functional.one_hot(x, n).float()), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach()) * x.shape[0]
 
 
 def train_curriculum(model, machines: dict, x_train, y_train: dict, x_test, y_test: dict, n: int,
@@ -215,12 +220,7 @@ def train_curriculum(model, machines: dict, x_train, y_train: dict, x_test, y_te
             depth = curriculum.depth(epoch)
             model.computer = machines[depth]
             idx = perm[s * batch:(s + 1) * batch]
-            xb = torch.nn.functional.one_hot(x_train[idx], n).float()
-            loss = torch.nn.functional.cross_entropy(model(xb), y_train[depth][idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
+            total += _step(model, opt, x_train[idx], y_train[depth][idx], n)
         hist["epoch"].append(epoch + 1)
         hist["loss"].append(total / x_train.shape[0])
         hist["ceiling"].append(curriculum.ceilings[epoch])
