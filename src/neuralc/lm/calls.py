@@ -30,6 +30,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..lang.interp import run_reference
 from ..lang.program import Sizes
 from ..learn.blocks import LibraryComputer
 from ..library import get, python_program
@@ -39,6 +40,8 @@ from .tasks import IGNORE
 
 __all__ = ["CallOutput", "LibraryCalls", "answer_labels", "library_entries", "library_spec",
            "read_answer"]
+
+EXACT_CACHE = 1 << 20  # exact answers kept before the cache starts over
 
 
 def answer_labels(answer, outputs: int) -> list[int]:
@@ -94,6 +97,8 @@ class LibraryCalls(nn.Module):
         self._args = (specs, budgets, n, capacity, registers, memory, alu)
         entries = library_entries(specs)
         sizes = Sizes(n=n, registers=registers, memory=memory)
+        self._entries, self.sizes = entries, sizes
+        self._answers: dict[tuple, tuple | None] = {}  # (k, scalars, lists) → answer slots
         self.names = [e.name for e in entries]
         self.faces = [interface(e, sizes, max(capacity, 1)) for e in entries]
         self.image = link_library(entries, sizes)
@@ -193,6 +198,51 @@ class LibraryCalls(nn.Module):
         idx = (torch.arange(M, device=memory.device)[:, None] + offsets) % M  # (M, C+1)
         read = torch.einsum("ra,rajn->rjn", address, memory[:, idx])
         return torch.cat([kind, read], 1)
+
+    # -- exact answers on sharp inputs ----------------------------------------------------------
+    def explains(self, scalars: list, lengths: list | None, elements: list | None,
+                 labels: list) -> list[int]:
+        """How many programs answer ``labels`` when run exactly on sharp inputs.
+
+        ``scalars[r]`` the integer of every scalar slot, ``lengths[r]``/``elements[r]`` of every
+        list slot (ints, rows ``r``); ``labels[r]`` the answer slots (:func:`answer_labels`,
+        IGNORE slots do not count). Each program runs on the reference interpreter for its own
+        step budget (what the machine computes from one-hot inputs); the answers are cached.
+        """
+        out = []
+        for r, lab in enumerate(labels):
+            lists = () if lengths is None else tuple(
+                tuple(elements[r][q][: lengths[r][q]]) for q in range(len(lengths[r])))
+            hits = 0
+            for k in range(len(self.faces)):
+                got = self._exact(k, tuple(scalars[r]), lists)
+                hits += got is not None and all(a == IGNORE or a == g for a, g in zip(lab, got))
+            out.append(hits)
+        return out
+
+    def _exact(self, k: int, scalars: tuple, lists: tuple) -> tuple | None:
+        """Program ``k``'s answer slots on sharp inputs (None when it does not halt in its
+        budget or answers a list longer than the answer slots)."""
+        face = self.faces[k]
+        key = (k, scalars[: len(face.scalars)], lists[: len(face.lists)])
+        if key not in self._answers:
+            if len(self._answers) >= EXACT_CACHE:
+                self._answers.clear()
+            self._answers[key] = self._run_exact(k, *key[1:])
+        return self._answers[key]
+
+    def _run_exact(self, k: int, scalars: tuple, lists: tuple) -> tuple | None:
+        entry = self._entries[k]
+        ints, seqs = iter(scalars), iter(lists)
+        args = [list(next(seqs)) if p.kind == "list" else next(ints) for p in entry.inputs_ports]
+        run = run_reference(entry.program(self.sizes), *entry.inputs(args, self.sizes),
+                            max_steps=self.budgets[k])
+        if not run.halted:
+            return None
+        try:
+            return tuple(answer_labels(entry.output(run, self.sizes), self.outputs))
+        except (ValueError, TypeError, IndexError):
+            return None
 
     # -- the library ----------------------------------------------------------------------------
     def forward(self, selection: torch.Tensor, scalars: torch.Tensor | None,

@@ -284,16 +284,28 @@ POINTER_FLOOR = 0.05  # the least prior weight of a candidate token in the point
 EXPLAINED = 0.9  # a request answered with this probability gets no pointer posterior
 
 
-def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
-                            labels: torch.Tensor, eps: float,
-                            log_answer: torch.Tensor | None = None) -> torch.Tensor:
-    """The pointer's answer-posterior loss: for each scalar input ``i`` and each candidate token
-    ``u`` the request offers, which token for ``i`` (the other inputs as parsed, any program)
-    explains the answer, under the pointer's own distribution floored at φ as the prior::
+MAX_PARSES = 512  # joint parses of one request the pointer's posterior enumerates
 
-        x^(i←u) = x with row i replaced by v_u                     (B,S,U,S,N) trial parses
-        q_i(u) ∝ max(α_i,u, φ) Σ_k Π_slots y_k(x^(i←u))[answer]    (B,S,U)     no gradient
-        loss   = mean_{b,i} − Σ_u q_i(u) log α_i,u
+
+def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
+                            log_answer: torch.Tensor | None = None) -> torch.Tensor:
+    """The pointer's answer-posterior loss: which tokens, read into the scalar inputs together,
+    make some program of the library give the answer, weighted by the pointer's own
+    distribution floored at φ as the prior::
+
+        c = (u_1, …, u_S)   a joint parse: candidate token u_i for input i        (B,P,S)
+        w(c) ∝ Π_i max(α_i,u_i, φ) · #{k : program k on the values of c = answer}   (B,P)
+        q_i(u) = Σ_{c : u_i = u} w(c)                                              (B,S,U)
+        loss   = mean_{b,i} − Σ_u q_i(u) log α_i,u                         q without gradient
+
+    The parses are enumerated exactly: every token's value read sharply (its argmax, the copied
+    number), the lists at their argmax, and each program run exactly on them
+    (:meth:`neuralc.lm.calls.LibraryCalls.explains`, the reference interpreter for the program's
+    own step budget, cached) — so ``q`` is the exact posterior over joint parses, the one an
+    EM/MML step of a model that picks tokens would use, with no soft run of the machine. At
+    most :data:`MAX_PARSES` per request: each input keeps its ``m`` likeliest tokens, ``m^S ≤``
+    :data:`MAX_PARSES`. A request no parse explains adds nothing. Programs count alike (a
+    uniform prior over the library), so a selection still wrong does not hide the parse.
 
     The floor (:data:`POINTER_FLOOR`, as MAPO floors the weight of its memory) keeps a token
     the pointer has all but excluded in the running when it alone explains the answer; the
@@ -306,14 +318,15 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
     ``α_u (y_u[answer]/y[answer] − 1)``, proportional to ``α_u``: once the pointer held the wrong
     token (measured: "Question 69: Decrement 12" read 69, α on "12" below 1e-20), the right one
     got nothing, and the ε-clipped log of a wrong answer has no gradient at all. This term's
-    gradient is ``α − q`` whatever α is. Still answers only: ``q`` comes from running the
-    library on the request's own tokens (``U`` trial runs per input, without gradient).
+    gradient is ``α − q`` whatever α is, and the joint enumeration moves two inputs read the
+    wrong way round together ("Subtract 3 from 10" read as sub(3, 10)), which one input
+    changed at a time cannot explain. Still answers only: ``q`` comes from running the library
+    on the request's own tokens.
 
     ``log_answer`` (B,): the model's log-probability of each whole answer. A request answered
     with probability ≥ :data:`EXPLAINED` is left out: its pointer already puts that much mass
     on tokens that explain the answer, and with the pointer as prior ``q`` then stays close to
-    α. The trial runs thus shrink as training succeeds (Fibonacci: S·U = 12 runs of the loop
-    per request otherwise); the loss stays a mean over all B requests.
+    α. The loss stays a mean over all B requests.
     """
     whole = parse.pointer.shape[0]
     if log_answer is not None:
@@ -321,35 +334,39 @@ def _pointer_posterior_loss(computer, selection: torch.Tensor, parse: Parse,
         if rows.numel() == 0:
             return parse.pointer.new_zeros(())
         parse = Parse(*(None if x is None else x.index_select(0, rows) for x in parse))
-        selection, labels = selection.index_select(0, rows), labels.index_select(0, rows)
+        labels = labels.index_select(0, rows)
     B, S, _ = parse.pointer.shape
     N = parse.values.shape[-1]
     cand = parse.candidates  # (B,T)
     U = int(cand.sum(-1).max())
     order = torch.argsort((~cand).to(torch.int8), dim=-1, stable=True)[:, :U]  # (B,U)
     valid = cand.gather(1, order)  # (B,U)
+    log_alpha = parse.log_pointer.gather(2, order[:, None, :].expand(B, S, U))  # (B,S,U)
     with torch.no_grad():
-        v_u = parse.values.gather(1, order[..., None].expand(-1, -1, N))  # (B,U,N)
-        trial = parse.scalars[:, None, None].expand(B, S, U, S, N)
-        row = torch.eye(S, dtype=torch.bool, device=trial.device)[None, :, None, :, None]
-        trial = torch.where(row, v_u[:, None, :, None, :], trial).reshape(B * S * U, S, N)
-
-        def rep(x):
-            return None if x is None else x.repeat_interleave(S * U, 0)
-
-        out = computer(rep(selection), trial, rep(parse.lengths), rep(parse.elements))
-        y_k = out.per_program  # (B·S·U,E,O,N)
-        lab = rep(labels)
-        counted = (lab != IGNORE).to(y_k.dtype)  # (B·S·U,O)
-        idx = lab.clamp_min(0)[:, None, :, None].expand(-1, y_k.shape[1], -1, 1)
-        lk = y_k.gather(-1, idx).squeeze(-1).clamp_min(eps).log()  # (B·S·U,E,O)
-        lk = (lk * counted[:, None, :]).sum(-1).view(B, S, U, -1)  # (B,S,U,E)
-        lk = lk.masked_fill(~valid[:, None, :, None], float("-inf"))
-        post = lk.logsumexp(-1)  # (B,S,U) log Σ_k (a uniform prior over programs)
-    log_alpha = parse.log_pointer.gather(2, order[:, None, :].expand(B, S, U))
-    with torch.no_grad():
-        prior = log_alpha.detach().clamp_min(math.log(POINTER_FLOOR)).to(post.dtype)
-        q = (post + prior).softmax(-1)  # (B,S,U)
+        prior = log_alpha.detach().float().clamp_min(math.log(POINTER_FLOOR))
+        prior = prior.masked_fill(~valid[:, None, :], float("-inf"))
+        m = U
+        while m > 1 and m ** S > MAX_PARSES:
+            m -= 1
+        top = prior.topk(m, -1).indices  # (B,S,m)
+        grid = torch.stack(torch.meshgrid(*[torch.arange(m, device=top.device)] * S,
+                                          indexing="ij"), 0).view(S, -1)  # (S,P)
+        picks = top.gather(2, grid[None].expand(B, -1, -1))  # (B,S,P) candidate per input
+        value = parse.values.gather(1, order[..., None].expand(-1, -1, N)).argmax(-1)  # (B,U)
+        read = value.gather(1, picks.flatten(1)).view(B, S, -1).transpose(1, 2)  # (B,P,S)
+        P = read.shape[1]
+        lengths = elements = None
+        if parse.lengths is not None:
+            lengths = parse.lengths.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q)
+            elements = parse.elements.argmax(-1).repeat_interleave(P, 0).tolist()
+        hits = computer.explains(read.flatten(0, 1).tolist(), lengths, elements,
+                                 labels.repeat_interleave(P, 0).tolist())
+        hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device).view(B, P)
+        logw = prior.gather(2, picks).sum(1)  # (B,P) log Π_i max(α, φ)
+        w = hits * (logw - logw.max(-1, keepdim=True).values.clamp_min(-1e30)).exp()
+        total = w.sum(-1, keepdim=True)
+        w = w / total.clamp_min(1e-30)
+        q = torch.zeros_like(prior).scatter_add_(2, picks, w[:, None, :].expand(-1, S, -1))
     picked = (q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1)
     return -picked.sum() / (whole * S)
 
@@ -526,8 +543,7 @@ class NeuralCompilerModel(_Base):
             counted = labels != IGNORE
             log_answer = (logp.gather(-1, labels.clamp_min(0)[..., None]).squeeze(-1)
                           * counted).sum(-1)  # (B,) log p(whole answer)
-            loss = loss + weight * _pointer_posterior_loss(self.computer, selection.detach(),
-                                                           parse, labels, self.config.eps,
+            loss = loss + weight * _pointer_posterior_loss(self.computer, parse, labels,
                                                            log_answer)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer,

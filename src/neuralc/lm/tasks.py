@@ -154,8 +154,12 @@ BINARY_TEMPLATES = _family(
     ("R", "With {b} as the second number and {a} as the first, compute the {noun}."),
     ("R", "Given b = {b} and a = {a}, what is a {sym} b?"),
     ("R", "{reversing}"),
+    ("R", "The second number is {b} and the first is {a}. What is their {noun}?"),
+    "With {a} as the first number and {b} as the second, compute the {noun}.",
     ("D", "Question {q}: {Verb} {a} and {b}."),
     ("D", "{a} {sym} {b} = ? (exercise {q})"),
+    ("D", "Step {q}. What is {a} {sym} {b}?"),
+    ("D", "{Verb} {a} and {b} for task {q}."),
     ("*", "What is the {noun} of {a} and {b}?"),
     ("*R", "Take {b} as the second number and {a} as the first: what is their {noun}?"),
     ("*D", "Problem {q}: what is {a} {sym} {b}?"),
@@ -167,6 +171,8 @@ UNARY_TEMPLATES = _family(
     "{a} {sym} = ?",
     ("D", "Question {q}: {Verb} {a}."),
     ("D", "{a} {sym} = ? (exercise {q})"),
+    ("D", "Step {q}. What is {a} {sym}?"),
+    ("D", "{Verb} {a} for task {q}."),
     ("*", "What is the {noun} of {a}?"),
     ("*D", "Problem {q}: what is {a} {sym}?"),
 )
@@ -178,7 +184,12 @@ FIB_TEMPLATES = _family(
     ("R", ("Starting with {b} as the second number and {a} as the first, run fibonacci for "
            "{d} steps.")),
     ("R", "For {d} steps, run fibonacci from {a} and {b}."),
+    ("R", "The second number is {b} and the first is {a}; run fibonacci for {d} steps."),
+    ("R", "Depth {d}: fibonacci from {a} and {b}."),
+    "With {a} as the first number and {b} as the second, run fibonacci for {d} steps.",
     ("D", "Question {q}: run fibonacci from {a} and {b} for {d} steps."),
+    ("D", "Step {q}. Run fibonacci from {a} and {b} for {d} steps."),
+    ("D", "Fibonacci with inputs {a} and {b} and depth {d}? (exercise {q})"),
     ("*", "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}."),
     ("*R", ("To a depth of {d}, calculate the fibonacci function with {b} as the second input "
             "and {a} as the first.")),
@@ -190,6 +201,8 @@ SORT_TEMPLATES = _family(
     "Put {xs} in increasing order.",
     ("D", "Sort these {k} numbers: {xs}."),
     ("D", "Question {q}: sort the list {xs}"),
+    ("D", "Step {q}. Sort these numbers: {xs}."),
+    ("D", "Sort the list {xs} for task {q}."),
     ("*", "Sort the numbers {xs} in increasing order."),
     ("*D", "Problem {q}: put the {k} numbers {xs} in increasing order."),
 )
