@@ -25,8 +25,14 @@ operand). Each family holds out one phrasing of each form (``*``), seen in the t
     R  Given b = {b} and a = {a}, what is a {sym} b?         *  What is the {noun} of {a}?
     R  a verb that reverses by itself (:data:`REVERSING_VERBS`: "Subtract {b} from {a}",
        "Add {b} to {a}", ...; the first R phrasing for ops without one)
-    D  Question {q}: {Verb} {a} and {b}.                     *D Problem {q}: what is {a} {sym}?
+    R  The second number is {b} and the first is {a}.       D  Step {q}. What is {a} {sym}?
+       What is their {noun}?                                D  {Verb} {a} for task {q}.
+       With {a} as the first number and {b} as the second,  *D Problem {q}: what is {a} {sym}?
+       compute the {noun}.
+    D  Question {q}: {Verb} {a} and {b}.
     D  {a} {sym} {b} = ? (exercise {q})
+    D  Step {q}. What is {a} {sym} {b}?
+    D  {Verb} {a} and {b} for task {q}.
     *  What is the {noun} of {a} and {b}?
     *R Take {b} as the second number and {a} as the first: what is their {noun}?
     *D Problem {q}: what is {a} {sym} {b}?
@@ -37,7 +43,12 @@ operand). Each family holds out one phrasing of each form (``*``), seen in the t
        Fibonacci with inputs {a} and {b} and depth {d}?
     R  Starting with {b} as the second number and {a} as the first, run fibonacci for {d} steps.
     R  For {d} steps, run fibonacci from {a} and {b}.
+    R  The second number is {b} and the first is {a}; run fibonacci for {d} steps.
+    R  Depth {d}: fibonacci from {a} and {b}.
+       With {a} as the first number and {b} as the second, run fibonacci for {d} steps.
     D  Question {q}: run fibonacci from {a} and {b} for {d} steps.
+    D  Step {q}. Run fibonacci from {a} and {b} for {d} steps.
+    D  Fibonacci with inputs {a} and {b} and depth {d}? (exercise {q})
     *  Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.
     *R To a depth of {d}, calculate the fibonacci function with {b} as the second input and {a} as the first.
     *D Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?
@@ -48,11 +59,14 @@ operand). Each family holds out one phrasing of each form (``*``), seen in the t
        Put {xs} in increasing order.
     D  Sort these {k} numbers: {xs}.
     D  Question {q}: sort the list {xs}
+    D  Step {q}. Sort these numbers: {xs}.
+    D  Sort the list {xs} for task {q}.
     *  Sort the numbers {xs} in increasing order.
     *D Problem {q}: put the {k} numbers {xs} in increasing order.
 
 (A sorted list does not depend on the order of its elements, so sorting has no reversed form;
-its distractors include the list's own length.)
+its distractors include the list's own length.) The in-order phrasings with "first"/"second"
+are there so that those words, not a phrasing's layout, tell which number is which.
 
 Answers: arithmetic ``op(a, b) mod n`` (an int; the ISA registry's exact semantics); Fibonacci
 (an int) the second element after ``d`` steps of ``(a, b) → (b, a + b) mod n``
