@@ -94,7 +94,8 @@ def test_each_program_runs_for_its_own_budget():
     assert calls.budgets == [2, 2, 17]
 
 
-def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot():
+@pytest.mark.parametrize("how", ["exact", "machine"])
+def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(how):
     """"Question 69: Decrement 12." with input a saturated on "69": the answer's likelihood
     gives the pointer logit of "12" no gradient (its α is ~e^-50 and the wrong answer's
     probability is clipped at ε), the pointer posterior gives it ``α − q ≈ −1``. With the answer
@@ -119,7 +120,7 @@ def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(
         y = calls(selection, parse.scalars).outputs
         nll = -y.clamp_min(1e-6).log()[0].gather(-1, labels[0, :, None]).sum()
         (g_ml,) = torch.autograd.grad(nll, scores, retain_graph=True)
-        loss = _pointer_posterior_loss(calls, parse, labels)
+        loss = _pointer_posterior_loss(calls, parse, labels, how=how)
         (g_post,) = torch.autograd.grad(loss, scores)
         assert g_ml[0, 0, 3].abs() < 1e-6  # the likelihood cannot move it
         if want < 0:
@@ -129,7 +130,8 @@ def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(
             assert g_post[0, 0, 3].abs() < 1e-4 and g_post[0, 0, 1].abs() < 1e-4
 
 
-def test_pointer_posterior_keeps_ties_where_the_pointer_has_them():
+@pytest.mark.parametrize("how", ["exact", "machine"])
+def test_pointer_posterior_keeps_ties_where_the_pointer_has_them(how):
     """"Compute the minimum of 60 and 44": with input b on 44, input a read as 60 or as 44 both
     answer 44. The posterior then follows the pointer (its prior) and asks for next to nothing; a
     uniform prior would pull a towards 50/50."""
@@ -147,13 +149,14 @@ def test_pointer_posterior_keeps_ties_where_the_pointer_has_them():
     log_alpha = scores.log_softmax(-1)
     alpha = log_alpha.exp()
     parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, (tokens >= 0)[None])
-    loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 44]]))
+    loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 44]]), how=how)
     (grad,) = torch.autograd.grad(loss, scores)
     # next to nothing (the floor lets b read 60, so a on 44 gains 0.006); uniform: ~0.19
     assert grad[0, 0, [1, 3]].abs().max() < 0.01
 
 
-def test_pointer_posterior_leaves_out_requests_already_answered():
+@pytest.mark.parametrize("how", ["exact", "machine"])
+def test_pointer_posterior_leaves_out_requests_already_answered(how):
     """Requests the model answers with probability ≥ 0.9 run no parses and add nothing;
     the others give the same loss as alone, counted in the mean over the whole batch."""
     from neuralc.lm.modeling import Parse, _pointer_posterior_loss
@@ -170,17 +173,18 @@ def test_pointer_posterior_leaves_out_requests_already_answered():
     parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, cand)
     labels = torch.tensor([[0, 11], [0, 68]])
     answered = torch.log(torch.tensor([0.01, 0.99]))  # the second request is explained
-    both = _pointer_posterior_loss(calls, parse, labels, answered)
+    both = _pointer_posterior_loss(calls, parse, labels, answered, how)
     first = _pointer_posterior_loss(calls, Parse(*(x[:1] if x is not None else None
-                                                   for x in parse)), labels[:1])
+                                                   for x in parse)), labels[:1], how=how)
     assert torch.allclose(both, first / 2)
-    none = _pointer_posterior_loss(calls, parse, labels, torch.zeros(2))
+    none = _pointer_posterior_loss(calls, parse, labels, torch.zeros(2), how)
     assert none.item() == 0.0
 
 
 def test_pointer_posterior_swaps_two_inputs_read_the_wrong_way_round():
     """"Subtract 3 from 10" read as sub(3, 10) with both pointers saturated: no single input
-    changed alone explains 7, the joint parse (10, 3) does, and the posterior pulls both."""
+    changed alone explains 7, the joint parse (10, 3) does, and the exact posterior pulls both
+    (the machine's trial runs, one input at a time, find nothing to pull towards)."""
     from neuralc.lm.modeling import Parse, _pointer_posterior_loss
 
     calls = _calls(["calc_sub"])
@@ -196,9 +200,12 @@ def test_pointer_posterior_swaps_two_inputs_read_the_wrong_way_round():
     parse = Parse(log_alpha.exp() @ values, None, None, log_alpha.exp(), log_alpha, values,
                   (tokens >= 0)[None])
     loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 7]]))
-    (grad,) = torch.autograd.grad(loss, scores)
+    (grad,) = torch.autograd.grad(loss, scores, retain_graph=True)
     assert grad[0, 0, 3] < -0.4 and grad[0, 1, 1] < -0.4  # a towards "10", b towards "3"
     assert grad[0, 0, 1] > 0.4 and grad[0, 1, 3] > 0.4
+    loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 7]]), how="machine")
+    (grad,) = torch.autograd.grad(loss, scores)
+    assert grad.abs().max() < 0.05  # the floor's share only
 
 
 @pytest.mark.parametrize("names", [["calc_sub", "calc_inc", "fib_parallel"],

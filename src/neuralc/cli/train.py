@@ -79,6 +79,11 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pointer-posterior-weight", type=float, default=None, metavar="W",
                    help="weight of the pointer's answer-posterior loss: which of the request's "
                         "tokens, read into an input, explains the answer (default 1; 0: off)")
+    p.add_argument("--pointer-posterior", choices=("exact", "machine"), default=None,
+                   help="how that posterior runs the library: exact (default: every joint parse "
+                        "of the request's numbers run on the reference interpreter, cached) or "
+                        "machine (one soft run of the library computer per input and token, "
+                        "the other inputs as parsed)")
     p.add_argument("--gate-bias", type=float, default=None, metavar="B",
                    help="initial bias of the ordinal pointer's operand gate (default 0)")
     p.add_argument("--learn-numbers", action="store_true", default=None,

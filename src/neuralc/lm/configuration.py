@@ -94,6 +94,11 @@ class NeuralCompilerConfig(PreTrainedConfig):
             pointer's answer-posterior loss (training only; one library run per scalar input
             and candidate token, without gradient; see
             :func:`neuralc.lm.modeling._pointer_posterior_loss`); 0 turns it off.
+        pointer_posterior: how that posterior runs the library: ``exact`` (every joint parse of
+            the request's numbers, each program run on the reference interpreter; sharp
+            execution and enumeration, outside the machine) or ``machine`` (the library
+            computer run softly, once per input and candidate token, the other inputs as
+            parsed: the machine-in-the-loop form).
         trim_vocabulary: a backbone trained from scratch keeps only the embedding rows of the
             tokens its training texts use, the tokenizer's special tokens and the number tokens
             ``0..n-1``, plus one unknown row for every other token (the builder fills
@@ -126,7 +131,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  initializer_range: float = 0.02, pointer: str = "attention",
                  pointer_context: int = 1,
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
-                 pointer_posterior_weight: float = 1.0,
+                 pointer_posterior_weight: float = 1.0, pointer_posterior: str = "exact",
                  gate_bias: float = 0.0,
                  library: list[dict] | None = None, budgets: list[int] | None = None,
                  capacity: int = 0, registers: int = 40, memory: int = 32,
@@ -164,6 +169,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
         self.pointer_posterior_weight = pointer_posterior_weight
+        self.pointer_posterior = pointer_posterior
         self.gate_bias = gate_bias
         super().__init__(**_without_removed(kwargs))
 

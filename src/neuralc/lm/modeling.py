@@ -288,40 +288,45 @@ MAX_PARSES = 512  # joint parses of one request the pointer's posterior enumerat
 
 
 def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
-                            log_answer: torch.Tensor | None = None) -> torch.Tensor:
-    """The pointer's answer-posterior loss: which tokens, read into the scalar inputs together,
-    make some program of the library give the answer, weighted by the pointer's own
-    distribution floored at φ as the prior::
+                            log_answer: torch.Tensor | None = None, how: str = "exact",
+                            eps: float = 1e-6) -> torch.Tensor:
+    """The pointer's answer-posterior loss: which tokens, read into the scalar inputs, make
+    some program of the library give the answer, weighted by the pointer's own distribution
+    floored at φ as the prior; ``q`` without gradient::
+
+        loss = mean_{b,i} − Σ_u q_i(u) log α_i,u             gradient on the logits α − q
+
+    ``how`` says how ``q`` runs the library:
+
+    ``exact`` (:func:`_joint_posterior`, the default): every joint parse of the request's
+    tokens, each token read sharply, each program run exactly — enumeration and sharp
+    execution outside the machine, the exact posterior over joint parses::
 
         c = (u_1, …, u_S)   a joint parse: candidate token u_i for input i        (B,P,S)
         w(c) ∝ Π_i max(α_i,u_i, φ) · #{k : program k on the values of c = answer}   (B,P)
         q_i(u) = Σ_{c : u_i = u} w(c)                                              (B,S,U)
-        loss   = mean_{b,i} − Σ_u q_i(u) log α_i,u                         q without gradient
 
-    The parses are enumerated exactly: every token's value read sharply (its argmax, the copied
-    number), the lists at their argmax, and each program run exactly on them
-    (:meth:`neuralc.lm.calls.LibraryCalls.explains`, the reference interpreter for the program's
-    own step budget, cached) — so ``q`` is the exact posterior over joint parses, the one an
-    EM/MML step of a model that picks tokens would use, with no soft run of the machine. At
-    most :data:`MAX_PARSES` per request: each input keeps its ``m`` likeliest tokens, ``m^S ≤``
-    :data:`MAX_PARSES`. A request no parse explains adds nothing. Programs count alike (a
-    uniform prior over the library), so a selection still wrong does not hide the parse.
+    ``machine`` (:func:`_trial_posterior`): the library computer run softly, without gradient,
+    once per input ``i`` and token ``u`` with the other inputs as parsed (the machine-in-the-loop
+    form; S·U runs of the library per request)::
+
+        x^(i←u) = x with row i replaced by v_u                     (B,S,U,S,N) trial parses
+        q_i(u) ∝ max(α_i,u, φ) Σ_k Π_slots y_k(x^(i←u))[answer]    (B,S,U)
 
     The floor (:data:`POINTER_FLOOR`, as MAPO floors the weight of its memory) keeps a token
     the pointer has all but excluded in the running when it alone explains the answer; the
     pointer as prior keeps ties where they are: when two tokens explain the answer equally
     (``min(a, b)`` read as ``min(b, b)`` when ``b`` is the smaller), a uniform prior pushed the
     pointer towards 50/50 and left it diffuse (measured: pointers at 0.69/0.31, arithmetic
-    validation falling from 1.000 to 0.984 over the last epochs).
+    validation falling from 1.000 to 0.984 over the last epochs). Programs count alike (a
+    uniform prior over the library), so a selection still wrong does not hide the parse.
 
     The answer's marginal likelihood gives a pointer logit the gradient
     ``α_u (y_u[answer]/y[answer] − 1)``, proportional to ``α_u``: once the pointer held the wrong
     token (measured: "Question 69: Decrement 12" read 69, α on "12" below 1e-20), the right one
     got nothing, and the ε-clipped log of a wrong answer has no gradient at all. This term's
-    gradient is ``α − q`` whatever α is, and the joint enumeration moves two inputs read the
-    wrong way round together ("Subtract 3 from 10" read as sub(3, 10)), which one input
-    changed at a time cannot explain. Still answers only: ``q`` comes from running the library
-    on the request's own tokens.
+    gradient is ``α − q`` whatever α is. Still answers only: ``q`` comes from running the
+    library on the request's own tokens.
 
     ``log_answer`` (B,): the model's log-probability of each whole answer. A request answered
     with probability ≥ :data:`EXPLAINED` is left out: its pointer already puts that much mass
@@ -336,7 +341,6 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
         parse = Parse(*(None if x is None else x.index_select(0, rows) for x in parse))
         labels = labels.index_select(0, rows)
     B, S, _ = parse.pointer.shape
-    N = parse.values.shape[-1]
     cand = parse.candidates  # (B,T)
     U = int(cand.sum(-1).max())
     order = torch.argsort((~cand).to(torch.int8), dim=-1, stable=True)[:, :U]  # (B,U)
@@ -344,31 +348,76 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
     log_alpha = parse.log_pointer.gather(2, order[:, None, :].expand(B, S, U))  # (B,S,U)
     with torch.no_grad():
         prior = log_alpha.detach().float().clamp_min(math.log(POINTER_FLOOR))
-        prior = prior.masked_fill(~valid[:, None, :], float("-inf"))
-        m = U
-        while m > 1 and m ** S > MAX_PARSES:
-            m -= 1
-        top = prior.topk(m, -1).indices  # (B,S,m)
-        grid = torch.stack(torch.meshgrid(*[torch.arange(m, device=top.device)] * S,
-                                          indexing="ij"), 0).view(S, -1)  # (S,P)
-        picks = top.gather(2, grid[None].expand(B, -1, -1))  # (B,S,P) candidate per input
-        value = parse.values.gather(1, order[..., None].expand(-1, -1, N)).argmax(-1)  # (B,U)
-        read = value.gather(1, picks.flatten(1)).view(B, S, -1).transpose(1, 2)  # (B,P,S)
-        P = read.shape[1]
-        lengths = elements = None
-        if parse.lengths is not None:
-            lengths = parse.lengths.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q)
-            elements = parse.elements.argmax(-1).repeat_interleave(P, 0).tolist()
-        hits = computer.explains(read.flatten(0, 1).tolist(), lengths, elements,
-                                 labels.repeat_interleave(P, 0).tolist())
-        hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device).view(B, P)
-        logw = prior.gather(2, picks).sum(1)  # (B,P) log Π_i max(α, φ)
-        w = hits * (logw - logw.max(-1, keepdim=True).values.clamp_min(-1e30)).exp()
-        total = w.sum(-1, keepdim=True)
-        w = w / total.clamp_min(1e-30)
-        q = torch.zeros_like(prior).scatter_add_(2, picks, w[:, None, :].expand(-1, S, -1))
+        prior = prior.masked_fill(~valid[:, None, :], float("-inf"))  # log max(α, φ)
+        if how == "exact":
+            q = _joint_posterior(computer, parse, labels, order, prior)
+        elif how == "machine":
+            q = _trial_posterior(computer, parse, labels, order, prior, eps)
+        else:
+            raise ValueError(f"pointer_posterior must be exact or machine, not {how!r}")
     picked = (q.to(log_alpha.dtype) * log_alpha.masked_fill(~valid[:, None, :], 0.0)).sum(-1)
     return -picked.sum() / (whole * S)
+
+
+def _joint_posterior(computer, parse: Parse, labels, order, prior) -> torch.Tensor:
+    """``q`` (B,S,U) over joint parses, each program run exactly (:func:`_pointer_posterior_loss`).
+
+    Each token is read as its value's argmax (the copied number), the list slots at their
+    argmax; :meth:`neuralc.lm.calls.LibraryCalls.explains` runs every program on the
+    reference interpreter for its own step budget (what the machine computes from one-hot
+    inputs), cached. At most :data:`MAX_PARSES` parses per request: each input keeps its ``m``
+    likeliest tokens, ``m^S ≤`` :data:`MAX_PARSES`. A request no parse explains gets ``q = 0``
+    and adds nothing. Enumerating joint parses, rather than changing one input at a time, moves
+    two inputs read the wrong way round together ("Subtract 3 from 10" read as sub(3, 10)).
+    """
+    B, S, U = prior.shape
+    N = parse.values.shape[-1]
+    m = U
+    while m > 1 and m ** S > MAX_PARSES:
+        m -= 1
+    top = prior.topk(m, -1).indices  # (B,S,m)
+    grid = torch.stack(torch.meshgrid(*[torch.arange(m, device=top.device)] * S,
+                                      indexing="ij"), 0).view(S, -1)  # (S,P)
+    picks = top.gather(2, grid[None].expand(B, -1, -1))  # (B,S,P) the token of each input
+    value = parse.values.gather(1, order[..., None].expand(-1, -1, N)).argmax(-1)  # (B,U)
+    read = value.gather(1, picks.flatten(1)).view(B, S, -1).transpose(1, 2)  # (B,P,S)
+    P = read.shape[1]
+    lengths = elements = None
+    if parse.lengths is not None:
+        lengths = parse.lengths.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q)
+        elements = parse.elements.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q,C)
+    hits = computer.explains(read.flatten(0, 1).tolist(), lengths, elements,
+                             labels.repeat_interleave(P, 0).tolist())
+    hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device).view(B, P)
+    logw = prior.gather(2, picks).sum(1)  # (B,P) log Π_i max(α, φ)
+    w = hits * (logw - logw.max(-1, keepdim=True).values.clamp_min(-1e30)).exp()
+    w = w / w.sum(-1, keepdim=True).clamp_min(1e-30)
+    return torch.zeros_like(prior).scatter_add_(2, picks, w[:, None, :].expand(-1, S, -1))
+
+
+def _trial_posterior(computer, parse: Parse, labels, order, prior, eps: float) -> torch.Tensor:
+    """``q`` (B,S,U) from soft runs of the library computer, one per input and candidate token
+    with the other inputs as parsed (:func:`_pointer_posterior_loss`, ``machine``)."""
+    B, S, U = prior.shape
+    N = parse.values.shape[-1]
+    v_u = parse.values.gather(1, order[..., None].expand(-1, -1, N))  # (B,U,N)
+    trial = parse.scalars[:, None, None].expand(B, S, U, S, N)
+    row = torch.eye(S, dtype=torch.bool, device=trial.device)[None, :, None, :, None]
+    trial = torch.where(row, v_u[:, None, :, None, :], trial).reshape(B * S * U, S, N)
+
+    def rep(x):
+        return None if x is None else x.repeat_interleave(S * U, 0)
+
+    E = len(computer.names)
+    uniform = trial.new_full((B * S * U, E), 1.0 / E)  # per_program does not depend on it
+    y_k = computer(uniform, trial, rep(parse.lengths), rep(parse.elements)).per_program
+    lab = rep(labels)
+    counted = (lab != IGNORE).to(y_k.dtype)  # (B·S·U,O)
+    idx = lab.clamp_min(0)[:, None, :, None].expand(-1, E, -1, 1)
+    lk = y_k.gather(-1, idx).squeeze(-1).clamp_min(eps).log()  # (B·S·U,E,O)
+    lk = (lk * counted[:, None, :]).sum(-1).view(B, S, U, E)
+    post = lk.logsumexp(-1).to(prior.dtype)  # (B,S,U) log Σ_k (a uniform prior over programs)
+    return (post + prior).softmax(-1)
 
 
 def _realign(module: nn.Module) -> None:
@@ -543,8 +592,9 @@ class NeuralCompilerModel(_Base):
             counted = labels != IGNORE
             log_answer = (logp.gather(-1, labels.clamp_min(0)[..., None]).squeeze(-1)
                           * counted).sum(-1)  # (B,) log p(whole answer)
-            loss = loss + weight * _pointer_posterior_loss(self.computer, parse, labels,
-                                                           log_answer)
+            loss = loss + weight * _pointer_posterior_loss(
+                self.computer, parse, labels, log_answer, self.config.pointer_posterior,
+                self.config.eps)
         return NeuralCompilerOutput(loss=loss, answer_log_probs=logp, selection=selection,
                                     parsed_inputs=parsed, halted=out.halted, pointer=pointer,
                                     program_answers=out.per_program, list_lengths=lengths,

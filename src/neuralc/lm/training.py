@@ -70,6 +70,7 @@ class TrainOptions:
     selection_mode: str | None = None  # programs | superposition (the paper's form)
     posterior_weight: float | None = None  # the selection's answer-posterior loss (programs)
     pointer_posterior_weight: float | None = None  # the pointer's answer-posterior loss
+    pointer_posterior: str | None = None  # exact (joint parses, sharp runs) | machine (soft runs)
     gate_bias: float | None = None  # initial bias of the ordinal pointer's gate
     copy_numbers: bool | None = None  # a hand-designed prior: number tokens denote their value
     alu: str | None = None  # sparse | dense | circuit
@@ -89,8 +90,8 @@ class TrainOptions:
 
 # TrainOptions fields that are NeuralCompilerConfig fields (passed to the builder when set)
 MODEL_OPTIONS = ("backbone", "parse_head", "pointer", "pointer_context", "selection_mode",
-                 "posterior_weight", "pointer_posterior_weight", "gate_bias", "copy_numbers",
-                 "alu", "trim_vocabulary", "unknown_dropout")
+                 "posterior_weight", "pointer_posterior_weight", "pointer_posterior", "gate_bias",
+                 "copy_numbers", "alu", "trim_vocabulary", "unknown_dropout")
 
 
 def model_options(opts: TrainOptions) -> dict:
