@@ -284,7 +284,7 @@ POINTER_FLOOR = 0.05  # the least prior weight of a candidate token in the point
 EXPLAINED = 0.9  # a request answered with this probability gets no pointer posterior
 
 
-MAX_PARSES = 512  # joint parses of one request the pointer's posterior enumerates
+MAX_PARSES = 128  # joint parses of one request the pointer's posterior enumerates
 
 
 def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
