@@ -272,6 +272,7 @@ VARIANTS = {
     "before": {"loop_adamw": True, "all_ops": True, "two_lookups": True,
                "trim_vocabulary": False},
     "full vocabulary": {"trim_vocabulary": False},
+    "machine posterior": {"pointer_posterior": "machine"},
     "now": {},
 }
 
@@ -290,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare", action="store_true",
                    help="profile each task as before the training-step cuts (every ALU op, "
                         "loop AdamW, full vocabulary looked up twice), as now with "
-                        "--full-vocabulary and as now, in the same run")
+                        "--full-vocabulary, as now with --pointer-posterior machine and as "
+                        "now, in the same run")
     args = p.parse_args(argv)
     base = {"tokenizer": args.tokenizer} if args.tokenizer else {}
     variants = (VARIANTS if args.compare else {"full vocabulary": VARIANTS["full vocabulary"]}
