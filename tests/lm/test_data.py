@@ -125,10 +125,24 @@ def test_the_test_split_is_sealed_until_unsealed():
     assert len(split.unseal()) == 8 and split[0] is not None
 
 
-def test_task_validation_is_new_text_from_the_training_stream():
+def test_task_validation_is_new_text_with_its_own_unseen_phrasings():
+    """Validation: new text on training combinations, the training phrasings and phrasings of
+    its own that neither training nor the test split ever shows (so a choice about unseen
+    phrasings needs no test example); the test split's held-out phrasings stay there."""
+    from neuralc.lm.tasks import BINARY_TEMPLATES, UNARY_TEMPLATES
+
     task = get_task("arithmetic-basic")
-    s = task_splits(task, 3, 64, 16, 8)
-    assert s.train == task.make_split("train", 3, 64)  # training data as before
-    assert len(s.validation) == 16
+    s = task_splits(task, 3, 256, 400, 400)
+    assert s.train == task.make_split("train", 3, 256)  # training data as before
+    assert len(s.validation) == 400
     assert not {e.text for e in s.train} & {e.text for e in s.validation}
-    assert not any(e.held_out_template for e in s.validation)  # the test's phrasing stays there
+    test = s.test.unseal()
+    phrasing = {(len(e.inputs), e.template) for e in s.validation}
+    family = {1: UNARY_TEMPLATES, 2: BINARY_TEMPLATES}
+    unseen = {k for k in phrasing if family[k[0]][k[1]].validation}
+    assert unseen and all(e.held_out_template == ((len(e.inputs), e.template) in unseen)
+                          for e in s.validation)
+    assert not any(family[k[0]][k[1]].held_out for k in phrasing)
+    assert not any(family[len(e.inputs)][e.template].validation for e in test)
+    assert not any(family[len(e.inputs)][e.template].validation or
+                   family[len(e.inputs)][e.template].held_out for e in s.train)

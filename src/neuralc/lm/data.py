@@ -217,18 +217,18 @@ def task_splits(task: Task, seed: int, train_size: int | None = None,
                 validation_size: int | None = None, test_size: int | None = None) -> Splits:
     """The splits of a built-in task.
 
-    ``train`` is the task's training split, unchanged; ``validation`` the next examples of the
-    same seeded stream (training combinations and phrasings, no text shared with ``train``);
-    ``test`` the task's test split (held-out combinations and phrasing), sealed."""
+    ``train`` is the task's training split; ``validation`` its own seeded stream (training
+    combinations, the training phrasings and one validation-only phrasing per form, no text
+    shared with ``train``), so that a choice about phrasings never seen can be made without the
+    test split; ``test`` the task's test split (held-out combinations and phrasings), sealed."""
     n_train = train_size if train_size is not None else task.train_size
     n_val = validation_size if validation_size is not None else max(1, n_train // 8)
-    size = n_train + 2 * n_val
-    while True:  # the stream's prefix never changes with its length: train stays the same
-        stream = task.make_split("train", seed, size)
-        tr = stream[:n_train]
-        seen = {e.text for e in tr}
-        va = [e for e in stream[n_train:] if e.text not in seen][:n_val]
-        if len(va) == n_val or size > 64 * (n_train + n_val):
+    tr = task.make_split("train", seed, n_train)
+    seen = {e.text for e in tr}
+    size = 2 * n_val
+    while True:  # a stream's prefix never changes with its length
+        va = [e for e in task.make_split("validation", seed, size) if e.text not in seen][:n_val]
+        if len(va) == n_val or size > 64 * n_val:
             break
         size *= 2
     return Splits(tr, va, SealedSplit(task.make_split("test", seed, test_size)))

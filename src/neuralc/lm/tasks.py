@@ -6,14 +6,17 @@ it and the values it should parse — the model is never supervised on those, on
 
 Splits (``make_split``) hold out **operand combinations** (a combination is in the test set iff a
 seeded hash puts it there, so no test combination is ever seen in training) **and** one phrasing
-phrasing of each form per family, which appears in the test split only.
+of each form per family, which appears in the test split only. The validation split has held-out
+phrasings of its own (``V``), one per form, which neither training nor the test split shows: a
+choice about phrasings never seen is made on them, never on the test split's.
 
 Phrasings (:class:`Phrasing`: a template and its *form*). ``{a}``, ``{b}`` are the operands, ``{d}``
 the depth, ``{xs}`` a comma-separated list and ``{k}`` its length, ``{q}`` a number that is no
 operand (any value in ``1..n-1``); the op words come from :data:`OP_WORDS`. Forms: ``in order``
 (the operands in argument order), ``reversed`` (text order differs from argument order: "With 3 as
 the second number and 10 as the first …" is ``op(10, 3)``), ``distractor`` (a number that is not an
-operand). Each family holds out one phrasing of each form (``*``), seen in the test split only::
+operand). Each family holds out one phrasing of each form (``*``), seen in the test split only,
+and one for the validation split (``V``, listed after the family)::
 
     arithmetic, binary ops                                   arithmetic, unary ops (inc, dec, not)
        {Verb} {a} and {b}                                       {Verb} {a}
@@ -67,6 +70,13 @@ operand). Each family holds out one phrasing of each form (``*``), seen in the t
 (A sorted list does not depend on the order of its elements, so sorting has no reversed form;
 its distractors include the list's own length.) The in-order phrasings with "first"/"second"
 are there so that those words, not a phrasing's layout, tell which number is which.
+
+Validation only (``V``, ``VR``, ``VD``): "Find the {noun} of {a} and {b}.", "Let the second
+number be {b} and the first be {a}; give the {noun}.", "Item {q}) compute {a} {sym} {b}."
+(unary: "Find the {noun} of {a}.", "Item {q}) compute {a} {sym}."); "Run the fibonacci function
+on {a} and {b} with depth {d}.", "Depth {d}; the second number is {b}, the first is {a}: run
+fibonacci.", "Item {q}) run fibonacci from {a} and {b} for {d} steps."; "Arrange {xs} in
+increasing order.", "Item {q}) sort these {k} numbers: {xs}."
 
 Answers: arithmetic ``op(a, b) mod n`` (an int; the ISA registry's exact semantics); Fibonacci
 (an int) the second element after ``d`` steps of ``(a, b) → (b, a + b) mod n``
@@ -141,22 +151,25 @@ UNARY_OPS = tuple(op for op in TABLE_OPS if BY_NAME[op].arity == 1)
 
 @dataclass(frozen=True)
 class Phrasing:
-    """A request template, its form (``in order``, ``reversed``, ``distractor``) and whether it
-    is held out: seen in the test split only."""
+    """A request template, its form (``in order``, ``reversed``, ``distractor``) and the split
+    that holds it out: ``held_out`` (seen in the test split only) or ``validation`` (seen in
+    the validation split only)."""
 
     text: str
     form: str = "in order"
     held_out: bool = False
+    validation: bool = False
 
 
 def _family(*rows: tuple[str, str] | str) -> tuple[Phrasing, ...]:
     """Phrasings from ``text`` or ``(marks, text)`` rows: ``R`` reversed, ``D`` distractor,
-    ``*`` held out (the module docstring's notation)."""
+    ``*`` held out for the test split, ``V`` for the validation split (the module docstring's
+    notation)."""
     out = []
     for row in rows:
         marks, text = row if isinstance(row, tuple) else ("", row)
         form = "reversed" if "R" in marks else "distractor" if "D" in marks else "in order"
-        out.append(Phrasing(text, form, "*" in marks))
+        out.append(Phrasing(text, form, "*" in marks, "V" in marks))
     return tuple(out)
 
 
@@ -177,6 +190,9 @@ BINARY_TEMPLATES = _family(
     ("*", "What is the {noun} of {a} and {b}?"),
     ("*R", "Take {b} as the second number and {a} as the first: what is their {noun}?"),
     ("*D", "Problem {q}: what is {a} {sym} {b}?"),
+    ("V", "Find the {noun} of {a} and {b}."),
+    ("VR", "Let the second number be {b} and the first be {a}; give the {noun}."),
+    ("VD", "Item {q}) compute {a} {sym} {b}."),
 )
 UNARY_TEMPLATES = _family(
     "{Verb} {a}",
@@ -189,6 +205,8 @@ UNARY_TEMPLATES = _family(
     ("D", "{Verb} {a} for task {q}."),
     ("*", "What is the {noun} of {a}?"),
     ("*D", "Problem {q}: what is {a} {sym}?"),
+    ("V", "Find the {noun} of {a}."),
+    ("VD", "Item {q}) compute {a} {sym}."),
 )
 FIB_TEMPLATES = _family(
     ("Calculate the fibonacci function, starting from inputs {a} and {b}, "
@@ -208,6 +226,9 @@ FIB_TEMPLATES = _family(
     ("*R", ("To a depth of {d}, calculate the fibonacci function with {b} as the second input "
             "and {a} as the first.")),
     ("*D", "Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?"),
+    ("V", "Run the fibonacci function on {a} and {b} with depth {d}."),
+    ("VR", "Depth {d}; the second number is {b}, the first is {a}: run fibonacci."),
+    ("VD", "Item {q}) run fibonacci from {a} and {b} for {d} steps."),
 )
 SORT_TEMPLATES = _family(
     "Sort the list {xs}",
@@ -219,12 +240,23 @@ SORT_TEMPLATES = _family(
     ("D", "Sort the list {xs} for task {q}."),
     ("*", "Sort the numbers {xs} in increasing order."),
     ("*D", "Problem {q}: put the {k} numbers {xs} in increasing order."),
+    ("V", "Arrange {xs} in increasing order."),
+    ("VD", "Item {q}) sort these {k} numbers: {xs}."),
 )
 
 
-def _pick(rng: random.Random, family: tuple[Phrasing, ...], test: bool) -> int:
-    """A phrasing index: any in the test split, never a held-out one in training."""
-    return rng.choice([i for i, p in enumerate(family) if test or not p.held_out])
+def _pick(rng: random.Random, family: tuple[Phrasing, ...], split: str) -> int:
+    """A phrasing index: training never picks a held-out one, the test split never one the
+    validation split holds out, and the validation split never one the test split holds out."""
+    return rng.choice([i for i, p in enumerate(family)
+                       if not (p.validation if split == "test" else
+                               p.held_out if split == "validation" else
+                               p.held_out or p.validation)])
+
+
+def _unseen(p: Phrasing) -> bool:
+    """Whether a phrasing is one that training never shows."""
+    return p.held_out or p.validation
 
 
 @dataclass(frozen=True)
@@ -318,18 +350,18 @@ class Task:
                              sym=sym, a=a, b=b, q=q)
         text = text.format(Verb=verb, noun=noun, sym=sym, a=a, b=b, q=q)
         ans = BY_NAME[op].fn(a, b, self.n) % self.n
-        return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t, p.held_out, op,
+        return Example(text, ans, f"calc_{op}", (a,) if unary else (a, b), t, _unseen(p), op,
                        p.form)
 
     def _fib(self, a: int, b: int, d: int, t: int, q: int) -> Example:
         p = FIB_TEMPLATES[t]
         return Example(p.text.format(a=a, b=b, d=d, q=q), fibonacci(a, b, d, self.n),
-                       "fib_parallel", (a, b, d), t, p.held_out, f"depth={d}", p.form)
+                       "fib_parallel", (a, b, d), t, _unseen(p), f"depth={d}", p.form)
 
     def _sort(self, xs: tuple[int, ...], t: int, q: int) -> Example:
         p = SORT_TEMPLATES[t]
         text = p.text.format(xs=", ".join(map(str, xs)), k=len(xs), q=q)
-        return Example(text, tuple(sorted(xs)), "sort_network", xs, t, p.held_out,
+        return Example(text, tuple(sorted(xs)), "sort_network", xs, t, _unseen(p),
                        f"len={len(xs)}", p.form)
 
     def _draw(self, rng: random.Random, split: str, seed: int) -> Example:
@@ -359,7 +391,7 @@ class Task:
                 family = SORT_TEMPLATES
             if _in_test(seed, key, self.test_fraction) != want_test:
                 continue
-            t = _pick(rng, family, want_test)
+            t = _pick(rng, family, split)
             q = rng.randrange(1, n)  # a number that is no operand, for the distractor forms
             if kind == "arithmetic":
                 return self._arith(op, a, b, t, q)
@@ -368,9 +400,11 @@ class Task:
             return self._sort(xs, t, q)
 
     def make_split(self, split: str, seed: int = 0, size: int | None = None) -> list[Example]:
-        """``size`` examples of ``"train"`` or ``"test"``, deterministic in ``seed``."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        """``size`` examples of ``"train"``, ``"validation"`` (training combinations, the
+        training phrasings and the validation's held-out ones) or ``"test"``, deterministic in
+        ``seed``."""
+        if split not in ("train", "validation", "test"):
+            raise ValueError(f"split must be 'train', 'validation' or 'test', not {split!r}")
         size = size if size is not None else (self.train_size if split == "train" else
                                               self.test_size)
         rng = random.Random(f"{self.name}:{split}:{seed}")
