@@ -161,15 +161,54 @@ class Phrasing:
     validation: bool = False
 
 
+# each number's role said in words: "with 10 as the first number and 3 as the second"
+ROLE_CUES: dict[str, tuple[str, ...]] = {
+    "in order": ("with {a} as the first number and {b} as the second",
+                 "the first number is {a} and the second is {b}",
+                 "first number {a}, second number {b}"),
+    "reversed": ("with {b} as the second number and {a} as the first",
+                 "the second number is {b} and the first is {a}",
+                 "second number {b}, first number {a}"),
+}
+# a number that is no operand, as a label around a request ({body}; {lbody}: its first letter
+# in lower case)
+LABELS = ("Question {q}: {lbody}", "Step {q}. {body}", "Task {q} - {lbody}",
+          "Round {q}, {lbody}", "{body} (exercise {q})", "{body} [case {q}]")
+FORMS = ("in order", "reversed", "distractor")
+UNSEEN_SHARE = 0.25  # the share of test (validation) requests in the split's unseen phrasings
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _cued(*patterns: str) -> list[tuple[str, str]]:
+    """Rows that say each number's role (:data:`ROLE_CUES`) inside ``patterns`` (``{cue}`` or
+    ``{Cue}``): in argument order, and reversed (``R``). A pattern whose other operands come
+    first (``!``) makes both orders reversed."""
+    rows = []
+    for pattern in patterns:
+        first = pattern.startswith("!")
+        for order, cues in ROLE_CUES.items():
+            mark = "R" if first or order == "reversed" else ""
+            rows += [(mark, pattern.lstrip("!").replace("{Cue}", _cap(c)).replace("{cue}", c))
+                     for c in cues]
+    return rows
+
+
 def _family(*rows: tuple[str, str] | str) -> tuple[Phrasing, ...]:
     """Phrasings from ``text`` or ``(marks, text)`` rows: ``R`` reversed, ``D`` distractor,
     ``*`` held out for the test split, ``V`` for the validation split (the module docstring's
-    notation)."""
+    notation). Every training phrasing in order or reversed also comes inside each of
+    :data:`LABELS`, as a distractor phrasing."""
     out = []
     for row in rows:
         marks, text = row if isinstance(row, tuple) else ("", row)
         form = "reversed" if "R" in marks else "distractor" if "D" in marks else "in order"
         out.append(Phrasing(text, form, "*" in marks, "V" in marks))
+    bodies = [p.text for p in out if p.form != "distractor" and not (p.held_out or p.validation)]
+    out += [Phrasing(label.replace("{body}", body).replace("{lbody}", body[:1].lower() + body[1:]),
+                     "distractor") for body in bodies for label in LABELS]
     return tuple(out)
 
 
@@ -178,15 +217,10 @@ BINARY_TEMPLATES = _family(
     "What is {a} {sym} {b}?",
     "Compute the {noun} of {a} and {b}.",
     "{a} {sym} {b} = ?",
-    ("R", "With {b} as the second number and {a} as the first, compute the {noun}."),
     ("R", "Given b = {b} and a = {a}, what is a {sym} b?"),
     ("R", "{reversing}"),
     ("R", "The second number is {b} and the first is {a}. What is their {noun}?"),
-    "With {a} as the first number and {b} as the second, compute the {noun}.",
-    ("D", "Question {q}: {Verb} {a} and {b}."),
-    ("D", "{a} {sym} {b} = ? (exercise {q})"),
-    ("D", "Step {q}. What is {a} {sym} {b}?"),
-    ("D", "{Verb} {a} and {b} for task {q}."),
+    *_cued("{Cue}, compute the {noun}.", "Compute the {noun}, {cue}."),
     ("*", "What is the {noun} of {a} and {b}?"),
     ("*R", "Take {b} as the second number and {a} as the first: what is their {noun}?"),
     ("*D", "Problem {q}: what is {a} {sym} {b}?"),
@@ -199,10 +233,6 @@ UNARY_TEMPLATES = _family(
     "What is {a} {sym}?",
     "Compute the {noun} of {a}.",
     "{a} {sym} = ?",
-    ("D", "Question {q}: {Verb} {a}."),
-    ("D", "{a} {sym} = ? (exercise {q})"),
-    ("D", "Step {q}. What is {a} {sym}?"),
-    ("D", "{Verb} {a} for task {q}."),
     ("*", "What is the {noun} of {a}?"),
     ("*D", "Problem {q}: what is {a} {sym}?"),
     ("V", "Find the {noun} of {a}."),
@@ -216,12 +246,8 @@ FIB_TEMPLATES = _family(
     ("R", ("Starting with {b} as the second number and {a} as the first, run fibonacci for "
            "{d} steps.")),
     ("R", "For {d} steps, run fibonacci from {a} and {b}."),
-    ("R", "The second number is {b} and the first is {a}; run fibonacci for {d} steps."),
     ("R", "Depth {d}: fibonacci from {a} and {b}."),
-    "With {a} as the first number and {b} as the second, run fibonacci for {d} steps.",
-    ("D", "Question {q}: run fibonacci from {a} and {b} for {d} steps."),
-    ("D", "Step {q}. Run fibonacci from {a} and {b} for {d} steps."),
-    ("D", "Fibonacci with inputs {a} and {b} and depth {d}? (exercise {q})"),
+    *_cued("{Cue}, run fibonacci for {d} steps.", "!For {d} steps, run fibonacci, {cue}."),
     ("*", "Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}."),
     ("*R", ("To a depth of {d}, calculate the fibonacci function with {b} as the second input "
             "and {a} as the first.")),
@@ -235,9 +261,6 @@ SORT_TEMPLATES = _family(
     "Sort these numbers: {xs}.",
     "Put {xs} in increasing order.",
     ("D", "Sort these {k} numbers: {xs}."),
-    ("D", "Question {q}: sort the list {xs}"),
-    ("D", "Step {q}. Sort these numbers: {xs}."),
-    ("D", "Sort the list {xs} for task {q}."),
     ("*", "Sort the numbers {xs} in increasing order."),
     ("*D", "Problem {q}: put the {k} numbers {xs} in increasing order."),
     ("V", "Arrange {xs} in increasing order."),
@@ -246,12 +269,19 @@ SORT_TEMPLATES = _family(
 
 
 def _pick(rng: random.Random, family: tuple[Phrasing, ...], split: str) -> int:
-    """A phrasing index: training never picks a held-out one, the test split never one the
-    validation split holds out, and the validation split never one the test split holds out."""
+    """A phrasing index: a form uniformly, then, in the test (validation) split with
+    probability :data:`UNSEEN_SHARE`, that split's held-out phrasing of the form, else a
+    training phrasing of the form. Training never picks a held-out phrasing; the test and
+    validation splits never pick each other's."""
+    forms = [f for f in FORMS if any(p.form == f for p in family)]
+    form = rng.choice(forms)
+    unseen = rng.random() < UNSEEN_SHARE
+    held = [i for i, p in enumerate(family) if p.form == form and
+            (p.held_out if split == "test" else p.validation if split == "validation" else False)]
+    if unseen and held:
+        return rng.choice(held)
     return rng.choice([i for i, p in enumerate(family)
-                       if not (p.validation if split == "test" else
-                               p.held_out if split == "validation" else
-                               p.held_out or p.validation)])
+                       if p.form == form and not (p.held_out or p.validation)])
 
 
 def _unseen(p: Phrasing) -> bool:
