@@ -15,68 +15,67 @@ the depth, ``{xs}`` a comma-separated list and ``{k}`` its length, ``{q}`` a num
 operand (any value in ``1..n-1``); the op words come from :data:`OP_WORDS`. Forms: ``in order``
 (the operands in argument order), ``reversed`` (text order differs from argument order: "With 3 as
 the second number and 10 as the first …" is ``op(10, 3)``), ``distractor`` (a number that is not an
-operand). Each family holds out one phrasing of each form (``*``), seen in the test split only,
-and one for the validation split (``V``, listed after the family)::
+operand). A request draws its form uniformly, then a phrasing of that form. Each family holds
+out one phrasing of each form for the test split (``*``) and one for the validation split
+(``V``); those splits draw their held-out phrasing of the form with probability
+:data:`UNSEEN_SHARE`. Training phrasings::
 
-    arithmetic, binary ops                                   arithmetic, unary ops (inc, dec, not)
-       {Verb} {a} and {b}                                       {Verb} {a}
-       What is {a} {sym} {b}?                                   What is {a} {sym}?
-       Compute the {noun} of {a} and {b}.                       Compute the {noun} of {a}.
-       {a} {sym} {b} = ?                                        {a} {sym} = ?
-    R  With {b} as the second number and {a} as the first,   D  Question {q}: {Verb} {a}.
-       compute the {noun}.                                   D  {a} {sym} = ? (exercise {q})
-    R  Given b = {b} and a = {a}, what is a {sym} b?         *  What is the {noun} of {a}?
-    R  a verb that reverses by itself (:data:`REVERSING_VERBS`: "Subtract {b} from {a}",
-       "Add {b} to {a}", ...; the first R phrasing for ops without one)
-    R  The second number is {b} and the first is {a}.       D  Step {q}. What is {a} {sym}?
-       What is their {noun}?                                D  {Verb} {a} for task {q}.
-       With {a} as the first number and {b} as the second,  *D Problem {q}: what is {a} {sym}?
-       compute the {noun}.
-    D  Question {q}: {Verb} {a} and {b}.
-    D  {a} {sym} {b} = ? (exercise {q})
-    D  Step {q}. What is {a} {sym} {b}?
-    D  {Verb} {a} and {b} for task {q}.
+    arithmetic, binary ops
+       {Verb} {a} and {b} · What is {a} {sym} {b}? · Compute the {noun} of {a} and {b}. ·
+       {a} {sym} {b} = ?
+    R  Given b = {b} and a = {a}, what is a {sym} b? · The second number is {b} and the first is
+       {a}. What is their {noun}? · a verb that reverses by itself (:data:`REVERSING_VERBS`:
+       "Subtract {b} from {a}", "Add {b} to {a}", ...; "With {b} as the second number and {a}
+       as the first, compute the {noun}." for ops without one)
+    ·R "{Cue}, compute the {noun}." and "Compute the {noun}, {cue}." for each role cue
+       (:data:`ROLE_CUES`: "with {a} as the first number and {b} as the second", "the first
+       number is {a} and the second is {b}", "first number {a}, second number {b}", and the
+       same three reversed: in order or R)
     *  What is the {noun} of {a} and {b}?
     *R Take {b} as the second number and {a} as the first: what is their {noun}?
     *D Problem {q}: what is {a} {sym} {b}?
+    V  Find the {noun} of {a} and {b}.
+    VR Let the second number be {b} and the first be {a}; give the {noun}.
+    VD Item {q}) compute {a} {sym} {b}.
+
+    arithmetic, unary ops (inc, dec, not)
+       {Verb} {a} · What is {a} {sym}? · Compute the {noun} of {a}. · {a} {sym} = ?
+    *  What is the {noun} of {a}?            V  Find the {noun} of {a}.
+    *D Problem {q}: what is {a} {sym}?       VD Item {q}) compute {a} {sym}.
 
     fibonacci
-       Calculate the fibonacci function, starting from inputs {a} and {b}, to a recursion depth of {d}
-       Run fibonacci from {a} and {b} for {d} steps.
-       Fibonacci with inputs {a} and {b} and depth {d}?
-    R  Starting with {b} as the second number and {a} as the first, run fibonacci for {d} steps.
-    R  For {d} steps, run fibonacci from {a} and {b}.
-    R  The second number is {b} and the first is {a}; run fibonacci for {d} steps.
-    R  Depth {d}: fibonacci from {a} and {b}.
-       With {a} as the first number and {b} as the second, run fibonacci for {d} steps.
-    D  Question {q}: run fibonacci from {a} and {b} for {d} steps.
-    D  Step {q}. Run fibonacci from {a} and {b} for {d} steps.
-    D  Fibonacci with inputs {a} and {b} and depth {d}? (exercise {q})
+       Calculate the fibonacci function, starting from inputs {a} and {b}, to a recursion
+       depth of {d} · Run fibonacci from {a} and {b} for {d} steps. · Fibonacci with inputs
+       {a} and {b} and depth {d}?
+    R  Starting with {b} as the second number and {a} as the first, run fibonacci for {d}
+       steps. · For {d} steps, run fibonacci from {a} and {b}. · Depth {d}: fibonacci from {a}
+       and {b}.
+    ·R "{Cue}, run fibonacci for {d} steps." for each role cue (in order or R), and "For {d}
+       steps, run fibonacci, {cue}." (R, the depth first)
     *  Starting from inputs {a} and {b}, calculate the fibonacci function to a depth of {d}.
-    *R To a depth of {d}, calculate the fibonacci function with {b} as the second input and {a} as the first.
+    *R To a depth of {d}, calculate the fibonacci function with {b} as the second input and
+       {a} as the first.
     *D Problem {q}: fibonacci with inputs {a} and {b} and depth {d}?
+    V  Run the fibonacci function on {a} and {b} with depth {d}.
+    VR Depth {d}; the second number is {b}, the first is {a}: run fibonacci.
+    VD Item {q}) run fibonacci from {a} and {b} for {d} steps.
 
     sorting
-       Sort the list {xs}
-       Sort these numbers: {xs}.
-       Put {xs} in increasing order.
+       Sort the list {xs} · Sort these numbers: {xs}. · Put {xs} in increasing order.
     D  Sort these {k} numbers: {xs}.
-    D  Question {q}: sort the list {xs}
-    D  Step {q}. Sort these numbers: {xs}.
-    D  Sort the list {xs} for task {q}.
-    *  Sort the numbers {xs} in increasing order.
-    *D Problem {q}: put the {k} numbers {xs} in increasing order.
+    *  Sort the numbers {xs} in increasing order.    V  Arrange {xs} in increasing order.
+    *D Problem {q}: put the {k} numbers {xs} in     VD Item {q}) sort these {k} numbers: {xs}.
+       increasing order.
 
-(A sorted list does not depend on the order of its elements, so sorting has no reversed form;
-its distractors include the list's own length.) The in-order phrasings with "first"/"second"
-are there so that those words, not a phrasing's layout, tell which number is which.
+    D  every training phrasing above in order or reversed, inside each label of :data:`LABELS`
+       ("Question {q}: …", "Step {q}. …", "Task {q} - …", "Round {q}, …", "… (exercise {q})",
+       "… [case {q}]")
 
-Validation only (``V``, ``VR``, ``VD``): "Find the {noun} of {a} and {b}.", "Let the second
-number be {b} and the first be {a}; give the {noun}.", "Item {q}) compute {a} {sym} {b}."
-(unary: "Find the {noun} of {a}.", "Item {q}) compute {a} {sym}."); "Run the fibonacci function
-on {a} and {b} with depth {d}.", "Depth {d}; the second number is {b}, the first is {a}: run
-fibonacci.", "Item {q}) run fibonacci from {a} and {b} for {d} steps."; "Arrange {xs} in
-increasing order.", "Item {q}) sort these {k} numbers: {xs}."
+A sorted list does not depend on the order of its elements, so sorting has no reversed form;
+its distractors include the list's own length. The role cues come in both orders so that the
+words "first" and "second", not a phrasing's layout, tell which number is which; the labels
+come around every phrasing so that a number's place in the request, not one label word, tells
+that it is no operand.
 
 Answers: arithmetic ``op(a, b) mod n`` (an int; the ISA registry's exact semantics); Fibonacci
 (an int) the second element after ``d`` steps of ``(a, b) → (b, a + b) mod n``
