@@ -102,3 +102,29 @@ def test_a_user_program_whose_lists_grow_gets_its_list_through_the_compilers_pla
         out = calls(sel, None, lengths, elements)
         for b, xs in enumerate(lists):
             assert read_answer(out.outputs[b].argmax(-1).tolist()) == python[e.name](xs)
+
+
+def test_exact_answers_of_list_programs_are_the_machines():
+    """The answers the pointer's exact posterior counts (reference interpreter, each program's own
+    budget) for list programs, a pointer result and a program of a list and an integer: the
+    machine's on one-hot inputs, and the program's own result."""
+    names = ["sort_network", "list_sum", "reverse", "binary_search"]
+    calls = _calls(names)
+    rng = random.Random(1)
+    lists = [sorted(rng.randrange(N) for _ in range(rng.randrange(1, C + 1))) for _ in range(5)]
+    targets = [xs[len(xs) // 2] if b % 2 else rng.randrange(N) for b, xs in enumerate(lists)]
+    lengths = _onehot([len(xs) for xs in lists])[:, None]
+    elements = _onehot([xs + [0] * (C - len(xs)) for xs in lists])[:, None]
+    scalars = _onehot([[t] for t in targets])
+    B, E = len(lists), len(names)
+    for k, name in enumerate(names):
+        sel = F.one_hot(torch.full((B,), k), E).float()
+        out = calls(sel, scalars, lengths, elements)
+        for b, xs in enumerate(lists):
+            ints = (targets[b],) if name == "binary_search" else ()
+            got = calls._exact(k, ints, (tuple(xs),))
+            args = [xs, targets[b]] if name == "binary_search" else [xs]
+            want = answer_labels(library.get(name).reference(args, N), calls.outputs)
+            assert got == tuple(want), (name, xs)
+            machine = read_answer(out.outputs[b].argmax(-1).tolist())
+            assert answer_labels(machine, calls.outputs) == want, (name, xs)
