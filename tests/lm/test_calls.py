@@ -128,3 +128,24 @@ def test_exact_answers_of_list_programs_are_the_machines():
             assert got == tuple(want), (name, xs)
             machine = read_answer(out.outputs[b].argmax(-1).tolist())
             assert answer_labels(machine, calls.outputs) == want, (name, xs)
+
+
+def test_exact_answer_of_a_parse_the_program_fails_on_is_none():
+    """A wrong parse can make a user's program fail (an index past its list): the pointer's
+    exact posterior counts no answer there instead of stopping the training run."""
+    from neuralc.lang.program import Sizes
+    from neuralc.library import python_program
+    from neuralc.library.interface import interface, link_library, step_budgets
+
+    source = ('def pick(xs: list, i: int) -> int:\n'
+              '    """>>> pick([4, 5, 6], 1)\n    5\n    """\n'
+              '    return xs[i]\n')
+    entry = python_program(source, "pick", name="pick")
+    sizes = Sizes(n=N, registers=40, memory=32)
+    budgets = step_budgets(link_library([entry], sizes), [entry], [interface(entry, sizes, C)],
+                           sizes, C)
+    calls = LibraryCalls([library_spec(entry)], budgets, n=N, capacity=C)
+    assert calls._exact(0, (1,), ((4, 5, 6),)) == (0, 5)
+    assert calls._exact(0, (7,), ((4, 5, 6),)) is None
+    assert calls.explains([[7], [2]], [[3], [3]], [[[4, 5, 6] + [0] * 5]] * 2,
+                          [[0, 6], [0, 6]]) == [0, 1]

@@ -30,6 +30,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..lang.errors import RuntimeProgramError, UsageError
 from ..lang.interp import run_reference
 from ..lang.program import Sizes
 from ..learn.blocks import LibraryComputer
@@ -232,16 +233,18 @@ class LibraryCalls(nn.Module):
         return self._answers[key]
 
     def _run_exact(self, k: int, scalars: tuple, lists: tuple) -> tuple | None:
+        """None also when the program raises on these inputs (a user's ``raise`` on a parse
+        that is wrong) or its answer does not fit the answer slots."""
         entry = self._entries[k]
         ints, seqs = iter(scalars), iter(lists)
         args = [list(next(seqs)) if p.kind == "list" else next(ints) for p in entry.inputs_ports]
-        run = run_reference(entry.program(self.sizes), *entry.inputs(args, self.sizes),
-                            max_steps=self.budgets[k])
-        if not run.halted:
-            return None
         try:
+            run = run_reference(entry.program(self.sizes), *entry.inputs(args, self.sizes),
+                                max_steps=self.budgets[k])
+            if not run.halted:
+                return None
             return tuple(answer_labels(entry.output(run, self.sizes), self.outputs))
-        except (ValueError, TypeError, IndexError):
+        except (RuntimeProgramError, UsageError, ValueError, TypeError, IndexError):
             return None
 
     # -- the library ----------------------------------------------------------------------------
