@@ -91,9 +91,8 @@ class NeuralCompilerConfig(PreTrainedConfig):
         posterior_weight: with ``programs``, the weight of the answer-posterior selection loss
             (:mod:`neuralc.lm.modeling`); 0 turns it off.
         pointer_posterior_weight: with ``programs`` and the pointer parser, the weight of the
-            pointer's answer-posterior loss (training only; one library run per scalar input
-            and candidate token, without gradient; see
-            :func:`neuralc.lm.modeling._pointer_posterior_loss`); 0 turns it off.
+            pointer's answer-posterior loss (training only, no gradient through its target;
+            see :func:`neuralc.lm.modeling._pointer_posterior_loss`); 0 turns it off.
         pointer_posterior: how that posterior runs the library: ``exact`` (every joint parse of
             the request's numbers, each program run on the reference interpreter; sharp
             execution and enumeration, outside the machine) or ``machine`` (the library
