@@ -147,5 +147,4 @@ def test_exact_answer_of_a_parse_the_program_fails_on_is_none():
     calls = LibraryCalls([library_spec(entry)], budgets, n=N, capacity=C)
     assert calls._exact(0, (1,), ((4, 5, 6),)) == (0, 5)
     assert calls._exact(0, (7,), ((4, 5, 6),)) is None
-    assert calls.explains([[7], [2]], [[3], [3]], [[[4, 5, 6] + [0] * 5]] * 2,
-                          [[0, 6], [0, 6]]) == [0, 1]
+    assert calls.explains([[[7], [2]]], [[3]], [[[4, 5, 6] + [0] * 5]], [[0, 6]]) == [[0, 1]]

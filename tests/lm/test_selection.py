@@ -94,28 +94,36 @@ def test_each_program_runs_for_its_own_budget():
     assert calls.budgets == [2, 2, 17]
 
 
+def _pointer_parse(tokens: torch.Tensor, scores: torch.Tensor):
+    """The :class:`Parse` of requests whose tokens are ``tokens`` (T,) (a number, or -1 for a
+    word: never a candidate) with pointer logits ``scores`` (B,S,T); values copied."""
+    from neuralc.lm.modeling import Parse
+
+    B, N = scores.shape[0], 128
+    values = F.one_hot(tokens.clamp_min(0), N).float()[None].repeat(B, 1, 1)
+    values[:, tokens < 0] = 1.0 / N
+    log_alpha = scores.log_softmax(-1)
+    alpha = log_alpha.exp()
+    return Parse(alpha @ values, None, None, alpha, log_alpha, values,
+                 (tokens >= 0)[None].repeat(B, 1))
+
+
 @pytest.mark.parametrize("how", ["exact", "machine"])
 def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(how):
     """"Question 69: Decrement 12." with input a saturated on "69": the answer's likelihood
     gives the pointer logit of "12" no gradient (its α is ~e^-50 and the wrong answer's
     probability is clipped at ε), the pointer posterior gives it ``α − q ≈ −1``. With the answer
     of "decrement 69" instead, the posterior agrees with the pointer and asks for nothing."""
-    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+    from neuralc.lm.modeling import _pointer_posterior_loss
 
     calls = _calls(["calc_dec", "calc_inc"])
-    B, S, T, N = 1, calls.scalar_slots, 5, 128
     tokens = torch.tensor([-1, 69, -1, 12, -1])  # "Question 69 : Decrement 12"
-    values = F.one_hot(tokens.clamp_min(0), N).float()[None]  # (B,T,N); words: never candidates
-    values[0, tokens < 0] = 1.0 / N
-    candidates = (tokens >= 0)[None]
     selection = torch.tensor([[0.5, 0.5]])
     for answer, want in ((11, -0.9), (68, 0.0)):
-        scores = torch.full((B, S, T), -1e9)
+        scores = torch.full((1, calls.scalar_slots, 5), -1e9)
         scores[..., 1], scores[..., 3] = 0.0, -50.0
         scores.requires_grad_(True)
-        log_alpha = scores.log_softmax(-1)
-        alpha = log_alpha.exp()
-        parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, candidates)
+        parse = _pointer_parse(tokens, scores)
         labels = torch.tensor([[0, answer]])  # slot 0: the kind (an int), slot 1: the value
         y = calls(selection, parse.scalars).outputs
         nll = -y.clamp_min(1e-6).log()[0].gather(-1, labels[0, :, None]).sum()
@@ -135,20 +143,14 @@ def test_pointer_posterior_keeps_ties_where_the_pointer_has_them(how):
     """"Compute the minimum of 60 and 44": with input b on 44, input a read as 60 or as 44 both
     answer 44. The posterior then follows the pointer (its prior) and asks for next to nothing; a
     uniform prior would pull a towards 50/50."""
-    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+    from neuralc.lm.modeling import _pointer_posterior_loss
 
     calls = _calls(["calc_min"])
-    N = 128
-    tokens = torch.tensor([-1, 60, -1, 44])
-    values = F.one_hot(tokens.clamp_min(0), N).float()[None]
-    values[0, tokens < 0] = 1.0 / N
     scores = torch.full((1, calls.scalar_slots, 4), -1e9)
     scores[0, 0, 1], scores[0, 0, 3] = 2.0, 0.0  # a: 60 with α ≈ 0.88
     scores[0, 1, 3] = 0.0  # b: 44
     scores.requires_grad_(True)
-    log_alpha = scores.log_softmax(-1)
-    alpha = log_alpha.exp()
-    parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, (tokens >= 0)[None])
+    parse = _pointer_parse(torch.tensor([-1, 60, -1, 44]), scores)
     loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 44]]), how=how)
     (grad,) = torch.autograd.grad(loss, scores)
     # next to nothing (the floor lets b read 60, so a on 44 gains 0.006); uniform: ~0.19
@@ -162,15 +164,9 @@ def test_pointer_posterior_leaves_out_requests_already_answered(how):
     from neuralc.lm.modeling import Parse, _pointer_posterior_loss
 
     calls = _calls(["calc_dec", "calc_inc"])
-    N, T = 128, 5
-    tokens = torch.tensor([-1, 69, -1, 12, -1])
-    values = F.one_hot(tokens.clamp_min(0), N).float()[None].repeat(2, 1, 1)
-    scores = torch.full((2, calls.scalar_slots, T), -1e9)
+    scores = torch.full((2, calls.scalar_slots, 5), -1e9)
     scores[..., 1], scores[..., 3] = 0.0, -50.0
-    log_alpha = scores.log_softmax(-1)
-    alpha = log_alpha.exp()
-    cand = (tokens >= 0)[None].repeat(2, 1)
-    parse = Parse(alpha @ values, None, None, alpha, log_alpha, values, cand)
+    parse = _pointer_parse(torch.tensor([-1, 69, -1, 12, -1]), scores)
     labels = torch.tensor([[0, 11], [0, 68]])
     answered = torch.log(torch.tensor([0.01, 0.99]))  # the second request is explained
     both = _pointer_posterior_loss(calls, parse, labels, answered, how)
@@ -185,20 +181,14 @@ def test_pointer_posterior_swaps_two_inputs_read_the_wrong_way_round():
     """"Subtract 3 from 10" read as sub(3, 10) with both pointers saturated: no single input
     changed alone explains 7, the joint parse (10, 3) does, and the exact posterior pulls both
     (the machine's trial runs, one input at a time, find nothing to pull towards)."""
-    from neuralc.lm.modeling import Parse, _pointer_posterior_loss
+    from neuralc.lm.modeling import _pointer_posterior_loss
 
     calls = _calls(["calc_sub"])
-    N = 128
-    tokens = torch.tensor([-1, 3, -1, 10])
-    values = F.one_hot(tokens.clamp_min(0), N).float()[None]
-    values[0, tokens < 0] = 1.0 / N
     scores = torch.full((1, calls.scalar_slots, 4), -1e9)
     scores[0, 0, 1], scores[0, 0, 3] = 0.0, -30.0  # a on "3"
     scores[0, 1, 3], scores[0, 1, 1] = 0.0, -30.0  # b on "10"
     scores.requires_grad_(True)
-    log_alpha = scores.log_softmax(-1)
-    parse = Parse(log_alpha.exp() @ values, None, None, log_alpha.exp(), log_alpha, values,
-                  (tokens >= 0)[None])
+    parse = _pointer_parse(torch.tensor([-1, 3, -1, 10]), scores)
     loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 7]]))
     (grad,) = torch.autograd.grad(loss, scores, retain_graph=True)
     assert grad[0, 0, 3] < -0.4 and grad[0, 1, 1] < -0.4  # a towards "10", b towards "3"

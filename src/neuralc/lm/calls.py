@@ -202,23 +202,28 @@ class LibraryCalls(nn.Module):
 
     # -- exact answers on sharp inputs ----------------------------------------------------------
     def explains(self, scalars: list, lengths: list | None, elements: list | None,
-                 labels: list) -> list[int]:
+                 labels: list) -> list[list[int]]:
         """How many programs answer ``labels`` when run exactly on sharp inputs.
 
-        ``scalars[r]`` the integer of every scalar slot, ``lengths[r]``/``elements[r]`` of every
-        list slot (ints, rows ``r``); ``labels[r]`` the answer slots (:func:`answer_labels`,
-        IGNORE slots do not count). Each program runs on the reference interpreter for its own
+        Per request ``r``: ``scalars[r]`` its parses, each the integer of every scalar slot;
+        ``lengths[r]``/``elements[r]`` its lists (ints, one per list slot); ``labels[r]`` its
+        answer slots (:func:`answer_labels`, IGNORE slots do not count). Returns, per request,
+        the count for each parse. Each program runs on the reference interpreter for its own
         step budget (what the machine computes from one-hot inputs); the answers are cached.
         """
         out = []
         for r, lab in enumerate(labels):
             lists = () if lengths is None else tuple(
                 tuple(elements[r][q][: lengths[r][q]]) for q in range(len(lengths[r])))
-            hits = 0
-            for k in range(len(self.faces)):
-                got = self._exact(k, tuple(scalars[r]), lists)
-                hits += got is not None and all(a == IGNORE or a == g for a, g in zip(lab, got))
-            out.append(hits)
+            counted = [(j, a) for j, a in enumerate(lab) if a != IGNORE]
+            row = []
+            for parse in scalars[r]:
+                hits = 0
+                for k in range(len(self.faces)):
+                    got = self._exact(k, tuple(parse), lists)
+                    hits += got is not None and all(got[j] == a for j, a in counted)
+                row.append(hits)
+            out.append(row)
         return out
 
     def _exact(self, k: int, scalars: tuple, lists: tuple) -> tuple | None:

@@ -381,14 +381,12 @@ def _joint_posterior(computer, parse: Parse, labels, order, prior) -> torch.Tens
     picks = top.gather(2, grid[None].expand(B, -1, -1))  # (B,S,P) the token of each input
     value = parse.values.gather(1, order[..., None].expand(-1, -1, N)).argmax(-1)  # (B,U)
     read = value.gather(1, picks.flatten(1)).view(B, S, -1).transpose(1, 2)  # (B,P,S)
-    P = read.shape[1]
     lengths = elements = None
     if parse.lengths is not None:
-        lengths = parse.lengths.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q)
-        elements = parse.elements.argmax(-1).repeat_interleave(P, 0).tolist()  # (B·P,Q,C)
-    hits = computer.explains(read.flatten(0, 1).tolist(), lengths, elements,
-                             labels.repeat_interleave(P, 0).tolist())
-    hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device).view(B, P)
+        lengths = parse.lengths.argmax(-1).tolist()  # (B,Q)
+        elements = parse.elements.argmax(-1).tolist()  # (B,Q,C)
+    hits = computer.explains(read.tolist(), lengths, elements, labels.tolist())
+    hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device)  # (B,P)
     logw = prior.gather(2, picks).sum(1)  # (B,P) log Π_i max(α, φ)
     w = hits * (logw - logw.max(-1, keepdim=True).values.clamp_min(-1e30)).exp()
     w = w / w.sum(-1, keepdim=True).clamp_min(1e-30)
