@@ -209,3 +209,28 @@ def test_with_copied_numbers_the_pointer_reads_only_the_requests_numbers():
         values = set(model.parser.number_values[r][model.parser.number_values[r] >= 0].tolist())
         support = {v for v in range(row.shape[-1]) if row[:, v].max() > 1e-6}
         assert support <= values
+
+
+@pytest.mark.parametrize("context", [1, 0])
+def test_a_list_gate_reads_the_words_after_its_number(context):
+    """Whether "5" is an element can hang on the words after it ("Sort these 5 numbers: …"):
+    the list gates read the parser's bidirectional context layers (the default), so the state
+    a gate reads at a number changes with a later token; with ``pointer_context=0`` they read
+    the causal decoder's own states, which cannot."""
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_task_model
+
+    model, tok = build_task_model(get_task("sorting"), seed=0, pointer_context=context, **TINY)
+    model.eval()
+    seen = []
+    model.parser.lists.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    texts = ["Sort these 5 numbers: 3, 1, 4, 2, 9.", "Sort these 5 numbers: 3, 1, 4, 2, 8."]
+    enc = [tok(t, return_tensors="pt") for t in texts]
+    assert enc[0]["input_ids"].shape == enc[1]["input_ids"].shape
+    with torch.no_grad():
+        for e in enc:
+            model(input_ids=e["input_ids"], attention_mask=e["attention_mask"])
+    rows = model.token_rows(enc[0]["input_ids"])[0]
+    first_number = int((model.parser.number_values[rows] >= 0).nonzero()[0])
+    changed = (seen[0][0, first_number] - seen[1][0, first_number]).abs().max()
+    assert (changed > 1e-4) == bool(context)

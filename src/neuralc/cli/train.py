@@ -46,7 +46,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", action="store_true", default=None,
                    help="the same backbone without the computer (answers as 128-way classes)")
     p.add_argument("--lr", type=_pos_float, default=None,
-                   help="learning rate (default 1e-3; 1e-4 for pretrained backbones)")
+                   help="learning rate (default 1e-3; 5e-5 for pretrained backbones)")
     p.add_argument("--head-lr", type=_pos_float, default=None,
                    help="learning rate of the parsing and answer heads (default 3 × lr)")
     p.add_argument("--batch-size", type=_positive, default=None, help="default 16")
@@ -68,7 +68,8 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                         "number-like token (ordinal, a hand-designed prior)")
     p.add_argument("--pointer-context", type=int, default=None, metavar="L",
                    help="bidirectional layers over the backbone's states that the attention "
-                        "pointer's keys read (default 1; 0: the backbone's own states)")
+                        "pointer's keys and the list gates read (default 1; 0: the backbone's "
+                        "own states)")
     p.add_argument("--selection-mode", choices=("programs", "superposition"), default=None,
                    help="programs (default): each library program runs alone and the answers are "
                         "mixed by the selection (exact); superposition: one machine runs every "

@@ -80,8 +80,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
             keys) or ``ordinal`` (a hand-designed prior: input i reads the i-th number-like
             token: a learned per-token gate, its running sum is the token's ordinal).
         pointer_context: bidirectional transformer layers over the backbone's states that the
-            attention pointer's keys read (0: the backbone's own states). A decoder's state at a
-            number has not read the words after it ("3 as the second number").
+            attention pointer's keys and the list gates read (0: the backbone's own states). A
+            decoder's state at a number has not read the words after it ("3 as the second
+            number", "the 5 numbers …").
         selection_mode: ``programs`` (the default: each program runs alone and the answers are
             mixed by ``s``: exact, E× the rows; see :mod:`neuralc.lm.calls`) or
             ``superposition`` (one machine started at ``s · entries``: every program runs at

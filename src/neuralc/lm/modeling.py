@@ -100,7 +100,7 @@ class PointerParser(nn.Module):
     ``mode="attention"``: ``α_i = softmax_{t ∈ U}(q_i · W_k C_t / √D)`` over the support ``U``:
     the request's number tokens when their values are copied (``number_tokens``; every real
     token if it has none), else every real token. ``C`` is ``H`` after ``context``
-    bidirectional layers (``C = H`` with none).
+    bidirectional layers (``C = H`` with none); the list slots' gates read ``C`` too.
 
     ``mode="ordinal"``: input ``i`` reads the ``i``-th number-like token, whatever the phrasing.
     A learned per-token gate ``g_t = σ(w_g · V_t + b_g)`` ("does this token denote an operand?",
@@ -133,14 +133,16 @@ class PointerParser(nn.Module):
         attention = mode == "attention"
         self.query = nn.Parameter(torch.zeros(inputs, hidden)) if attention and inputs else None
         self.key = nn.Linear(hidden, hidden) if attention and inputs else None
-        # context: bidirectional layers over the backbone's states before the keys. A causal
-        # decoder's state at a number has not read the words after it ("3 as the second
-        # number"), so its key cannot say which input the number is (measured: 0.0 on a held-out
-        # phrasing of that form with the decoder's own states)
+        # context: bidirectional layers over the backbone's states before the keys and the list
+        # gates. A causal decoder's state at a number has not read the words after it ("3 as
+        # the second number", "the 5 numbers 4, 1, …"), so its key cannot say which input the
+        # number is, nor its gate whether it is an element (measured: 0.0 on a held-out
+        # phrasing of that form with the decoder's own states, for inputs and for lists alike)
         self.context = (nn.TransformerEncoder(
             nn.TransformerEncoderLayer(hidden, max(1, hidden // 32), 2 * hidden, dropout=0.0,
                                        batch_first=True, norm_first=True),
-            context, enable_nested_tensor=False) if attention and inputs and context else None)
+            context, enable_nested_tensor=False)
+            if context and (lists or (attention and inputs)) else None)
         self.value = nn.Linear(hidden, n)
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" and inputs else None
         if self.gate is not None:
@@ -165,9 +167,10 @@ class PointerParser(nn.Module):
             # a list of numbers is made of number tokens: words get gate 0 (measured: with every
             # token gated, "largest" read words as 0s, harmless to max and sum, and missed numbers)
             elementary = real & (known >= 0)
+        C = H if self.context is None else self.context(H, src_key_padding_mask=~real)
         lengths = elements = None
         if self.lists is not None:
-            lengths, elements = self.lists(H, elementary, values, V)
+            lengths, elements = self.lists(C, elementary, values, V)
         if not self.inputs:
             return Parse(None, lengths, elements)
         if self.mode == "ordinal":
@@ -178,7 +181,6 @@ class PointerParser(nn.Module):
                       - self.sharpness * (o[:, None, :] - i[None, :, None]) ** 2)  # (B,S,T)
             support = real
         else:
-            C = H if self.context is None else self.context(H, src_key_padding_mask=~real)
             keys = self.key(C)
             scores = torch.einsum("sd,btd->bst", self.query, keys) / math.sqrt(H.shape[-1])
             # with copied numbers an input points at number tokens only (a request without one
@@ -211,10 +213,11 @@ class ListReader(nn.Module):
     """Variable-length lists read from the backbone's contextual states.
 
     A gate per list slot, ``g_t = σ(w_q · H_t + u_q · E_t + b_q)``, says how likely token ``t`` is
-    an element of list ``q`` (never supervised): ``H_t`` the backbone's contextual state, ``E_t``
-    the token's embedding (whether it is a number at all; with ``H`` alone a comma after the
-    first number was taken for an element in our runs). Taking the gates as independent, the number of elements
-    before ``t`` has the exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the
+    an element of list ``q`` (never supervised): ``H_t`` the contextual state (the backbone's,
+    after the parser's bidirectional ``context`` layers: whether "5" is an element can hang on
+    the words after it, "the 5 numbers …"), ``E_t`` the token's embedding (whether it is a
+    number at all; with ``H`` alone a comma after the first number was taken for an element in
+    our runs). Taking the gates as independent, the number of elements before ``t`` has the exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the
     tokens, ``P_{t+1}(j) = P_t(j)(1 − g_t) + P_t(j−1) g_t``, the last bin absorbing ``≥ C``), so
 
         length     P(len = j) = P_T(j)                        (B,Q,N), mass on 0..C
