@@ -138,23 +138,45 @@ def test_pointer_posterior_moves_a_saturated_pointer_that_the_likelihood_cannot(
             assert g_post[0, 0, 3].abs() < 1e-4 and g_post[0, 0, 1].abs() < 1e-4
 
 
-@pytest.mark.parametrize("how", ["exact", "machine"])
-def test_pointer_posterior_keeps_ties_where_the_pointer_has_them(how):
-    """"Compute the minimum of 60 and 44": with input b on 44, input a read as 60 or as 44 both
-    answer 44. The posterior then follows the pointer (its prior) and asks for next to nothing; a
-    uniform prior would pull a towards 50/50."""
+def test_pointer_posterior_keeps_ties_where_the_pointer_has_them():
+    """"Compute the minimum of 60 and 44": read as (60, 44) or (44, 60) both answer 44. The
+    posterior then follows the pointer (its prior): it sharpens the reading the pointer holds,
+    where a uniform prior would pull both inputs towards 50/50."""
     from neuralc.lm.modeling import _pointer_posterior_loss
 
     calls = _calls(["calc_min"])
     scores = torch.full((1, calls.scalar_slots, 4), -1e9)
     scores[0, 0, 1], scores[0, 0, 3] = 2.0, 0.0  # a: 60 with α ≈ 0.88
+    scores[0, 1, 3], scores[0, 1, 1] = 2.0, 0.0  # b: 44 with α ≈ 0.88
+    scores.requires_grad_(True)
+    parse = _pointer_parse(torch.tensor([-1, 60, -1, 44]), scores)
+    loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 44]]))
+    (grad,) = torch.autograd.grad(loss, scores)
+    assert grad[0, 0, 1] < 0 and grad[0, 1, 3] < 0  # a on 60, b on 44: held, not halved
+    assert grad[0, 0, 3] > 0 and grad[0, 1, 1] > 0
+
+
+@pytest.mark.parametrize("how", ["exact", "machine"])
+def test_pointer_posterior_one_token_fills_one_input(how):
+    """"Compute the minimum of 60 and 44" with input b on 44: input a read as 44 too answers
+    44, and it answers it under max as well, so that reading would count two programs and hide
+    which one the request asks for. In the exact posterior a program's inputs read distinct
+    tokens: a is pulled to 60. The machine's trial runs, one input at a time, have no such
+    rule and follow the pointer."""
+    from neuralc.lm.modeling import _pointer_posterior_loss
+
+    calls = _calls(["calc_min", "calc_max"])
+    scores = torch.full((1, calls.scalar_slots, 4), -1e9)
+    scores[0, 0, 1], scores[0, 0, 3] = 0.0, 2.0  # a: 44 with α ≈ 0.88
     scores[0, 1, 3] = 0.0  # b: 44
     scores.requires_grad_(True)
     parse = _pointer_parse(torch.tensor([-1, 60, -1, 44]), scores)
     loss = _pointer_posterior_loss(calls, parse, torch.tensor([[0, 44]]), how=how)
     (grad,) = torch.autograd.grad(loss, scores)
-    # next to nothing (the floor lets b read 60, so a on 44 gains 0.006); uniform: ~0.19
-    assert grad[0, 0, [1, 3]].abs().max() < 0.01
+    if how == "exact":
+        assert grad[0, 0, 1] < -0.2 and grad[0, 0, 3] > 0.2  # a towards 60, away from 44
+    else:
+        assert grad[0, 0, 1] > 0  # towards the pointer's own reading (the degenerate one)
 
 
 @pytest.mark.parametrize("how", ["exact", "machine"])
@@ -220,3 +242,13 @@ def test_exact_answers_agree_with_the_machine_on_sharp_inputs(names):
                 continue
             assert out.halted[r] > 0.99
             assert got[1] == int(out.outputs[r, 1].argmax()) and out.outputs[r, 1].max() > 0.99
+
+
+def test_a_program_explains_a_parse_only_on_distinct_tokens():
+    """min(44, 44) and max(44, 44) both answer 44: read from one token twice they count for
+    nothing; from two tokens "44" and "44", or from a request with one number, they count."""
+    calls = _calls(["calc_min", "calc_max"])
+    parses = [[[44, 44], [60, 44]]]
+    assert calls.explains(parses, None, None, [[0, 44]], [[[1, 1], [0, 1]]], [2]) == [[0, 1]]
+    assert calls.explains(parses, None, None, [[0, 44]], [[[0, 1], [0, 1]]], [2]) == [[2, 1]]
+    assert calls.explains(parses, None, None, [[0, 44]], [[[0, 0], [0, 0]]], [1]) == [[2, 1]]

@@ -46,7 +46,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", action="store_true", default=None,
                    help="the same backbone without the computer (answers as 128-way classes)")
     p.add_argument("--lr", type=_pos_float, default=None,
-                   help="learning rate (default 1e-3; 5e-5 for pretrained backbones)")
+                   help="learning rate (default 1e-3; 1e-4 for pretrained backbones)")
     p.add_argument("--head-lr", type=_pos_float, default=None,
                    help="learning rate of the parsing and answer heads (default 3 × lr)")
     p.add_argument("--batch-size", type=_positive, default=None, help="default 16")

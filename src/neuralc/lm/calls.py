@@ -88,6 +88,12 @@ def library_entries(specs: list[dict]):
             python_program(s["source"], s["function"], name=s["name"]) for s in specs]
 
 
+def _distinct(tokens, inputs: int, available: int) -> bool:
+    """Whether a parse's first ``inputs`` slots read distinct tokens (or the request has fewer
+    than ``inputs`` candidate tokens, so some must share)."""
+    return available < inputs or len(set(tokens[:inputs])) == inputs
+
+
 class LibraryCalls(nn.Module):
     """The library of ``specs`` (see :func:`library_spec`) as a frozen computer with its
     interfaces; ``forward(selection, scalars, lengths, elements)`` (module docstring)."""
@@ -202,7 +208,8 @@ class LibraryCalls(nn.Module):
 
     # -- exact answers on sharp inputs ----------------------------------------------------------
     def explains(self, scalars: list, lengths: list | None, elements: list | None,
-                 labels: list) -> list[list[int]]:
+                 labels: list, tokens: list | None = None,
+                 available: list | None = None) -> list[list[int]]:
         """How many programs answer ``labels`` when run exactly on sharp inputs.
 
         Per request ``r``: ``scalars[r]`` its parses, each the integer of every scalar slot;
@@ -210,6 +217,14 @@ class LibraryCalls(nn.Module):
         answer slots (:func:`answer_labels`, IGNORE slots do not count). Returns, per request,
         the count for each parse. Each program runs on the reference interpreter for its own
         step budget (what the machine computes from one-hot inputs); the answers are cached.
+
+        ``tokens[r]`` (with ``available[r]``, the request's number of candidate tokens): the
+        token each parse reads into each slot. A program then explains a parse only where its
+        own scalar inputs read distinct tokens, when the request has that many: one token
+        fills one input. Without it ``max(b, b)`` explains the answer ``b`` as well as
+        ``max(a, b)`` does, and ``min(b, b)`` too, so that reading gets the count of both
+        programs and leaves nothing to tell them apart (measured: MiniLM reading "26" twice in
+        "first number 26, second number 27, compute the maximum", selection 0.51 / 0.49).
         """
         out = []
         for r, lab in enumerate(labels):
@@ -217,9 +232,12 @@ class LibraryCalls(nn.Module):
                 tuple(elements[r][q][: lengths[r][q]]) for q in range(len(lengths[r])))
             counted = [(j, a) for j, a in enumerate(lab) if a != IGNORE]
             row = []
-            for parse in scalars[r]:
+            for p, parse in enumerate(scalars[r]):
                 hits = 0
-                for k in range(len(self.faces)):
+                for k, face in enumerate(self.faces):
+                    if tokens is not None and not _distinct(tokens[r][p], len(face.scalars),
+                                                            available[r]):
+                        continue
                     got = self._exact(k, tuple(parse), lists)
                     hits += got is not None and all(got[j] == a for j, a in counted)
                 row.append(hits)

@@ -309,6 +309,9 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
         w(c) ∝ Π_i max(α_i,u_i, φ) · #{k : program k on the values of c = answer}   (B,P)
         q_i(u) = Σ_{c : u_i = u} w(c)                                              (B,S,U)
 
+    where program ``k`` counts only if its own inputs read distinct tokens (one token fills one
+    input; :meth:`~neuralc.lm.calls.LibraryCalls.explains`), an assumption of this target.
+
     ``machine`` (:func:`_trial_posterior`): the library computer run softly, without gradient,
     once per input ``i`` and token ``u`` with the other inputs as parsed (the machine-in-the-loop
     form; S·U runs of the library per request)::
@@ -319,10 +322,11 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
     The floor (:data:`POINTER_FLOOR`, as MAPO floors the weight of its memory) keeps a token
     the pointer has all but excluded in the running when it alone explains the answer; the
     pointer as prior keeps ties where they are: when two tokens explain the answer equally
-    (``min(a, b)`` read as ``min(b, b)`` when ``b`` is the smaller), a uniform prior pushed the
-    pointer towards 50/50 and left it diffuse (measured: pointers at 0.69/0.31, arithmetic
-    validation falling from 1.000 to 0.984 over the last epochs). Programs count alike (a
-    uniform prior over the library), so a selection still wrong does not hide the parse.
+    (``min(a, b)`` read as ``min(b, b)`` when ``b`` is the smaller, in the ``machine`` form,
+    which has no distinct tokens; ``min(b, a)`` in both), a uniform prior pushed the pointer
+    towards 50/50 and left it diffuse (measured: pointers at 0.69/0.31, arithmetic validation
+    falling from 1.000 to 0.984 over the last epochs). Programs count alike (a uniform prior
+    over the library), so a selection still wrong does not hide the parse.
 
     The answer's marginal likelihood gives a pointer logit the gradient
     ``α_u (y_u[answer]/y[answer] − 1)``, proportional to ``α_u``: once the pointer held the wrong
@@ -353,7 +357,7 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
         prior = log_alpha.detach().float().clamp_min(math.log(POINTER_FLOOR))
         prior = prior.masked_fill(~valid[:, None, :], float("-inf"))  # log max(α, φ)
         if how == "exact":
-            q = _joint_posterior(computer, parse, labels, order, prior)
+            q = _joint_posterior(computer, parse, labels, order, valid, prior)
         elif how == "machine":
             q = _trial_posterior(computer, parse, labels, order, prior, eps)
         else:
@@ -362,7 +366,7 @@ def _pointer_posterior_loss(computer, parse: Parse, labels: torch.Tensor,
     return -picked.sum() / (whole * S)
 
 
-def _joint_posterior(computer, parse: Parse, labels, order, prior) -> torch.Tensor:
+def _joint_posterior(computer, parse: Parse, labels, order, valid, prior) -> torch.Tensor:
     """``q`` (B,S,U) over joint parses, each program run exactly (:func:`_pointer_posterior_loss`).
 
     Each token is read as its value's argmax (the copied number), the list slots at their
@@ -388,7 +392,9 @@ def _joint_posterior(computer, parse: Parse, labels, order, prior) -> torch.Tens
     if parse.lengths is not None:
         lengths = parse.lengths.argmax(-1).tolist()  # (B,Q)
         elements = parse.elements.argmax(-1).tolist()  # (B,Q,C)
-    hits = computer.explains(read.tolist(), lengths, elements, labels.tolist())
+    tokens = picks.transpose(1, 2).tolist()  # (B,P,S) the candidate each input reads
+    hits = computer.explains(read.tolist(), lengths, elements, labels.tolist(), tokens,
+                             valid.sum(-1).tolist())
     hits = torch.tensor(hits, dtype=prior.dtype, device=prior.device)  # (B,P)
     logw = prior.gather(2, picks).sum(1)  # (B,P) log Π_i max(α, φ)
     w = hits * (logw - logw.max(-1, keepdim=True).values.clamp_min(-1e30)).exp()

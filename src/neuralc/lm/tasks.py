@@ -67,9 +67,9 @@ out one phrasing of each form for the test split (``*``) and one for the validat
     *D Problem {q}: put the {k} numbers {xs} in     VD Item {q}) sort these {k} numbers: {xs}.
        increasing order.
 
-    D  every training phrasing above in order or reversed, inside each label of :data:`LABELS`
-       ("Question {q}: …", "Step {q}. …", "Task {q} - …", "Round {q}, …", "… (exercise {q})",
-       "… [case {q}]")
+    D  every training phrasing above, inside each label of :data:`LABELS` ("Question {q}: …",
+       "Step {q}. …", "Task {q} - …", "Round {q}, …", "… (exercise {q})", "… [case {q}]"); a
+       distractor phrasing inside a label has two numbers that are no operands
 
 A sorted list does not depend on the order of its elements, so sorting has no reversed form;
 its distractors include the list's own length. The role cues come in both orders so that the
@@ -198,14 +198,14 @@ def _cued(*patterns: str) -> list[tuple[str, str]]:
 def _family(*rows: tuple[str, str] | str) -> tuple[Phrasing, ...]:
     """Phrasings from ``text`` or ``(marks, text)`` rows: ``R`` reversed, ``D`` distractor,
     ``*`` held out for the test split, ``V`` for the validation split (the module docstring's
-    notation). Every training phrasing in order or reversed also comes inside each of
-    :data:`LABELS`, as a distractor phrasing."""
+    notation). Every training phrasing also comes inside each of :data:`LABELS`, as a
+    distractor phrasing (around one with a number that is no operand: two such numbers)."""
     out = []
     for row in rows:
         marks, text = row if isinstance(row, tuple) else ("", row)
         form = "reversed" if "R" in marks else "distractor" if "D" in marks else "in order"
         out.append(Phrasing(text, form, "*" in marks, "V" in marks))
-    bodies = [p.text for p in out if p.form != "distractor" and not (p.held_out or p.validation)]
+    bodies = [p.text for p in out if not (p.held_out or p.validation)]
     out += [Phrasing(label.replace("{body}", body).replace("{lbody}", body[:1].lower() + body[1:]),
                      "distractor") for body in bodies for label in LABELS]
     return tuple(out)

@@ -53,7 +53,7 @@ class TrainOptions:
     backbone: str | None = None  # llama-tiny, minilm or a local model folder
     baseline: bool = False
     epochs: int = 10
-    lr: float | None = None  # None: 1e-3, or 5e-5 for a pretrained backbone
+    lr: float | None = None  # None: 1e-3, or 1e-4 for a pretrained backbone
     head_lr: float | None = None  # lr of the parser and answer heads; None: 3 × lr
     batch_size: int = 16
     seed: int = 0
@@ -200,7 +200,7 @@ def _library_errors(spec: str | None) -> list[str]:
 def _learning_rate(opts: TrainOptions) -> float:
     if opts.lr is not None:
         return opts.lr
-    return 1e-3 if backbone_name(opts) == "llama-tiny" else 5e-5  # a pretrained backbone: gentler
+    return 1e-3 if backbone_name(opts) == "llama-tiny" else 1e-4  # a pretrained backbone: gentler
 
 
 def _build(opts: TrainOptions, task, train_texts: list[str], rank: int):
