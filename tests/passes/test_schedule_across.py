@@ -23,6 +23,22 @@ VALUE_OPS = ["set", "copy", "inc", "dec", "not", "add", "sub", "mul", "mod", "mi
 COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "not"]
 
 
+GCD = """\
+    goto t
+b:  not r1 r2
+    jump r2 err
+    mod r0 r1 r2
+    copy r1 r0
+    copy r2 r1
+t:  not r1 r2
+    not r2 r2
+    jump r2 b
+    halt
+err: set 1 r0
+    halt
+"""
+
+
 def _value_op(rng: random.Random, K: int, n: int) -> Op:
     from neuralc.isa import BY_NAME
 
@@ -221,21 +237,7 @@ def test_unrolling_a_goto_loop_drops_the_inner_gotos():
 
 def test_folding_a_check_implied_by_the_loop_test():
     # while b != 0: t = a % b (with its division check) ...
-    text = """\
-    goto t
-b:  not r1 r2
-    jump r2 err
-    mod r0 r1 r2
-    copy r1 r0
-    copy r2 r1
-t:  not r1 r2
-    not r2 r2
-    jump r2 b
-    halt
-err: set 1 r0
-    halt
-"""
-    program, flow = _flow(text)
+    program, flow = _flow(GCD)
     thread_gotos(flow, 8)
     assert fold_jumps(flow, 16) == 0  # the loop head has two ways in: nothing is known
     unroll_loops(flow, 2, 48, 8)
@@ -559,20 +561,6 @@ def test_traces_follow_a_jump_over_a_private_then_block():
     _same(program, 4, random.Random(9), runs=20)
 
 
-GCD = """\
-    goto t
-b:  not r1 r2
-    jump r2 err
-    mod r0 r1 r2
-    copy r1 r0
-    copy r2 r1
-t:  not r1 r2
-    not r2 r2
-    jump r2 b
-    halt
-err: set 1 r0
-    halt
-"""
 
 
 def test_invariants_know_the_loop_test_at_the_loop_head():
