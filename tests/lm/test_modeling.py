@@ -234,3 +234,31 @@ def test_a_list_gate_reads_the_words_after_its_number(context):
     first_number = int((model.parser.number_values[rows] >= 0).nonzero()[0])
     changed = (seen[0][0, first_number] - seen[1][0, first_number]).abs().max()
     assert (changed > 1e-4) == bool(context)
+
+
+def test_a_list_model_saved_before_list_context_loads_as_it_was_trained(tmp_path):
+    """A config without ``list_context`` (saved before the list gates read the context
+    layers) loads with list gates on the backbone's own states: the same tensors and the same
+    parse as the model that was saved. A new config saves the key and keeps it."""
+    from neuralc.lm import get_task
+    from neuralc.lm.build import build_task_model
+
+    task = get_task("sorting")
+    old, tok = build_task_model(task, seed=0, list_context=False, **TINY)
+    assert not any(k.startswith("parser.context.") for k in _tensors(old))
+    old.save_pretrained(tmp_path / "old")
+    path = tmp_path / "old" / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["list_context"]
+    path.write_text(json.dumps(saved))
+    loaded = AutoModel.from_pretrained(tmp_path / "old")
+    assert loaded.config.list_context is False
+    a, b = _tensors(old), _tensors(loaded)
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+    batch = _batch(task, tok, 4, outputs=old.config.outputs)
+    old.eval(), loaded.eval()
+    with torch.no_grad():
+        assert torch.equal(old(**batch).list_elements, loaded(**batch).list_elements)
+    new, _ = build_task_model(task, seed=0, **TINY)
+    new.save_pretrained(tmp_path / "new")
+    assert AutoModel.from_pretrained(tmp_path / "new").config.list_context is True

@@ -83,6 +83,9 @@ class NeuralCompilerConfig(PreTrainedConfig):
             attention pointer's keys and the list gates read (0: the backbone's own states). A
             decoder's state at a number has not read the words after it ("3 as the second
             number", "the 5 numbers …").
+        list_context: whether the list gates read those layers (True) or the backbone's own
+            states (False). A config saved before the option existed loads as False, its
+            model as it was trained (:meth:`from_dict`).
         selection_mode: ``programs`` (the default: each program runs alone and the answers are
             mixed by ``s``: exact, E× the rows; see :mod:`neuralc.lm.calls`) or
             ``superposition`` (one machine started at ``s · entries``: every program runs at
@@ -129,7 +132,7 @@ class NeuralCompilerConfig(PreTrainedConfig):
                  max_depth: int = 0, alu: str = "sparse", pooling: str | None = None,
                  parse_head: str = "pointer", eps: float = 1e-6,
                  initializer_range: float = 0.02, pointer: str = "attention",
-                 pointer_context: int = 1,
+                 pointer_context: int = 1, list_context: bool = True,
                  selection_mode: str = "programs", posterior_weight: float = 1.0,
                  pointer_posterior_weight: float = 1.0, pointer_posterior: str = "exact",
                  gate_bias: float = 0.0,
@@ -166,12 +169,19 @@ class NeuralCompilerConfig(PreTrainedConfig):
         self.initializer_range = initializer_range
         self.pointer = pointer
         self.pointer_context = pointer_context
+        self.list_context = list_context
         self.selection_mode = selection_mode
         self.posterior_weight = posterior_weight
         self.pointer_posterior_weight = pointer_posterior_weight
         self.pointer_posterior = pointer_posterior
         self.gate_bias = gate_bias
         super().__init__(**_without_removed(kwargs))
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """A saved config; one saved before ``list_context`` existed had list gates on the
+        backbone's own states."""
+        return super().from_dict({"list_context": False, **config_dict}, **kwargs)
 
 
 class NeuralCompilerBaselineConfig(NeuralCompilerConfig):

@@ -112,7 +112,8 @@ class PointerParser(nn.Module):
     def __init__(self, inputs: int, hidden: int, n: int, mode: str = "attention",
                  sharpness: float = 4.0, gate_bias: float = 0.0, lists: int = 0,
                  capacity: int = 0, list_gate_bias: float = 0.0,
-                 number_tokens: list | None = None, vocab: int = 0, context: int = 0):
+                 number_tokens: list | None = None, vocab: int = 0, context: int = 0,
+                 list_context: bool = True):
         super().__init__()
         # number tokens: embedding row (token_rows) → the value its token's text denotes (-1: not
         # a number), a property of the tokenizer (tokenization.number_tokens); such a token's
@@ -142,7 +143,8 @@ class PointerParser(nn.Module):
             nn.TransformerEncoderLayer(hidden, max(1, hidden // 32), 2 * hidden, dropout=0.0,
                                        batch_first=True, norm_first=True),
             context, enable_nested_tensor=False)
-            if context and (lists or (attention and inputs)) else None)
+            if context and ((lists and list_context) or (attention and inputs)) else None)
+        self.list_context = list_context
         self.value = nn.Linear(hidden, n)
         self.gate = nn.Linear(hidden, 1) if mode == "ordinal" and inputs else None
         if self.gate is not None:
@@ -170,7 +172,7 @@ class PointerParser(nn.Module):
         C = H if self.context is None else self.context(H, src_key_padding_mask=~real)
         lengths = elements = None
         if self.lists is not None:
-            lengths, elements = self.lists(C, elementary, values, V)
+            lengths, elements = self.lists(C if self.list_context else H, elementary, values, V)
         if not self.inputs:
             return Parse(None, lengths, elements)
         if self.mode == "ordinal":
@@ -561,7 +563,8 @@ class NeuralCompilerModel(_Base):
                                         list_gate_bias=config.list_gate_bias,
                                         number_tokens=self._number_rows(config),
                                         vocab=self.backbone.config.vocab_size,
-                                        context=config.pointer_context)
+                                        context=config.pointer_context,
+                                        list_context=config.list_context)
         elif config.parse_head == "pooled":
             if Q:
                 raise ValueError("parse_head='pooled' reads no lists; use 'pointer'")
