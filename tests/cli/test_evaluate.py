@@ -151,3 +151,19 @@ def test_a_file_smaller_than_one_batch_trains(tmp_path, capsys):
     assert rc == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["train_examples"] == 5 and summary["steps"] == 2  # one batch of 5 per epoch
+
+
+@pytest.mark.parametrize("argv", [["predict", "m", "Add 3 and 4"], ["evaluate", "m", "d.jsonl"],
+                                  ["demo"]])
+def test_every_model_command_takes_its_device_from_one_default(argv, monkeypatch):
+    """``$NEURALC_DEVICE`` is the device of train, evaluate, predict and demo alike when
+    ``--device`` is not given; ``--device`` wins."""
+    from neuralc.cli.main import build_parser
+    from neuralc.cli.train import options_from_args
+
+    monkeypatch.setenv("NEURALC_DEVICE", "cuda:1")
+    parser, _ = build_parser(argv)
+    assert parser.parse_args(argv).device == "cuda:1"
+    assert parser.parse_args(argv + ["--device", "cpu"]).device == "cpu"
+    parser, _ = build_parser(["train", "arithmetic"])
+    assert options_from_args(parser.parse_args(["train", "arithmetic"])).device == "cuda:1"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .options import add_device_option
+
 __all__ = ["add_parser", "main"]
 
 
@@ -29,7 +31,7 @@ def add_parser(subparsers) -> None:
                         "trimmed to the training texts) or bpe")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    add_device_option(p)
     p.add_argument("--epochs", type=_positive, default=15,
                    help="epochs of the learning-rate schedule (default 15; the budget stops it)")
     p.add_argument("--train-size", type=_positive, default=6000,

@@ -9,7 +9,8 @@ nothing written).
 from __future__ import annotations
 
 import json
-import os
+
+from .options import add_device_option
 
 __all__ = ["add_parser", "main"]
 
@@ -24,7 +25,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--predictions", metavar="OUT.jsonl", default=None,
                    help="write one JSON object per example: prediction, answer, correct, "
                         "program and its probability")
-    p.add_argument("--device", default=os.environ.get("NEURALC_DEVICE", "cpu"))
+    add_device_option(p)
     p.add_argument("--batch-size", type=int, default=128)
 
 

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..lang.errors import UsageError
 
-__all__ = ["add_size_options", "nonnegative_int", "positive_int", "size_overrides"]
+__all__ = ["add_device_option", "add_size_options", "default_device", "nonnegative_int",
+           "positive_int", "size_overrides"]
+
+
+def default_device() -> str:
+    """The device of a language-model command given no ``--device``: ``$NEURALC_DEVICE``, else
+    ``cpu``."""
+    return os.environ.get("NEURALC_DEVICE", "cpu")
+
+
+def add_device_option(parser: argparse.ArgumentParser, typed_only: bool = False) -> None:
+    """``--device`` of the language-model commands (train, evaluate, predict, demo). With
+    ``typed_only`` its default is None (the command tells "not given" from a value, as a
+    resumed run keeps its own device) and the command resolves it with :func:`default_device`."""
+    parser.add_argument("--device", default=None if typed_only else default_device(),
+                        help="cpu (default, or $NEURALC_DEVICE), cuda, cuda:N")
 
 
 def _int(text: str) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .options import add_device_option
+
 __all__ = ["add_parser", "main"]
 
 
@@ -15,7 +17,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("model_dir", metavar="MODEL_DIR", help="a folder written by 'neuralc train'")
     p.add_argument("texts", nargs="+", metavar="TEXT", help='a request, e.g. "Add 3 and 4"')
     p.add_argument("--json", action="store_true", help="one JSON object per request")
-    p.add_argument("--device", default="cpu")
+    add_device_option(p)
     p.add_argument("--top", type=int, default=3, help="how many programs to list (default 3)")
 
 

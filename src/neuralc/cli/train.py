@@ -15,6 +15,8 @@ import argparse
 import json
 import os
 
+from .options import add_device_option, default_device
+
 __all__ = ["add_common_options", "add_parser", "main", "options_from_args", "typed_options"]
 
 
@@ -57,8 +59,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
                    help="validation examples of a built-in task (default train size / 8)")
     p.add_argument("--test-size", type=_positive, default=None,
                    help="test examples of a built-in task")
-    p.add_argument("--device", default=None,
-                   help="cpu (default, or $NEURALC_DEVICE), cuda, cuda:N")
+    add_device_option(p, typed_only=True)
     p.add_argument("--parse-head", choices=("pointer", "pooled"), default=None,
                    help="how the inputs are read: a pointer over the tokens (default) or the "
                         "paper's head on the pooled state, x_k = softmax(W_k z) (no lists)")
@@ -183,7 +184,7 @@ def options_from_args(args, **over):
     typed = {**typed_options(args), **over}
     if typed.get("data") is not None:
         typed.setdefault("task", None)  # a user's data, no built-in task
-    typed.setdefault("device", os.environ.get("NEURALC_DEVICE", "cpu"))
+    typed.setdefault("device", default_device())
     opts = TrainOptions(**{k: v for k, v in typed.items() if k != "out"})
     opts.out = typed.get("out") or _default_out(opts)
     return opts
@@ -203,7 +204,7 @@ def main(args) -> int:
             raise UsageError("--out and --resume name different folders (a resumed run stays "
                              "in its folder)")
         typed = typed_options(args)
-        typed.setdefault("device", os.environ.get("NEURALC_DEVICE", "cpu"))
+        typed.setdefault("device", default_device())
         opts = resume_options(args.resume, typed)
     else:
         if args.task is None and args.data is None:
