@@ -219,8 +219,9 @@ class ListReader(nn.Module):
     after the parser's bidirectional ``context`` layers: whether "5" is an element can hang on
     the words after it, "the 5 numbers …"), ``E_t`` the token's embedding (whether it is a
     number at all; with ``H`` alone a comma after the first number was taken for an element in
-    our runs). Taking the gates as independent, the number of elements before ``t`` has the exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the
-    tokens, ``P_{t+1}(j) = P_t(j)(1 − g_t) + P_t(j−1) g_t``, the last bin absorbing ``≥ C``), so
+    our runs). Taking the gates as independent, the number of elements before ``t`` has the
+    exact distribution ``P_t(j)`` of a sum of Bernoullis (one pass over the tokens,
+    ``P_{t+1}(j) = P_t(j)(1 − g_t) + P_t(j−1) g_t``, the last bin absorbing ``≥ C``), so
 
         length     P(len = j) = P_T(j)                        (B,Q,N), mass on 0..C
         pointer    α_j,t = g_t P_t(j)    "t is element j"     (B,Q,C,T)
