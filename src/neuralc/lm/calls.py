@@ -88,10 +88,14 @@ def library_entries(specs: list[dict]):
             python_program(s["source"], s["function"], name=s["name"]) for s in specs]
 
 
-def _distinct(tokens, inputs: int, available: int) -> bool:
-    """Whether a parse's first ``inputs`` slots read distinct tokens (or the request has fewer
-    than ``inputs`` candidate tokens, so some must share)."""
-    return available < inputs or len(set(tokens[:inputs])) == inputs
+def _distinct_prefix(tokens) -> int:
+    """How many of a parse's first slots read distinct tokens."""
+    seen = set()
+    for i, t in enumerate(tokens):
+        if t in seen:
+            return i
+        seen.add(t)
+    return len(tokens)
 
 
 class LibraryCalls(nn.Module):
@@ -234,9 +238,11 @@ class LibraryCalls(nn.Module):
             row = []
             for p, parse in enumerate(scalars[r]):
                 hits = 0
+                # one token fills one input: a program with more inputs than the parse's
+                # distinct first slots is out, unless the request has too few tokens
+                distinct = len(parse) if tokens is None else _distinct_prefix(tokens[r][p])
                 for k, face in enumerate(self.faces):
-                    if tokens is not None and not _distinct(tokens[r][p], len(face.scalars),
-                                                            available[r]):
+                    if distinct < len(face.scalars) <= available[r]:
                         continue
                     got = self._exact(k, tuple(parse), lists)
                     hits += got is not None and all(got[j] == a for j, a in counted)

@@ -177,6 +177,11 @@ FORMS = ("in order", "reversed", "distractor")
 UNSEEN_SHARE = 0.25  # the share of test (validation) requests in the split's unseen phrasings
 
 
+def _unseen(p: Phrasing) -> bool:
+    """Whether a phrasing is one that training never shows."""
+    return p.held_out or p.validation
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -205,7 +210,7 @@ def _family(*rows: tuple[str, str] | str) -> tuple[Phrasing, ...]:
         marks, text = row if isinstance(row, tuple) else ("", row)
         form = "reversed" if "R" in marks else "distractor" if "D" in marks else "in order"
         out.append(Phrasing(text, form, "*" in marks, "V" in marks))
-    bodies = [p.text for p in out if not (p.held_out or p.validation)]
+    bodies = [p.text for p in out if not _unseen(p)]
     out += [Phrasing(label.replace("{body}", body).replace("{lbody}", body[:1].lower() + body[1:]),
                      "distractor") for body in bodies for label in LABELS]
     return tuple(out)
@@ -279,13 +284,7 @@ def _pick(rng: random.Random, family: tuple[Phrasing, ...], split: str) -> int:
             (p.held_out if split == "test" else p.validation if split == "validation" else False)]
     if unseen and held:
         return rng.choice(held)
-    return rng.choice([i for i, p in enumerate(family)
-                       if p.form == form and not (p.held_out or p.validation)])
-
-
-def _unseen(p: Phrasing) -> bool:
-    """Whether a phrasing is one that training never shows."""
-    return p.held_out or p.validation
+    return rng.choice([i for i, p in enumerate(family) if p.form == form and not _unseen(p)])
 
 
 @dataclass(frozen=True)
